@@ -1,0 +1,35 @@
+"""The `avt-notes` command. The only place in the package that prints.
+
+Each command group lives in its own module and registers on the shared `app`.
+Project errors (`AvtError`) become one line on stderr and a non-zero exit,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import warnings
+
+from avt_notes.errors import AvtError
+
+
+def main() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # torchcodec (pulled by pyannote) cannot load beside CPU torch; we pass audio in memory.
+    warnings.filterwarnings("ignore", message=".*torchcodec.*")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+
+    from avt_notes.cli import corpus, draft, serve, transcribe  # noqa: F401  (register commands)
+    from avt_notes.cli.app import app
+
+    try:
+        app(standalone_mode=True)
+    except AvtError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

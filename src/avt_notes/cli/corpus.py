@@ -1,0 +1,1 @@
+"""`avt-notes` corpus commands."""

@@ -1,0 +1,1 @@
+"""`avt-notes` draft commands."""

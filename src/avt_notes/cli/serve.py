@@ -1,0 +1,1 @@
+"""`avt-notes` serve commands."""
