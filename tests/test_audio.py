@@ -18,6 +18,7 @@ from avt_notes.errors import (
     EmptyAudioError,
     NotAudioError,
 )
+
 from conftest import REAL, encode_audio
 
 JFK_SECONDS = 11.0

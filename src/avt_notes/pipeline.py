@@ -30,7 +30,8 @@ from avt_notes.asr import FasterWhisperTranscriber, Transcriber
 from avt_notes.audio import Audio, load_audio
 from avt_notes.config import Settings
 from avt_notes.diarization import Diarizer, load_diarizer
-from avt_notes.schemas import StageTiming, Transcript
+from avt_notes.errors import InputError
+from avt_notes.schemas import SpeakerTurn, StageTiming, Transcript, Utterance
 
 Progress = Callable[[str, float], None]
 
@@ -112,6 +113,52 @@ def transcribe_audio(
     )
 
 
+def transcribe_channels(
+    audio: Audio,
+    transcriber: Transcriber,
+    *,
+    language: str = "en",
+    progress: Progress = _quiet,
+    timings: list[StageTiming] | None = None,
+) -> Transcript:
+    """A transcript of a recording with one speaker per channel (lapel mics, phone calls).
+
+    Each channel is transcribed on its own, so overlapping speech is kept in
+    full; the channel is the speaker and no diarisation is needed. Turns are the
+    spans of each channel's utterances.
+    """
+    if audio.channels is None:
+        raise InputError(f"{audio.info.source}: one channel only; cannot split speakers by channel")
+    timings = [] if timings is None else timings
+    count = audio.channels.shape[0]
+    utterances: list[Utterance] = []
+    with _timed("asr", timings):
+        for index, channel in enumerate(audio.channels):
+            words = transcriber.transcribe(
+                channel,
+                progress=lambda _s, f, i=index: progress("transcribing", (i + f) / count),
+            )
+            # Utterances per channel first: simultaneous speech would otherwise interleave.
+            utterances.extend(build_utterances(words, [f"CHANNEL_{index + 1}"] * len(words)))
+    with _timed("alignment", timings):
+        utterances.sort(key=lambda u: (u.start, u.speaker))
+        utterances = [u.model_copy(update={"id": f"u{n:04d}"}) for n, u in enumerate(utterances, 1)]
+        turns = [SpeakerTurn(speaker=u.speaker, start=u.start, end=u.end) for u in utterances]
+        talk = talk_time(turns, {})
+        roles = heuristic_roles(utterances, talk)
+        utterances = [u.model_copy(update={"role": roles[u.speaker]}) for u in utterances]
+    return Transcript(
+        audio=audio.info,
+        language=language,
+        utterances=utterances,
+        speakers=speaker_table(roles, talk, "channel"),
+        turns=turns,
+        models=[transcriber.model_info],
+        timings=list(timings),
+        warnings=list(audio.warnings),
+    )
+
+
 _models: dict[tuple[Any, ...], Any] = {}
 _models_lock = threading.Lock()
 
@@ -146,6 +193,7 @@ def transcribe_file(
     min_speakers: int | None = None,
     max_speakers: int | None = None,
     enrolment_path: Path | None = None,
+    channels_as_speakers: bool = False,
     progress: Progress = _quiet,
 ) -> Transcript:
     """Decode, transcribe and diarise one recording with models chosen by `settings`."""
@@ -155,6 +203,11 @@ def transcribe_file(
         audio = load_audio(path, settings.max_audio_seconds)
         progress("decoding", 1.0)
     transcriber = get_transcriber(settings, asr_model)
+    language = settings.language or "auto"
+    if channels_as_speakers:
+        return transcribe_channels(
+            audio, transcriber, language=language, progress=progress, timings=timings
+        )
     diarizer = get_diarizer(settings)
     enrolment = None
     if enrolment_path is not None:
@@ -165,7 +218,7 @@ def transcribe_file(
         diarizer,
         speakers=SpeakerOptions(num_speakers, min_speakers, max_speakers),
         enrolment=enrolment,
-        language=settings.language or "auto",
+        language=language,
         progress=progress,
         timings=timings,
     )

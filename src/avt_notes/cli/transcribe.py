@@ -42,6 +42,13 @@ EnrolOpt = Annotated[
     typer.Option("--enrol", help="A short clinician voice sample: assigns roles by voice."),
 ]
 
+ChannelsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--channels-as-speakers", help="Stereo with one speaker per channel: no diarisation."
+    ),
+]
+
 
 def run_transcription(
     audio: Path,
@@ -51,6 +58,7 @@ def run_transcription(
     min_speakers: int | None,
     max_speakers: int | None,
     enrol: Path | None,
+    channels_as_speakers: bool = False,
 ) -> Transcript:
     """Transcribe with progress bars and write the outputs (shared by transcribe and process)."""
     from avt_notes.config import get_settings
@@ -66,6 +74,7 @@ def run_transcription(
             min_speakers=min_speakers,
             max_speakers=max_speakers,
             enrolment_path=enrol,
+            channels_as_speakers=channels_as_speakers,
             progress=progress,
         )
     for warning in transcript.warnings:
@@ -83,10 +92,11 @@ def transcribe(
     min_speakers: MinOpt = None,
     max_speakers: MaxOpt = None,
     enrol: EnrolOpt = None,
+    channels_as_speakers: ChannelsOpt = False,
 ) -> None:
     """Transcribe and diarise a recording into a speaker-attributed transcript."""
     transcript = run_transcription(
-        audio, out, asr_model, speakers, min_speakers, max_speakers, enrol
+        audio, out, asr_model, speakers, min_speakers, max_speakers, enrol, channels_as_speakers
     )
     roles = ", ".join(f"{s.label}={s.role}" for s in transcript.speakers)
     timing = ", ".join(f"{t.stage} {t.seconds:.1f}s" for t in transcript.timings)
