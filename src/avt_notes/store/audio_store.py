@@ -1,0 +1,246 @@
+"""Encrypted audio on disk: chunks as they arrive, the assembled recording, temp copies.
+
+Layout under ``<data_dir>/audio/<session id>/``::
+
+    chunks/000007-<sha256[:16]>.enc   one uploaded chunk, sealed with (session, "chunk", 7)
+    audio.enc                         the whole recording, a sealed segmented stream
+
+A chunk file is written to a temporary name, fsync'd, renamed and its folder
+fsync'd before the database row that acknowledges it commits, so an
+acknowledged chunk survives a crash. The file name carries the content hash:
+two different uploads racing for the same sequence number can never overwrite
+the bytes an acknowledgement points at.
+
+MediaRecorder timeslices are not decodable alone (only the first carries the
+container header), so chunks are stored raw and the recording is their
+concatenation in sequence order. Plaintext only ever exists in short-lived
+0600 files under ``<data_dir>/tmp`` (validation, model input), removed after
+use and swept at startup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from avt_notes.store.crypto import Cipher, associated_data, load_or_create_key
+from avt_notes.store.errors import NotFoundError, StoredDataError
+
+logger = logging.getLogger("avt_notes.store")
+
+_SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+# Leading bytes of the containers browsers and recorders produce; used to refuse a
+# first chunk that cannot be the start of an audio file, and by tests that check
+# nothing on disk looks like audio.
+AUDIO_MAGIC: tuple[tuple[int, bytes], ...] = (
+    (0, b"RIFF"),
+    (0, b"RF64"),
+    (0, b"fLaC"),
+    (0, b"OggS"),
+    (0, b"ID3"),
+    (0, b"\x1a\x45\xdf\xa3"),  # Matroska / WebM
+    (4, b"ftyp"),  # MP4 / M4A
+    (0, b"FORM"),  # AIFF
+    (0, b"\xff\xf1"),  # ADTS AAC
+    (0, b"\xff\xf9"),
+)
+
+
+def looks_like_audio(head: bytes) -> bool:
+    """Whether `head` could be the first bytes of an audio file we decode."""
+    if any(head[offset : offset + len(magic)] == magic for offset, magic in AUDIO_MAGIC):
+        return True
+    return len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0  # MPEG frame sync
+
+
+@dataclass(frozen=True)
+class AssembledAudio:
+    bytes: int
+    sha256: str
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_durably(path: Path, write: Iterable[bytes] | bytes) -> None:
+    """Write to a temp name, fsync, rename over `path`, fsync the folder."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            if isinstance(write, bytes):
+                handle.write(write)
+            else:
+                for piece in write:
+                    handle.write(piece)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+class AudioStore:
+    """Seal, store, verify and read back session audio."""
+
+    def __init__(self, data_dir: Path, key_file: Path | None = None) -> None:
+        self.root = data_dir / "audio"
+        self.tmp = data_dir / "tmp"
+        for folder in (self.root, self.tmp):
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.key_file = key_file or data_dir / "keys" / "audio.key"
+        self._cipher = Cipher(load_or_create_key(self.key_file))
+
+    # --- paths -----------------------------------------------------------------
+    def session_dir(self, session_id: str) -> Path:
+        if not _SESSION_ID.match(session_id):
+            raise NotFoundError("no such session")
+        return self.root / session_id
+
+    def chunk_path(self, session_id: str, seq: int, sha256: str) -> Path:
+        if seq < 0 or not _SHA256.match(sha256):
+            raise ValueError("bad chunk address")
+        return self.session_dir(session_id) / "chunks" / f"{seq:06d}-{sha256[:16]}.enc"
+
+    def audio_path(self, session_id: str) -> Path:
+        return self.session_dir(session_id) / "audio.enc"
+
+    # --- chunks ----------------------------------------------------------------
+    def put_chunk(self, session_id: str, seq: int, data: bytes, sha256: str) -> Path:
+        """Seal and durably write one chunk (idempotent for the same content)."""
+        path = self.chunk_path(session_id, seq, sha256)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _write_durably(path, self._cipher.seal(data, associated_data(session_id, "chunk", seq)))
+        return path
+
+    def read_chunk(self, session_id: str, seq: int, sha256: str) -> bytes:
+        """The plaintext of an acknowledged chunk, verified against key, position and hash."""
+        path = self.chunk_path(session_id, seq, sha256)
+        what = f"session {session_id} chunk {seq}"
+        try:
+            blob = path.read_bytes()
+        except FileNotFoundError:
+            raise StoredDataError(f"{what}: acknowledged but missing on disk") from None
+        plain = self._cipher.open(blob, associated_data(session_id, "chunk", seq), what)
+        if hashlib.sha256(plain).hexdigest() != sha256:
+            raise StoredDataError(f"{what}: content does not match its recorded checksum")
+        return plain
+
+    def iter_chunks(self, session_id: str, chunks: Iterable[tuple[int, str]]) -> Iterator[bytes]:
+        """Plaintext of (seq, sha256) chunks in the order given."""
+        for seq, sha256 in chunks:
+            yield self.read_chunk(session_id, seq, sha256)
+
+    def delete_chunks(self, session_id: str) -> None:
+        shutil.rmtree(self.session_dir(session_id) / "chunks", ignore_errors=True)
+
+    # --- the assembled recording ------------------------------------------------
+    def write_audio(
+        self, session_id: str, pieces: Iterable[bytes], plain_copy: Path | None = None
+    ) -> AssembledAudio:
+        """Seal `pieces` (in order) as the session's recording; optionally tee plaintext."""
+        digest = hashlib.sha256()
+        copy = open(plain_copy, "wb") if plain_copy is not None else None  # noqa: SIM115
+
+        def tee() -> Iterator[bytes]:
+            for piece in pieces:
+                digest.update(piece)
+                if copy is not None:
+                    copy.write(piece)
+                yield piece
+
+        path = self.audio_path(session_id)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                total = self._cipher.seal_stream(tee(), handle, session_id, "audio")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        finally:
+            if copy is not None:
+                copy.close()
+        _fsync_dir(path.parent)
+        return AssembledAudio(bytes=total, sha256=digest.hexdigest())
+
+    def has_audio(self, session_id: str) -> bool:
+        return self.audio_path(session_id).is_file()
+
+    def iter_audio(self, session_id: str) -> Iterator[bytes]:
+        """The recording's plaintext, segment by segment, each verified."""
+        path = self.audio_path(session_id)
+        what = f"session {session_id} audio"
+        try:
+            handle = open(path, "rb")  # noqa: SIM115  (closed when the generator ends)
+        except FileNotFoundError:
+            raise NotFoundError("this session has no stored audio") from None
+        with handle:
+            yield from self._cipher.open_stream(handle, session_id, "audio", what)
+
+    def decrypt_audio_to(self, session_id: str, dest: Path) -> int:
+        """Write the verified plaintext recording to `dest`; returns its size."""
+        total = 0
+        with open(dest, "wb") as out:
+            for piece in self.iter_audio(session_id):
+                out.write(piece)
+                total += len(piece)
+        return total
+
+    def delete_session(self, session_id: str) -> None:
+        """Remove every stored byte of a session's audio (withdrawal, deletion)."""
+        shutil.rmtree(self.session_dir(session_id), ignore_errors=True)
+
+    # --- plaintext scratch -------------------------------------------------------
+    @contextmanager
+    def scratch_file(self, suffix: str = "") -> Iterator[Path]:
+        """A private temp path for plaintext, always removed afterwards."""
+        fd, name = tempfile.mkstemp(prefix=f"plain-{os.getpid()}-", suffix=suffix, dir=self.tmp)
+        os.close(fd)
+        os.chmod(name, 0o600)
+        try:
+            yield Path(name)
+        finally:
+            Path(name).unlink(missing_ok=True)
+
+    def sweep_scratch(self) -> int:
+        """Remove plaintext left behind by crashed processes; returns how many files."""
+        removed = 0
+        for path in self.tmp.glob("plain-*"):
+            pid = path.name.split("-")[1]
+            if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+                continue
+            path.unlink(missing_ok=True)
+            removed += 1
+        if removed:
+            logger.info("removed %d leftover plaintext scratch files", removed)
+        return removed

@@ -1,0 +1,187 @@
+"""The FastAPI application factory and the server entry point.
+
+`create_app` opens the store (migrating the database, creating the audio key
+on first run), wires the routes, and starts the in-process worker with the
+app's lifespan. Nothing here loads a model: the worker imports the pipeline
+when the first job runs, so the service is up in about a second.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from avt_notes.config import Settings, get_settings
+from avt_notes.store import open_store
+from avt_notes.store.recordings import Limits, Notice
+from avt_notes.web.deps import Services
+from avt_notes.web.errors import install_error_handlers
+from avt_notes.web.settings import WebSettings
+
+logger = logging.getLogger("avt_notes.web")
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"permissions-policy", b"microphone=(self), camera=(), geolocation=()"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        b"media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; "
+        b"base-uri 'none'; form-action 'self'",
+    ),
+]
+
+
+class SecurityHeaders:
+    """Adds strict browser security headers; API responses are never cached."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        is_api = scope["path"].startswith("/api/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.extend(_SECURITY_HEADERS)
+                if is_api:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def default_probe(settings: Settings) -> Callable[[Path], float]:
+    """Decode a file with the project's audio loader; returns seconds or raises AudioError."""
+
+    def probe(path: Path) -> float:
+        from avt_notes.audio import load_audio  # lazy: numpy + PyAV only when needed
+
+        audio = load_audio(path, settings.max_audio_seconds)
+        for warning in audio.warnings:
+            logger.warning("%s", warning)
+        return audio.duration
+
+    return probe
+
+
+FALLBACK_TEMPLATES = ["soap", "dap", "birp", "girp", "mental-health-progress"]
+
+
+def available_templates() -> list[str]:
+    """Template ids from the prompts folder (data files only; no model is loaded)."""
+    try:
+        from avt_notes.drafting.templates import list_templates
+
+        return [template.id for template in list_templates()] or FALLBACK_TEMPLATES
+    except Exception as error:
+        logger.warning("cannot list note templates (%s); offering the defaults", error)
+        return list(FALLBACK_TEMPLATES)
+
+
+def _ignore(_session_id: str, _seq: int) -> None:
+    """No processing while recording unless something asks to hear about chunks."""
+
+
+def create_app(
+    settings: Settings | None = None,
+    web: WebSettings | None = None,
+    *,
+    pipeline: object | None = None,
+    probe: Callable[[Path], float] | None = None,
+    start_worker: bool | None = None,
+    on_chunk: Callable[[str, int], None] | None = None,
+) -> FastAPI:
+    """Build the app. `pipeline` replaces the real model pipeline (tests, benchmarks);
+    `on_chunk(session_id, seq)` is told about every newly stored chunk."""
+    from avt_notes.web.routes import auth, pages, sessions, uploads, users
+    from avt_notes.worker import Worker
+
+    settings = settings or get_settings()
+    web = web or WebSettings()
+    store = open_store(settings.data_dir, settings.database_url, web.audio_key_file)
+    store.audio.sweep_scratch()
+    worker = Worker(
+        store,
+        settings,
+        pipeline,  # type: ignore[arg-type]
+        poll_seconds=web.worker_poll_seconds,
+        stale_after=timedelta(seconds=web.job_stale_seconds),
+    )
+    run_worker = web.worker if start_worker is None else start_worker
+    templates = list(web.templates) or available_templates()
+    if web.default_template not in templates:
+        templates.append(web.default_template)
+    web = web.model_copy(update={"templates": templates})
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if run_worker:
+            worker.start()
+        try:
+            yield
+        finally:
+            worker.stop()
+            store.close()
+
+    app = FastAPI(
+        title="avt-notes",
+        summary="Clinician recording service: consent, durable upload, encrypted storage.",
+        lifespan=lifespan,
+    )
+    app.state.worker = worker
+    app.state.services = Services(
+        store=store,
+        settings=settings,
+        web=web,
+        limits=Limits(
+            max_chunk_bytes=web.max_chunk_bytes,
+            max_session_bytes=settings.max_upload_bytes,
+            max_chunks=web.max_chunks,
+            templates=tuple(web.templates),
+            live_jobs=web.live_jobs,
+        ),
+        notice=Notice(text=web.consent_notice, version=web.consent_notice_version),
+        probe=probe or default_probe(settings),
+        wake_worker=worker.wake,
+        on_chunk=on_chunk or ((lambda _sid, _seq: worker.wake()) if web.live_jobs else _ignore),
+    )
+    install_error_handlers(app)
+    for module in (auth, sessions, uploads, users, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(SecurityHeaders)
+
+    @app.get("/api/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def run_server(host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> None:
+    """Serve with uvicorn (one process; the worker runs inside it unless AVT_WORKER=0)."""
+    import uvicorn
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    app = create_app()
+    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=True)

@@ -1,0 +1,71 @@
+// The generated draft note, drawn read-only: sections of sentences (unsupported
+// ones highlighted, with the reasons as a tooltip) and the risk items for review.
+// Everything goes in with textContent: model output is never treated as HTML.
+
+import { api } from "/static/common.js";
+
+function appendText(parent, tag, text, className) {
+  const el = document.createElement(tag);
+  el.textContent = text;
+  if (className) el.className = className;
+  parent.append(el);
+  return el;
+}
+
+function sentenceText(item) {
+  if (typeof item === "string") return item;
+  if (item && item.category_label) return `${item.category_label}: “${item.text || item.phrase}”`;
+  return (item && (item.text || item.sentence)) || JSON.stringify(item);
+}
+
+function renderSection(parent, title, body) {
+  if (title) appendText(parent, "h3", title);
+  if (Array.isArray(body)) {
+    const list = document.createElement("ul");
+    for (const item of body) {
+      const li = appendText(list, "li", sentenceText(item));
+      if (item && (item.status === "unsupported" || item.supported === false)) {
+        li.classList.add("unsupported");
+        li.title = (item.reasons || []).join("; ") || "No supporting utterance found";
+      }
+    }
+    parent.append(list);
+  } else if (body && typeof body === "object") {
+    for (const [key, value] of Object.entries(body)) renderSection(parent, key, value);
+  } else {
+    appendText(parent, "p", String(body ?? ""));
+  }
+}
+
+// Draws a DraftNote (sections of sentences, risk items), or any other JSON sensibly.
+export async function renderDraft(sessionId, box) {
+  box.textContent = "";
+  let data;
+  try {
+    data = await api("GET", `/api/sessions/${sessionId}/draft`);
+  } catch (error) {
+    appendText(box, "p", error.message);
+    return;
+  }
+  const draft = data.draft || {};
+  if (draft.marker) appendText(box, "p", draft.marker, "marker");
+  const sections = draft.sections || [];
+  if (Array.isArray(sections) && sections.length) {
+    for (const section of sections) {
+      const title = section.name || section.title || section.heading || section.id || "";
+      const body = section.sentences || section.items || section.text || section.content || "";
+      renderSection(box, title, Array.isArray(body) && !body.length ? "(nothing drafted)" : body);
+    }
+  } else {
+    renderSection(box, "Note", draft.text || draft.markdown || draft);
+  }
+  const flags = draft.risk_items || [];
+  if (Array.isArray(flags) && flags.length) {
+    const warn = document.createElement("div");
+    warn.className = "flags";
+    renderSection(warn, "For clinician review", flags);
+    box.append(warn);
+  }
+  box.dataset.loaded = "1";
+}
+

@@ -1,0 +1,132 @@
+"""Helpers shared by the web tests (imported by conftest and by test modules)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from avt_notes.config import Settings
+from avt_notes.store import Store, accounts
+from avt_notes.worker import PipelineResult
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+JFK = SHARED / "data" / "real" / "jfk.flac"
+PASSWORD = "correct horse battery"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+# --- pipeline ----------------------------------------------------------------------------
+def fake_transcript(seconds: float = 11.0) -> dict[str, Any]:
+    return {
+        "audio": {"source": "x", "duration": seconds},
+        "language": "en",
+        "utterances": [
+            {"id": "u0001", "start": 0.0, "end": seconds, "speaker": "SPEAKER_00",
+             "role": "clinician", "text": "ask not what your country can do for you",
+             "confidence": 0.9}
+        ],
+        "speakers": [],
+    }  # fmt: skip
+
+
+def fake_draft() -> dict[str, Any]:
+    return {
+        "template": "soap",
+        "marker": "AI draft — must be reviewed and signed by the clinician",
+        "sections": [
+            {"name": "Subjective", "sentences": [{"text": "Patient reports feeling well."}]},
+            {
+                "name": "Plan",
+                "sentences": [{"text": "Review in two weeks.", "status": "unsupported"}],
+            },
+        ],
+    }
+
+
+def fake_pipeline(
+    audio_path: Path,
+    settings: Settings,
+    *,
+    template: str,
+    num_speakers: int | None,
+    progress: Callable[[str, float], None],
+) -> PipelineResult:
+    """Plumbing stand-in: checks the audio file it is given, reports progress, returns text."""
+    assert audio_path.stat().st_size > 0
+    progress("transcribing", 0.5)
+    progress("drafting", 0.9)
+    return PipelineResult(transcript=fake_transcript(), draft=fake_draft())
+
+
+def soak_enabled(config: pytest.Config) -> bool:
+    """`--soak` (registered in tests/conftest.py) or AVT_SOAK=1."""
+    return bool(config.getoption("--soak", default=False)) or bool(os.environ.get("AVT_SOAK"))
+
+
+def add_user(store: Store, username: str, role: str = "clinician") -> None:
+    with store.transaction() as db:
+        accounts.create_user(db, username, PASSWORD, role)
+
+
+@dataclass
+class Api:
+    """A logged-in (or anonymous) TestClient with the CSRF header set."""
+
+    client: TestClient
+    app: FastAPI
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def notice_sha(self) -> str:
+        return str(self.app.state.services.notice.sha256)
+
+    def new_session(self, consent: str | None = "verbal", **body: Any) -> str:
+        response = self.client.post("/api/sessions", json=body)
+        assert response.status_code == 201, response.text
+        session_id = str(response.json()["id"])
+        if consent:
+            response = self.client.post(
+                f"/api/sessions/{session_id}/consent",
+                json={"method": consent, "notice_sha256": self.notice_sha()},
+            )
+            assert response.status_code == 200, response.text
+        return session_id
+
+    def put_chunk(
+        self,
+        session_id: str,
+        seq: int,
+        data: bytes,
+        content_type: str = "audio/webm;codecs=opus",
+        sha256: str | None = None,
+    ) -> Any:
+        return self.client.put(
+            f"/api/sessions/{session_id}/chunks/{seq}",
+            content=data,
+            headers={
+                "Content-Type": content_type,
+                "X-Chunk-SHA256": sha256 or hashlib.sha256(data).hexdigest(),
+            },
+        )
+
+    def upload_all(self, session_id: str, pieces: list[bytes]) -> None:
+        for seq, piece in enumerate(pieces):
+            response = self.put_chunk(session_id, seq, piece)
+            assert response.status_code == 201, response.text
+
+    def finish(self, session_id: str, total: int) -> Any:
+        return self.client.post(f"/api/sessions/{session_id}/finish", json={"total_chunks": total})
+
+
+def split(data: bytes, pieces: int) -> list[bytes]:
+    size = -(-len(data) // pieces)
+    return [data[i : i + size] for i in range(0, len(data), size)]
