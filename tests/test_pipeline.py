@@ -67,7 +67,7 @@ def sample_transcript(transcriber, diarizer):
 def test_sample_consultation_accuracy(sample_transcript) -> None:
     reference_turns = read_rttm(SAMPLE / "consultation.rttm")
     reference = json.loads((SAMPLE / "consultation.reference.json").read_text())
-    reference_text = " ".join(u["text"] for u in reference["utterances"])
+    reference_text = " ".join(u["text"] for u in reference)
 
     wer = word_error_rate(reference_text, words_of(sample_transcript))
     scores = diarization_scores(reference_turns, sample_transcript.turns, collar=0.25)

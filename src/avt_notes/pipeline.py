@@ -29,9 +29,9 @@ from avt_notes.alignment import (
 from avt_notes.asr import FasterWhisperTranscriber, Transcriber
 from avt_notes.audio import Audio, load_audio
 from avt_notes.config import Settings
-from avt_notes.diarization import Diarizer, load_diarizer
+from avt_notes.diarization import DiarizationResult, Diarizer, load_diarizer
 from avt_notes.errors import InputError
-from avt_notes.schemas import SpeakerTurn, StageTiming, Transcript, Utterance
+from avt_notes.schemas import Speaker, SpeakerTurn, StageTiming, Transcript, Utterance, Word
 
 Progress = Callable[[str, float], None]
 
@@ -83,23 +83,7 @@ def transcribe_audio(
         progress("diarising", 1.0)
     with _timed("alignment", timings):
         progress("aligning", 0.0)
-        labels = assign_words(words, diarization.turns)
-        utterances = build_utterances(words, labels)
-        spoken: dict[str, float] = {}
-        for utterance in utterances:
-            spoken[utterance.speaker] = spoken.get(utterance.speaker, 0.0) + (
-                utterance.end - utterance.start
-            )
-        talk = talk_time(diarization.turns, spoken)
-        if enrolment is not None and diarization.centroids:
-            roles, similarities = enrolment_roles(enrolment, diarization.centroids, talk)
-            table = speaker_table(roles, talk, "enrolment", similarities)
-        else:
-            roles = heuristic_roles(utterances, talk)
-            table = speaker_table(roles, talk, "heuristic")
-        utterances = [
-            u.model_copy(update={"role": roles.get(u.speaker, u.speaker)}) for u in utterances
-        ]
+        utterances, table = attribute_words(words, diarization, enrolment)
         progress("aligning", 1.0)
     return Transcript(
         audio=audio.info,
@@ -111,6 +95,30 @@ def transcribe_audio(
         timings=list(timings),
         warnings=list(audio.warnings),
     )
+
+
+def attribute_words(
+    words: list[Word], diarization: DiarizationResult, enrolment: np.ndarray | None = None
+) -> tuple[list[Utterance], list[Speaker]]:
+    """Utterances with speakers and roles, and the speaker table, from words and turns."""
+    labels = assign_words(words, diarization.turns)
+    utterances = build_utterances(words, labels)
+    spoken: dict[str, float] = {}
+    for utterance in utterances:
+        spoken[utterance.speaker] = spoken.get(utterance.speaker, 0.0) + (
+            utterance.end - utterance.start
+        )
+    talk = talk_time(diarization.turns, spoken)
+    if enrolment is not None and diarization.centroids:
+        roles, similarities = enrolment_roles(enrolment, diarization.centroids, talk)
+        table = speaker_table(roles, talk, "enrolment", similarities)
+    else:
+        roles = heuristic_roles(utterances, talk)
+        table = speaker_table(roles, talk, "heuristic")
+    utterances = [
+        u.model_copy(update={"role": roles.get(u.speaker, u.speaker)}) for u in utterances
+    ]
+    return utterances, table
 
 
 def transcribe_channels(

@@ -10,8 +10,11 @@ Normaliser `avt-en-1`, in order:
 2. Curly quotes straightened; hyphens, slashes and dashes become spaces;
    "%" becomes " percent"; other punctuation is removed, apostrophes inside
    words are kept (so "don't" stays one word).
-3. Numbers written as digits (0-999, optional decimal point) become words
-   ("12" → "twelve"), so "two weeks" and "2 weeks" agree.
+3. Numbers written as digits become words: 0-999 with an optional decimal
+   part ("12" → "twelve"), and years 1100-2099 as spoken ("1992" →
+   "nineteen ninety two", "2005" → "two thousand and five"), so "two weeks"
+   and "2 weeks" agree. Common spoken forms are unified: "dr" → "doctor",
+   "mr" → "mister", "mrs" → "missus", "okay" → "ok".
 4. Fillers and hesitations are removed: um, umm, uh, uhm, er, erm, ah, eh,
    hmm, hm, mm, mhm, mm-hmm, uh-huh.
 5. Whitespace collapsed.
@@ -28,6 +31,7 @@ import jiwer
 NORMALISER_VERSION = "avt-en-1"
 
 FILLERS = frozenset("um umm uh uhm er erm ah eh hmm hm mm mhm mmhmm mmhm uhhuh".split())
+SPOKEN_FORMS = {"dr": "doctor", "mr": "mister", "mrs": "missus", "okay": "ok"}
 _ONES = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen"
@@ -48,10 +52,21 @@ def _integer_words(value: int) -> str:
     return f"{_ONES[hundreds]} hundred" + (f" and {_integer_words(rest)}" if rest else "")
 
 
+def _year_words(value: int) -> str:
+    high, low = divmod(value, 100)
+    if 2000 <= value < 2010:
+        return "two thousand" + (f" and {_ONES[low]}" if low else "")
+    if low == 0:
+        return f"{_integer_words(high)} hundred"
+    return f"{_integer_words(high)} " + ("oh " + _ONES[low] if low < 10 else _integer_words(low))
+
+
 def _number_words(match: re.Match[str]) -> str:
     text = match.group(0)
     whole, _, fraction = text.partition(".")
-    if len(whole) > 3:  # years, phone numbers: leave as digits
+    if len(whole) == 4 and not fraction and 1100 <= int(whole) < 2100:
+        return _year_words(int(whole))
+    if len(whole) > 3:  # phone numbers, long figures: leave as digits
         return text
     words = _integer_words(int(whole))
     if fraction:
@@ -71,7 +86,8 @@ def normalise(text: str) -> str:
     text = _NUMBER.sub(_number_words, text)
     text = re.sub(r"(?<![a-z0-9])'|'(?![a-z0-9])", " ", text)
     text = re.sub(r"[^\w\s']", " ", text)
-    return " ".join(word for word in text.split() if word not in FILLERS)
+    words = (SPOKEN_FORMS.get(word, word) for word in text.split())
+    return " ".join(word for word in words if word not in FILLERS)
 
 
 @dataclass(frozen=True)
