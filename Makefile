@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
+export OMP_WAIT_POLICY := PASSIVE
+export PYANNOTE_METRICS_ENABLED := false
 
 .PHONY: setup system-deps demo test test-fast check bench clean
 
@@ -47,6 +49,8 @@ check: $(VENV)/.installed
 
 bench: setup
 	$(PY) benchmarks/speed.py
+	$(PY) benchmarks/live.py
+	$(PY) benchmarks/accuracy.py
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

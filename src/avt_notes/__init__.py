@@ -1,3 +1,15 @@
 """avt-notes: local-first ambient voice technology for clinical sessions."""
 
+import os as _os
+
+# Set before torch or pyannote are imported (importing this package comes first):
+# - OpenMP threads that spin while waiting made diarisation 10x slower whenever
+#   another process shared the 2 cores; passive waiting costs nothing when idle.
+# - pyannote.audio 4 sends usage telemetry by default; clinical audio stays local.
+# - No code path may ask a model hub for weights.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+_os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
+_os.environ.setdefault("HF_HUB_OFFLINE", "1")
+_os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
 __version__ = "0.1.0"
