@@ -3,7 +3,7 @@
 WER depends as much on normalisation as on the recogniser, so the normaliser
 is part of the metric and carries a version that results record.
 
-Normaliser `avt-en-1`, in order:
+Normaliser `avt-en-2` (2 added years and spoken titles), in order:
 1. Unicode NFKC, lower case; transcription tags dropped (`<UNIN/>`,
    `<UNSURE>`/`</UNSURE>` markers, keeping the words inside), bracketed
    non-speech (`[laughs]`, `(inaudible)`) dropped.
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import jiwer
 
-NORMALISER_VERSION = "avt-en-1"
+NORMALISER_VERSION = "avt-en-2"
 
 FILLERS = frozenset("um umm uh uhm er erm ah eh hmm hm mm mhm mmhmm mmhm uhhuh".split())
 SPOKEN_FORMS = {"dr": "doctor", "mr": "mister", "mrs": "missus", "okay": "ok"}

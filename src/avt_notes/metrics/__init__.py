@@ -1,0 +1,1 @@
+"""Evaluation metrics: thin, documented wrappers over kept libraries (jiwer, pyannote.metrics, rapidfuzz)."""
