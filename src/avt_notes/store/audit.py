@@ -28,7 +28,6 @@ from avt_notes.store.models import AuditEntry, User, utcnow
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 7423002
 
-# Actions recorded so far; the review/sign feature adds view, edit, sign, amend, export.
 ACTIONS = (
     "login",
     "login_failed",
@@ -45,6 +44,14 @@ ACTIONS = (
     "process_failed",
     "process_retry",
     "delete",
+    # review and sign-off (store.review, store.signing, web export routes)
+    "view",
+    "edit",
+    "sign",
+    "sign_refused",
+    "amend",
+    "export",
+    "retention_delete",
 )
 
 

@@ -238,3 +238,88 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# ReviewDraft.phase: where the clinician's review is.
+EDITING = "editing"  # working on the generated draft; not signed yet
+SIGNED = "signed"  # a signed version exists and nothing is being changed
+AMENDING = "amending"  # editing an amendment to the latest signed version
+
+
+class ReviewDraft(Base):
+    """The clinician's working copy of the note, autosaved; the generated draft stays apart."""
+
+    __tablename__ = "review_drafts"
+
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("clinical_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    draft_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # plain id: see module
+    phase: Mapped[str] = mapped_column(String(16), default=EDITING)
+    body: Mapped[str] = mapped_column(Text)  # JSON: sections, decisions
+    roles: Mapped[str] = mapped_column(Text, default="{}")  # JSON: speaker label -> role
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    audio_seconds_played: Mapped[float] = mapped_column(Float, default=0.0)
+    first_viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SignedNote(Base):
+    """One signed version of a note. Never updated or deleted (database triggers refuse it);
+    a change is a new version (an amendment, with its reason)."""
+
+    __tablename__ = "signed_notes"
+    __table_args__ = (UniqueConstraint("session_id", "version", name="uq_signed_note_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # No cascade: the database refuses to delete a session that holds a signed note.
+    session_id: Mapped[str] = mapped_column(ForeignKey("clinical_sessions.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    supersedes_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    draft_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    template: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)  # JSON: [{"name", "sentences": [text, ...]}]
+    text: Mapped[str] = mapped_column(Text)  # the signed text; content_sha256 is its hash
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signer_username: Mapped[str] = mapped_column(String(64))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attestation: Mapped[str] = mapped_column(Text)
+    amendment_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    edits: Mapped[str] = mapped_column(Text, default="{}")  # JSON NoteEdit vs what it replaced
+
+
+class SignoffMetrics(Base):
+    """Edit metrics stored when a note is first signed (one row per note; never updated).
+
+    The columns are what the automation-bias analytics read (`SELECT * FROM
+    signoff_metrics`); `sections` and `decisions` keep the detail as JSON.
+    """
+
+    __tablename__ = "signoff_metrics"
+
+    note_id: Mapped[int] = mapped_column(ForeignKey("signed_notes.id"), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(32), index=True)
+    clinician: Mapped[str] = mapped_column(String(64))
+    clinician_id: Mapped[int] = mapped_column(Integer)
+    template: Mapped[str] = mapped_column(String(64))
+    accent_group: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    draft_chars: Mapped[int] = mapped_column(Integer)
+    signed_chars: Mapped[int] = mapped_column(Integer)
+    char_distance: Mapped[int] = mapped_column(Integer)
+    normalised_edit_distance: Mapped[float] = mapped_column(Float)
+    word_distance: Mapped[int] = mapped_column(Integer)
+    words_inserted: Mapped[int] = mapped_column(Integer)
+    words_deleted: Mapped[int] = mapped_column(Integer)
+    words_substituted: Mapped[int] = mapped_column(Integer)
+    signed_unchanged: Mapped[bool] = mapped_column(Boolean)
+    review_seconds: Mapped[float] = mapped_column(Float)
+    audio_seconds_played: Mapped[float] = mapped_column(Float)
+    flagged_total: Mapped[int] = mapped_column(Integer)
+    flagged_kept_unedited: Mapped[int] = mapped_column(Integer)
+    flagged_edited: Mapped[int] = mapped_column(Integer)
+    flagged_removed: Mapped[int] = mapped_column(Integer)
+    sections: Mapped[str] = mapped_column(Text)  # JSON: per-section edit metrics
+    decisions: Mapped[str] = mapped_column(Text)  # JSON: per flagged item, decision and outcome

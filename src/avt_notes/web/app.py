@@ -110,7 +110,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app. `pipeline` replaces the real model pipeline (tests, benchmarks);
     `on_chunk(session_id, seq)` is told about every newly stored chunk."""
-    from avt_notes.web.routes import auth, pages, sessions, uploads, users
+    from avt_notes.web.routes import auth, pages, review, review_page, sessions, uploads, users
     from avt_notes.worker import Worker
 
     settings = settings or get_settings()
@@ -163,7 +163,7 @@ def create_app(
         on_chunk=on_chunk or ((lambda _sid, _seq: worker.wake()) if web.live_jobs else _ignore),
     )
     install_error_handlers(app)
-    for module in (auth, sessions, uploads, users, pages):
+    for module in (auth, sessions, uploads, users, review, pages, review_page):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeaders)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from avt_notes.store import audit, intake, jobs, recordings
+from avt_notes.store import audit, intake, jobs, recordings, signing
 from avt_notes.store.errors import NotFoundError
 from avt_notes.store.models import DraftRecord, TranscriptRecord
 from avt_notes.web.deps import ClinicianAuth, DbDep, ServicesDep
+from avt_notes.web.ranges import parse_range, slice_pieces
 from avt_notes.web.schemas import (
     ConsentIn,
     SessionCreateIn,
@@ -75,6 +76,8 @@ def retry(session_id: str, auth: ClinicianAuth, db: DbDep, services: ServicesDep
 def delete_session(
     session_id: str, auth: ClinicianAuth, db: DbDep, services: ServicesDep
 ) -> Response:
+    recordings.get_owned(db, auth.user, session_id)
+    signing.refuse_if_signed(db, session_id)  # a signed note is part of the clinical record
     recordings.remove(db, services.store.audio, auth.user, session_id)
     return Response(status_code=204)
 
@@ -116,16 +119,25 @@ def get_transcript(session_id: str, auth: ClinicianAuth, db: DbDep) -> dict[str,
 
 @router.get("/{session_id}/audio")
 def get_audio(
-    session_id: str, auth: ClinicianAuth, db: DbDep, services: ServicesDep
+    session_id: str, request: Request, auth: ClinicianAuth, db: DbDep, services: ServicesDep
 ) -> StreamingResponse:
-    """The assembled recording, decrypted and verified as it streams."""
+    """The assembled recording, decrypted and verified as it streams; one byte range if asked
+    (the review page seeks to a sentence's evidence)."""
     session = recordings.get_owned(db, auth.user, session_id)
     if not services.store.audio.has_audio(session_id):
         raise NotFoundError("this session has no stored audio")
     media_type = intake.base_type(session.mime_type) or "application/octet-stream"
-    headers = {"Cache-Control": "no-store"}
-    if session.audio_bytes is not None:
+    headers = {"Cache-Control": "no-store", "Accept-Ranges": "bytes"}
+    pieces = services.store.audio.iter_audio(session_id)
+    if session.audio_bytes is None:
+        return StreamingResponse(pieces, media_type=media_type, headers=headers)
+    wanted = parse_range(request.headers.get("range"), session.audio_bytes)
+    if wanted is None:
         headers["Content-Length"] = str(session.audio_bytes)
+        return StreamingResponse(pieces, media_type=media_type, headers=headers)
+    first, last = wanted
+    headers["Content-Range"] = f"bytes {first}-{last}/{session.audio_bytes}"
+    headers["Content-Length"] = str(last - first + 1)
     return StreamingResponse(
-        services.store.audio.iter_audio(session_id), media_type=media_type, headers=headers
+        slice_pieces(pieces, first, last), status_code=206, media_type=media_type, headers=headers
     )
