@@ -11,6 +11,7 @@ import pytest
 from pyannote.metrics.diarization import DiarizationErrorRate
 
 from avt_notes.audio import Audio, load_audio
+from avt_notes.live import LiveSession
 from avt_notes.metrics.asr import word_error_rate
 from avt_notes.metrics.diarization import diarization_scores
 from avt_notes.pipeline import SpeakerOptions, transcribe_audio, transcribe_channels
@@ -154,3 +155,33 @@ def test_cli_transcribe_writes_three_files(tmp_path: Path) -> None:
     assert lines and all(line.startswith("[00:00:") and "] CLINICIAN: " in line for line in lines)
     rttm = (out / "diarization.rttm").read_text().splitlines()
     assert rttm and all(line.split()[:3] == ["SPEAKER", "jfk", "1"] for line in rttm)
+
+
+def test_live_processing_matches_whole_file(transcriber, diarizer, sample_transcript) -> None:
+    """Fed 5 s at a time like an upload, then finished: as good as the whole file at once."""
+    audio = load_audio(SAMPLE / "consultation.wav")
+    live = LiveSession(transcriber, diarizer)
+    for end in range(5 * 16000, len(audio.samples), 5 * 16000):
+        live.update(audio.samples[:end])
+    # Most of the work was done before "stop".
+    assert live.asr.committed / 16000 > audio.duration - 60
+    assert live.diarization.complete_chunks > audio.duration - 20
+    transcript = live.finish(audio)
+
+    reference_turns = read_rttm(SAMPLE / "consultation.rttm")
+    reference = json.loads((SAMPLE / "consultation.reference.json").read_text())
+    reference_text = " ".join(u["text"] for u in reference)
+    live_wer = word_error_rate(reference_text, words_of(transcript))
+    whole_wer = word_error_rate(reference_text, words_of(sample_transcript))
+    live_der = diarization_scores(reference_turns, transcript.turns).der
+    whole_der = diarization_scores(reference_turns, sample_transcript.turns).der
+    print(
+        f"live WER {live_wer:.3f} DER {live_der:.3f}; whole WER {whole_wer:.3f} DER {whole_der:.3f}"
+    )
+    assert live_wer <= whole_wer + 0.01
+    assert abs(live_der - whole_der) <= 0.01
+    assert [u.id for u in transcript.utterances] == [
+        f"u{n:04d}" for n in range(1, len(transcript.utterances) + 1)
+    ]
+    assert {s.role for s in transcript.speakers} == {"clinician", "patient"}
+    assert {t.stage for t in transcript.timings} >= {"live_asr", "live_diarization", "asr"}

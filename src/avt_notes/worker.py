@@ -8,7 +8,8 @@ Several workers (threads or processes) can share one database safely.
 The models are reached only through the pipeline function, imported lazily, so
 the web app starts without loading torch. Tests inject a `Pipeline` (a plain
 function) to exercise the plumbing without models. Handlers are registered by
-job kind; processing-while-recording adds its own kind (`jobs.LIVE`) later.
+job kind; processing while recording (`jobs.LIVE`) runs on a second worker
+whose only handler is `live_worker.follow_recording`.
 """
 
 from __future__ import annotations
@@ -23,15 +24,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
+from avt_notes.audio import load_audio
 from avt_notes.config import Settings
 from avt_notes.errors import AvtError
+from avt_notes.live_worker import take_live_session
 from avt_notes.store import Store, audit, jobs
 from avt_notes.store.intake import suffix_for
 from avt_notes.store.models import ClinicalSession, DraftRecord, Job, TranscriptRecord
+
+if TYPE_CHECKING:
+    from avt_notes.live import LiveSession
 
 logger = logging.getLogger("avt_notes.worker")
 
@@ -71,13 +77,26 @@ def run_pipeline(
     template: str,
     num_speakers: int | None,
     progress: Progress,
+    live: LiveSession | None = None,
 ) -> PipelineResult:
-    """The real thing: transcribe and diarise, then draft with the configured model."""
+    """The real thing: transcribe and diarise (or finish the live work), then draft."""
     from avt_notes.drafting import draft_note, load_drafter, load_template
-    from avt_notes.pipeline import transcribe_file
+    from avt_notes.pipeline import SpeakerOptions, transcribe_file
 
     note_template = load_template(template)  # fail fast, before minutes of ASR
-    transcript = transcribe_file(audio_path, settings, num_speakers=num_speakers, progress=progress)
+    if live is None:
+        transcript = transcribe_file(
+            audio_path, settings, num_speakers=num_speakers, progress=progress
+        )
+    else:
+        audio = load_audio(audio_path, settings.max_audio_seconds)
+        with live.lock:
+            transcript = live.finish(
+                audio,
+                speakers=SpeakerOptions(num_speakers=num_speakers),
+                language=settings.language or "auto",
+                progress=progress,
+            )
     key = (settings.drafter, settings.drafter_max_new_tokens)
     with _drafters_lock:
         if key not in _drafters:
@@ -253,12 +272,15 @@ def process_session(worker: Worker, job: Job, beat: Progress) -> None:
         store.audio.decrypt_audio_to(job.session_id, plain)
         with store.transaction() as db:
             audit.append(db, "process_started", session_id=job.session_id, job=job.id)
+        # Work done while the session was recording, if a live job followed it.
+        live = take_live_session(job.session_id)
         result = worker.pipeline(
             plain,
             worker.settings,
             template=template,
             num_speakers=num_speakers,
             progress=beat,
+            **({"live": live} if live is not None else {}),
         )
     beat("saving", 1.0)
     with store.transaction() as db:

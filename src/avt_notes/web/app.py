@@ -13,17 +13,21 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from avt_notes.config import Settings, get_settings
-from avt_notes.store import open_store
+from avt_notes.store import jobs, open_store
 from avt_notes.store.recordings import Limits, Notice
 from avt_notes.web.deps import Services
 from avt_notes.web.errors import install_error_handlers
 from avt_notes.web.settings import WebSettings
+
+if TYPE_CHECKING:
+    from avt_notes.worker import Worker
 
 logger = logging.getLogger("avt_notes.web")
 
@@ -99,6 +103,11 @@ def _ignore(_session_id: str, _seq: int) -> None:
     """No processing while recording unless something asks to hear about chunks."""
 
 
+def _waker(worker: Worker) -> Callable[[str, int], None]:
+    """Wake the live worker when a chunk arrives (the live job may be waiting for audio)."""
+    return lambda _session_id, _seq: worker.wake()
+
+
 def create_app(
     settings: Settings | None = None,
     web: WebSettings | None = None,
@@ -124,6 +133,18 @@ def create_app(
         poll_seconds=web.worker_poll_seconds,
         stale_after=timedelta(seconds=web.job_stale_seconds),
     )
+    # Processing while recording needs the real models: an injected pipeline gets none.
+    live_worker = None
+    if web.live_jobs and pipeline is None:
+        from avt_notes.live_worker import follow_recording
+
+        live_worker = Worker(
+            store,
+            settings,
+            poll_seconds=web.worker_poll_seconds,
+            stale_after=timedelta(seconds=web.job_stale_seconds),
+        )
+        live_worker.handlers = {jobs.LIVE: follow_recording}
     run_worker = web.worker if start_worker is None else start_worker
     templates = list(web.templates) or available_templates()
     if web.default_template not in templates:
@@ -132,12 +153,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if run_worker:
-            worker.start()
+        running = [w for w in (worker, live_worker) if w is not None and run_worker]
+        for each in running:
+            each.start()
         try:
             yield
         finally:
-            worker.stop()
+            for each in running:
+                each.stop()
             store.close()
 
     app = FastAPI(
@@ -160,7 +183,7 @@ def create_app(
         notice=Notice(text=web.consent_notice, version=web.consent_notice_version),
         probe=probe or default_probe(settings),
         wake_worker=worker.wake,
-        on_chunk=on_chunk or ((lambda _sid, _seq: worker.wake()) if web.live_jobs else _ignore),
+        on_chunk=on_chunk or (_waker(live_worker) if live_worker is not None else _ignore),
     )
     install_error_handlers(app)
     for module in (auth, sessions, uploads, users, review, pages, review_page):

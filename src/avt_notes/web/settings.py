@@ -38,7 +38,8 @@ class WebSettings(BaseSettings):
     )
     chunk_seconds: float = Field(default=4.0, description="MediaRecorder timeslice the page uses.")
     live_jobs: bool = Field(
-        default=False, description="Queue a 'live' job at a recording's first chunk."
+        default=True,
+        description="Transcribe and diarise while a session records (a 'live' job per session).",
     )
     session_max_hours: float = Field(default=12.0, description="Absolute lifetime of a login.")
     cookie_secure: bool | None = Field(

@@ -1,0 +1,275 @@
+"""Processing while recording: most of the work is done before the clinician presses stop.
+
+As audio arrives, `LiveSession.update` is called with everything received so
+far (16 kHz mono samples) and does two kinds of work that whole-file
+processing would do anyway:
+
+- ASR in windows cut at pauses. Silero VAD (the one faster-whisper ships)
+  finds speech in the pending audio; once at least `window_seconds` are
+  pending, the audio up to the last pause before the newest `tail_seconds` is
+  transcribed and committed. Cutting inside silence means no word is split.
+- Diarisation up to clustering. pyannote's pipeline cuts the file into fixed
+  chunks (10 s every 1 s, starting at 0) and runs segmentation and speaker
+  embeddings per chunk independently; only clustering and reconstruction need
+  the whole file. Chunks that lie entirely inside the received audio are
+  therefore computed now, on the same grid, and their results are exactly what
+  whole-file processing would compute.
+
+`finish` runs what remains: the last ASR window, the last chunks, then
+pyannote's own clustering and reconstruction over all chunks (handed to the
+pipeline through its documented reuse cache, `training_cache/*`), then word
+attribution. The result matches processing the whole file at once, except
+that ASR windows are cut at pauses chosen here rather than by faster-whisper.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+import torch
+
+from avt_notes.asr import Transcriber
+from avt_notes.audio import SAMPLE_RATE, Audio
+from avt_notes.diarization import PyannoteDiarizer
+from avt_notes.pipeline import Progress, SpeakerOptions, attribute_words
+from avt_notes.schemas import StageTiming, Transcript, Word
+
+logger = logging.getLogger("avt_notes")
+
+
+def _quiet(stage: str, fraction: float) -> None:
+    """Default progress callback: report nowhere."""
+
+
+def speech_spans(samples: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) sample indices of speech, by the Silero VAD faster-whisper uses."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    spans = get_speech_timestamps(samples, VadOptions(min_silence_duration_ms=300))
+    return [(int(s["start"]), int(s["end"])) for s in spans]
+
+
+def pause_cut(samples: np.ndarray, *, earliest: int, latest: int) -> int | None:
+    """A sample index inside the last pause between `earliest` and `latest`, or None."""
+    spans = speech_spans(samples[:latest])
+    if not spans:
+        return latest if latest >= earliest else None  # silence throughout: cut anywhere
+    candidates = [(a_end + b_start) // 2 for (_, a_end), (b_start, _) in pairwise(spans)]
+    candidates.append((spans[-1][1] + latest) // 2 if spans[-1][1] < latest - 1600 else -1)
+    candidates = [c for c in candidates if earliest <= c <= latest]
+    return max(candidates) if candidates else None
+
+
+class LiveTranscriber:
+    """Commits ASR words window by window as audio grows."""
+
+    def __init__(
+        self,
+        transcriber: Transcriber,
+        *,
+        window_seconds: float = 30.0,
+        tail_seconds: float = 2.0,
+    ) -> None:
+        self.transcriber = transcriber
+        self.window = int(window_seconds * SAMPLE_RATE)
+        self.tail = int(tail_seconds * SAMPLE_RATE)
+        self.committed = 0  # samples already transcribed
+        self.words: list[Word] = []
+        self.seconds = 0.0
+
+    def update(self, samples: np.ndarray, *, final: bool = False) -> int:
+        """Transcribe every window that is ready; returns how many were done."""
+        done = 0
+        while True:
+            pending = len(samples) - self.committed
+            if final:
+                cut = len(samples) if pending > 0 else None
+            elif pending < self.window + self.tail:
+                cut = None
+            else:
+                region = samples[self.committed :]
+                local = pause_cut(region, earliest=self.window // 2, latest=pending - self.tail)
+                if local is None and pending >= 3 * self.window:
+                    local = pending - self.tail  # a long monologue with no pause: cut anyway
+                cut = None if local is None else self.committed + local
+            if cut is None or cut <= self.committed:
+                return done
+            self._transcribe(samples[self.committed : cut], self.committed / SAMPLE_RATE)
+            self.committed = cut
+            done += 1
+            if final:
+                return done
+
+    def _transcribe(self, window: np.ndarray, offset: float) -> None:
+        started = time.perf_counter()
+        for word in self.transcriber.transcribe(window):
+            self.words.append(
+                word.model_copy(
+                    update={
+                        "start": round(word.start + offset, 3),
+                        "end": round(word.end + offset, 3),
+                    }
+                )
+            )
+        self.seconds += time.perf_counter() - started
+
+
+class LiveDiarization:
+    """Segmentation and embeddings of pyannote's fixed chunks, computed as audio arrives."""
+
+    def __init__(self, diarizer: PyannoteDiarizer) -> None:
+        self.diarizer = diarizer
+        self.pipeline: Any = diarizer.pipeline
+        spec = self.pipeline._segmentation  # the chunking pyannote itself applies
+        self.chunk = spec.model.audio.get_num_samples(spec.duration)
+        self.step = round(spec.step * SAMPLE_RATE)
+        self.segmentations: list[np.ndarray] = []  # per chunk: (frames, local speakers)
+        self.embeddings: list[np.ndarray] = []  # per chunk: (local speakers, dimension)
+        self.frames: Any = None  # the frame grid of one chunk (pyannote SlidingWindow)
+        self.seconds = 0.0
+
+    @property
+    def complete_chunks(self) -> int:
+        return len(self.segmentations)
+
+    def update(self, samples: np.ndarray, *, final: bool = False) -> None:
+        """Compute every chunk lying fully inside `samples` (and the padded last one if final)."""
+        started = time.perf_counter()
+        first = len(self.segmentations)
+        region = samples[first * self.step :]
+        if len(region) == 0:
+            return
+        if not final:
+            ready = 0 if len(samples) < self.chunk else (len(samples) - self.chunk) // self.step + 1
+            if ready <= first:
+                return
+            region = samples[first * self.step : (ready - 1) * self.step + self.chunk]
+        file = self._file(region)
+        output = self.pipeline.get_segmentations(file)
+        data = output.data
+        if not final:
+            data = data[: ready - first]  # drop the zero-padded tail chunk: not final yet
+        self.frames = output.sliding_window
+        self.segmentations.extend(list(data))
+        new = self._binarized(np.stack(list(data)), first)
+        vectors = self.pipeline.get_embeddings(
+            self._file(samples),
+            new,
+            exclude_overlap=self.pipeline.embedding_exclude_overlap,
+        )
+        self.embeddings.extend(list(vectors))
+        self.seconds += time.perf_counter() - started
+
+    def _file(self, samples: np.ndarray) -> dict[str, Any]:
+        waveform = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))[None]
+        return {"waveform": waveform, "sample_rate": SAMPLE_RATE, "uri": "live"}
+
+    def _binarized(self, data: np.ndarray, first_chunk: int) -> Any:
+        from pyannote.audio.utils.signal import binarize
+        from pyannote.core import SlidingWindow, SlidingWindowFeature
+
+        window = SlidingWindow(
+            start=first_chunk * self.step / SAMPLE_RATE,
+            duration=self.chunk / SAMPLE_RATE,
+            step=self.step / SAMPLE_RATE,
+        )
+        features = SlidingWindowFeature(data, window)
+        threshold = getattr(self.pipeline.segmentation, "threshold", None)
+        if threshold is None:  # powerset models output binary activations already
+            return features
+        return binarize(features, onset=threshold, initial_state=False)
+
+    def cache(self) -> dict[str, Any]:
+        """Results in the form pyannote's pipeline reuses (`training_cache/*` keys)."""
+        from pyannote.core import SlidingWindow, SlidingWindowFeature
+
+        window = SlidingWindow(
+            start=0.0, duration=self.chunk / SAMPLE_RATE, step=self.step / SAMPLE_RATE
+        )
+        return {
+            "training_cache/segmentation": SlidingWindowFeature(
+                np.stack(self.segmentations), window
+            ),
+            "training_cache/embeddings": {"embeddings": np.stack(self.embeddings)},
+        }
+
+
+class LiveSession:
+    """ASR and diarisation that keep up with a recording, finished at stop."""
+
+    def __init__(
+        self,
+        transcriber: Transcriber,
+        diarizer: PyannoteDiarizer,
+        *,
+        window_seconds: float = 30.0,
+    ) -> None:
+        self.asr = LiveTranscriber(transcriber, window_seconds=window_seconds)
+        self.diarization = LiveDiarization(diarizer)
+        self.diarizer = diarizer
+        self.transcriber = transcriber
+        self.received_seconds = 0.0
+        # Held by whoever updates or finishes: updates and the final pass never interleave.
+        self.lock = threading.Lock()
+
+    def update(self, samples: np.ndarray) -> None:
+        """Do all the work the audio received so far allows."""
+        self.received_seconds = len(samples) / SAMPLE_RATE
+        self.diarization.update(samples)
+        self.asr.update(samples)
+
+    def finish(
+        self,
+        audio: Audio,
+        *,
+        speakers: SpeakerOptions | None = None,
+        enrolment: np.ndarray | None = None,
+        language: str = "en",
+        progress: Progress = _quiet,
+    ) -> Transcript:
+        """The transcript of the whole recording, doing only what is left."""
+        samples = audio.samples
+        speakers = speakers or SpeakerOptions()
+        timings = [
+            StageTiming(stage="live_asr", seconds=round(self.asr.seconds, 3)),
+            StageTiming(stage="live_diarization", seconds=round(self.diarization.seconds, 3)),
+        ]
+        started = time.perf_counter()
+        progress("transcribing", 0.0)
+        self.asr.update(samples, final=True)
+        progress("transcribing", 1.0)
+        timings.append(StageTiming(stage="asr", seconds=round(time.perf_counter() - started, 3)))
+        started = time.perf_counter()
+        progress("diarising", 0.0)
+        self.diarization.update(samples, final=True)
+        result = self.diarizer.diarize(
+            audio,
+            num_speakers=speakers.num_speakers,
+            min_speakers=speakers.min_speakers,
+            max_speakers=speakers.max_speakers,
+            precomputed=self.diarization.cache(),
+        )
+        progress("diarising", 1.0)
+        timings.append(
+            StageTiming(stage="diarization", seconds=round(time.perf_counter() - started, 3))
+        )
+        started = time.perf_counter()
+        utterances, table = attribute_words(self.asr.words, result, enrolment)
+        timings.append(
+            StageTiming(stage="alignment", seconds=round(time.perf_counter() - started, 3))
+        )
+        return Transcript(
+            audio=audio.info,
+            language=language,
+            utterances=utterances,
+            speakers=table,
+            turns=result.turns,
+            models=[self.transcriber.model_info, self.diarizer.model_info],
+            timings=timings,
+            warnings=list(audio.warnings),
+        )
