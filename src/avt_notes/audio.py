@@ -8,7 +8,6 @@ faster-whisper uses, so there is no second path to disagree with.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,8 +22,6 @@ from avt_notes.errors import (
     NotAudioError,
 )
 from avt_notes.schemas import AudioInfo
-
-logger = logging.getLogger("avt_notes")
 
 SAMPLE_RATE = 16_000
 
@@ -181,8 +178,6 @@ def load_audio(path: str | Path, max_seconds: float | None = None) -> Audio:
             f"{_format_seconds(info.duration)} could be decoded; processing what is there"
             + (f" (decoder stopped: {decode_error})" if decode_error else "")
         )
-        for message in warnings:
-            logger.warning(message)
 
     mono = channels.mean(axis=0, dtype=np.float32) if channels.shape[0] > 1 else channels[0]
     return Audio(

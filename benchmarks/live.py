@@ -1,0 +1,173 @@
+"""Seconds from "stop" to draft, with and without processing while recording.
+
+Replays a recording through the real web service the way the recording page
+uploads it: webm/opus (what Chrome's MediaRecorder makes) sent in 4-second
+chunks at real-time pace, then "stop". Prints the seconds from stop to the
+transcript being stored (the drafting stage starting) and to the draft, beside
+the same recording uploaded and processed only after stop. Models are warmed
+first in both modes, as on a running server. The recording is a PriMock57
+consultation synthesised with two TTS voices (needs espeak-ng and flite).
+
+    .venv/bin/python benchmarks/live.py [--minutes 10] [--speed 1.0] [--template soap]
+
+`--speed 2` replays twice as fast as real time (quicker, but then the live
+worker has less time than a real session gives it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import av
+import numpy as np
+
+warnings.filterwarnings("ignore", message=".*torchcodec.*")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from avt_notes.audio import SAMPLE_RATE  # noqa: E402
+from avt_notes.bench.primock import default_source_dir, load_consultation, render_consultation  # noqa: E402
+from avt_notes.config import Settings  # noqa: E402
+from avt_notes.store import accounts  # noqa: E402
+from avt_notes.web.app import create_app  # noqa: E402
+from avt_notes.web.settings import WebSettings  # noqa: E402
+
+CHUNK_SECONDS = 4.0
+PASSWORD = "benchmark password 1"
+CONSULTATION = "day1_consultation01"
+VOICES = {"clinician": "espeak-en-gb-rp", "patient": "flite-slt"}
+
+
+def webm_opus(samples: np.ndarray) -> bytes:
+    """Encode like Chrome's MediaRecorder: Opus in WebM, 48 kHz mono."""
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="webm") as out:
+        stream = out.add_stream("libopus", rate=48_000, layout="mono")
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=48_000)
+        frame = av.AudioFrame.from_ndarray(samples[None, :], format="flt", layout="mono")
+        frame.sample_rate = SAMPLE_RATE
+        for chunk in [*resampler.resample(frame), *resampler.resample(None)]:
+            for packet in stream.encode(chunk):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return buffer.getvalue()
+
+
+def recording(minutes: float) -> np.ndarray:
+    consultation = load_consultation(default_source_dir(), CONSULTATION)
+    rendered = render_consultation(consultation, VOICES, max_gap=1.5, crop=minutes * 60)
+    return rendered.samples.astype(np.float32)
+
+
+def run(
+    data: bytes, seconds: float, *, live: bool, speed: float, template: str, workdir: Path
+) -> dict[str, float]:
+    settings = Settings(data_dir=workdir / ("live" if live else "after"))
+    web = WebSettings(worker=True, worker_poll_seconds=0.2, live_jobs=live)
+    app = create_app(settings, web)
+    store = app.state.services.store
+    with store.transaction() as db:
+        accounts.create_user(db, "bench", PASSWORD, "clinician")
+    pieces = int(np.ceil(seconds / CHUNK_SECONDS))
+    size = -(-len(data) // pieces)
+    chunks = [data[i : i + size] for i in range(0, len(data), size)]
+    with TestClient(app, base_url="https://testserver") as client:
+        login = client.post("/api/login", json={"username": "bench", "password": PASSWORD})
+        client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+        notice = app.state.services.notice.sha256
+
+        def session() -> str:
+            created = client.post("/api/sessions", json={"template": template}).json()["id"]
+            client.post(
+                f"/api/sessions/{created}/consent",
+                json={"method": "verbal", "notice_sha256": notice},
+            )
+            return str(created)
+
+        def upload(session_id: str, seq: int, piece: bytes) -> None:
+            response = client.put(
+                f"/api/sessions/{session_id}/chunks/{seq}",
+                content=piece,
+                headers={
+                    "Content-Type": "audio/webm;codecs=opus",
+                    "X-Chunk-SHA256": hashlib.sha256(piece).hexdigest(),
+                },
+            )
+            response.raise_for_status()
+
+        def wait(session_id: str) -> tuple[float, float]:
+            stopped = time.monotonic()
+            transcript_at = None
+            while True:
+                state = client.get(f"/api/sessions/{session_id}").json()
+                stage = (state.get("job") or {}).get("stage", "")
+                if transcript_at is None and "draft" in stage:
+                    transcript_at = time.monotonic() - stopped
+                if state["state"] in ("done", "failed"):
+                    if state["state"] == "failed":
+                        raise SystemExit(f"processing failed: {state['job']['error']}")
+                    done = time.monotonic() - stopped
+                    return transcript_at or done, done
+                time.sleep(0.2)
+
+        # Warm-up: a short session loads every model, as on a server that is already running.
+        warm = session()
+        warm_chunks = chunks[:3]
+        for seq, piece in enumerate(warm_chunks):
+            upload(warm, seq, piece)
+        client.post(f"/api/sessions/{warm}/finish", json={"total_chunks": len(warm_chunks)})
+        wait(warm)
+
+        timed = session()
+        started = time.monotonic()
+        for seq, piece in enumerate(chunks):
+            if live:  # a phone sends each chunk when its 4 s have been recorded
+                due = started + (seq + 1) * CHUNK_SECONDS / speed
+                time.sleep(max(0.0, due - time.monotonic()))
+            upload(timed, seq, piece)
+        client.post(f"/api/sessions/{timed}/finish", json={"total_chunks": len(chunks)})
+        to_transcript, to_draft = wait(timed)
+    store.close()
+    return {"to_transcript": to_transcript, "to_draft": to_draft}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--speed", type=float, default=1.0)
+    parser.add_argument("--template", default="soap")
+    args = parser.parse_args()
+
+    samples = recording(args.minutes)
+    seconds = len(samples) / SAMPLE_RATE
+    data = webm_opus(samples)
+    print(
+        f"recording: {CONSULTATION}, {seconds / 60:.1f} min, webm/opus {len(data) / 1e6:.1f} MB, "
+        f"{int(np.ceil(seconds / CHUNK_SECONDS))} chunks of {CHUNK_SECONDS:.0f} s, "
+        f"replayed at {args.speed:g}x real time"
+    )
+    with tempfile.TemporaryDirectory(prefix="avt-live-bench-") as tmp:
+        after = run(
+            data, seconds, live=False, speed=args.speed, template=args.template, workdir=Path(tmp)
+        )
+        live = run(
+            data, seconds, live=True, speed=args.speed, template=args.template, workdir=Path(tmp)
+        )
+    print(f"{'mode':<28}{'stop→transcript s':>19}{'stop→draft s':>14}")
+    for name, result in (("processed after stop", after), ("processed while recording", live)):
+        print(f"{name:<28}{result['to_transcript']:>19.1f}{result['to_draft']:>14.1f}")
+    print(
+        f"goal (later): a 30-minute session's draft within 60 s of stop on 2 cores; "
+        f"today {seconds / 60:.0f} min → {live['to_draft']:.0f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
