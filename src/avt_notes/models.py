@@ -166,6 +166,7 @@ def _existing(path: Path, label: str) -> Path:
     path = path.expanduser()
     if not path.exists():
         raise ModelNotFoundError(
-            f"model folder for '{label}' not found at {path}; point the setting at an existing folder"
+            f"model folder for '{label}' not found at {path}; "
+            "point the setting at an existing folder"
         )
     return path

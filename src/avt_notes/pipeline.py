@@ -121,6 +121,11 @@ def attribute_words(
     return utterances, table
 
 
+def _channel_progress(progress: Progress, index: int, count: int) -> Progress:
+    """Progress of one channel's ASR as a share of all channels."""
+    return lambda _stage, fraction: progress("transcribing", (index + fraction) / count)
+
+
 def transcribe_channels(
     audio: Audio,
     transcriber: Transcriber,
@@ -143,8 +148,7 @@ def transcribe_channels(
     with _timed("asr", timings):
         for index, channel in enumerate(audio.channels):
             words = transcriber.transcribe(
-                channel,
-                progress=lambda _s, f, i=index: progress("transcribing", (i + f) / count),
+                channel, progress=_channel_progress(progress, index, count)
             )
             # Utterances per channel first: simultaneous speech would otherwise interleave.
             utterances.extend(build_utterances(words, [f"CHANNEL_{index + 1}"] * len(words)))

@@ -1,1 +1,4 @@
-"""Evaluation metrics: thin, documented wrappers over kept libraries (jiwer, pyannote.metrics, rapidfuzz)."""
+"""Evaluation metrics: thin, documented wrappers over kept libraries.
+
+jiwer (WER/CER), pyannote.metrics (DER/JER), rapidfuzz (edit distances).
+"""
