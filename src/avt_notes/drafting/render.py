@@ -1,0 +1,128 @@
+"""Write a `DraftNote` as ``draft.json`` and a readable ``draft.md``, and read sections back.
+
+The Markdown is for the clinician's eyes: the draft marker first, then each
+section with every sentence followed by its evidence (``[u0003 00:01:02]``) and
+a visible ⚠ flag with the reasons when the transcript does not support it,
+then "For clinician review" with the risk language found. `parse_markdown`
+reads the sections back (sentences without their evidence and flags), so an
+edited draft can be compared with the original section by section.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from avt_notes.drafting.schemas import DraftNote, DraftSentence
+from avt_notes.risk import REVIEW_NOTICE, RiskItem
+from avt_notes.schemas import Transcript
+
+UNSUPPORTED_FLAG = "⚠ unsupported"
+_EVIDENCE = re.compile(r"\s*\[(?:u\d+(?: \d{2}:\d{2}:\d{2})?(?:, )?)+\]")
+_NO_EVIDENCE = re.compile(r"\s*\[no evidence\]")
+_FLAG = re.compile(r"\s*— ⚠ unsupported:.*$")
+
+
+def clock(seconds: float) -> str:
+    whole = max(0, int(seconds))
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def _evidence(sentence: DraftSentence, transcript: Transcript | None) -> str:
+    if not sentence.evidence:
+        return "[no evidence]"
+    starts = {u.id: u.start for u in transcript.utterances} if transcript else {}
+    parts = [f"{i} {clock(starts[i])}" if i in starts else i for i in sentence.evidence]
+    return "[" + ", ".join(parts) + "]"
+
+
+def _risk_line(item: RiskItem) -> str:
+    answer = f"; answered in {item.answer_utterance_id}" if item.answer_utterance_id else ""
+    cue = f' (negation: "{item.cue}")' if item.cue else ""
+    text = " ".join(item.text.split())
+    return (
+        f"- [{item.utterance_id} {clock(item.start)}] {item.role}: **{item.category_label}** — "
+        f'"{item.phrase}"{cue}{answer} — “{text}”'
+    )
+
+
+def to_markdown(note: DraftNote, transcript: Transcript | None = None) -> str:
+    """The draft as Markdown for review (see the module docstring for the layout)."""
+    lines = [
+        f"# {note.template_name} — DRAFT",
+        "",
+        f"> **{note.marker}**",
+        "",
+        f"Status: {note.status} · Template: {note.template_id} v{note.template_version} "
+        f"(sha256 {note.prompt_sha256[:12]}) · Model: {note.model.name} {note.model.version} · "
+        f"Created: {note.created_at.strftime('%Y-%m-%d %H:%M UTC')}",
+        "",
+    ]
+    flagged = sum(s.status == "unsupported" for s in note.sentences())
+    if flagged:
+        lines += [
+            f"{flagged} sentence(s) are not supported by the transcript and are marked "
+            f"{UNSUPPORTED_FLAG}: check them against the cited lines or delete them.",
+            "",
+        ]
+    for section in note.sections:
+        lines += [f"## {section.name}", ""]
+        if not section.sentences:
+            lines += ["_Nothing drafted for this section._", ""]
+            continue
+        for sentence in section.sentences:
+            line = f"- {sentence.text} {_evidence(sentence, transcript)}"
+            if sentence.status == "unsupported":
+                line += f" — {UNSUPPORTED_FLAG}: " + "; ".join(sentence.reasons)
+            lines.append(line)
+        lines.append("")
+    lines += ["## For clinician review", "", f"_{REVIEW_NOTICE}_", ""]
+    groups = (
+        ("reported", "Mentioned"),
+        ("asked", "Asked, no clear answer"),
+        ("denied", "Denied / negated"),
+    )
+    if not note.risk_items:
+        lines += ["No risk language found by the lexicon.", ""]
+    for polarity, title in groups:
+        items = [i for i in note.risk_items if i.polarity == polarity]
+        if items:
+            lines += [f"### {title}", "", *(_risk_line(i) for i in items), ""]
+    if note.warnings:
+        lines += ["## Drafting warnings", "", *(f"- {w}" for w in note.warnings), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def parse_markdown(text: str) -> dict[str, list[str]]:
+    """Section name -> sentences, from a (possibly edited) draft.md.
+
+    Evidence brackets and flags are removed; "For clinician review" and
+    warnings are not note sections and are left out.
+    """
+    sections: dict[str, list[str]] = {}
+    current: str | None = None
+    for raw in text.splitlines():
+        heading = re.match(r"^##\s+(.+?)\s*$", raw)
+        if heading:
+            name = heading.group(1)
+            current = None if name in {"For clinician review", "Drafting warnings"} else name
+            if current is not None:
+                sections[current] = []
+            continue
+        if current is None or not raw.startswith("- "):
+            continue
+        sentence = _FLAG.sub("", raw[2:])
+        sentence = _NO_EVIDENCE.sub("", _EVIDENCE.sub("", sentence)).strip()
+        if sentence:
+            sections[current].append(sentence)
+    return sections
+
+
+def write_draft(note: DraftNote, out_dir: Path, transcript: Transcript | None = None) -> list[Path]:
+    """Write ``draft.json`` and ``draft.md`` into `out_dir`; returns their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / "draft.json"
+    md_path = out_dir / "draft.md"
+    json_path.write_text(note.model_dump_json(indent=2), encoding="utf-8")
+    md_path.write_text(to_markdown(note, transcript), encoding="utf-8")
+    return [json_path, md_path]

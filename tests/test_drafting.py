@@ -1,0 +1,394 @@
+"""Drafting: chunking and merging, both strategies, the real SmolLM2 and a real HTTP server.
+
+`ScriptedDrafter` is a deterministic fake used where a test is about plumbing
+(chunk boundaries, merging, evidence); the model tests use the real embedded
+SmolLM2 and a real OpenAI-compatible server on a local socket.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+from collections.abc import Callable, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from avt_notes.drafting import (
+    DRAFT_MARKER,
+    draft_note,
+    load_template,
+    parse_markdown,
+    to_markdown,
+    write_draft,
+)
+from avt_notes.drafting.backend import ChatMessage, load_drafter
+from avt_notes.drafting.http import HttpDrafter
+from avt_notes.errors import DraftingError
+from avt_notes.schemas import AudioInfo, ModelInfo, Speaker, Transcript, Utterance
+
+ROOT = Path(__file__).resolve().parents[1]
+PRIMOCK = ROOT.parent / "shared" / "data" / "primock57"
+LINE = re.compile(r"^(u\d{4}) (\w+): (.*)$", re.MULTILINE)
+
+
+def make_transcript(rows: Sequence[tuple[str, str]], gap: float = 5.0) -> Transcript:
+    """A transcript from (role, text) rows, ids u0001..., `gap` seconds apart."""
+    utterances = [
+        Utterance(
+            id=f"u{i + 1:04d}",
+            start=i * gap,
+            end=i * gap + gap - 0.5,
+            speaker=role,
+            role=role,
+            text=text,
+            confidence=1.0,
+        )
+        for i, (role, text) in enumerate(rows)
+    ]
+    return Transcript(
+        audio=AudioInfo(source="test.wav", duration=len(rows) * gap),
+        language="en",
+        utterances=utterances,
+        speakers=[Speaker(label=r, role=r) for r in ("clinician", "patient")],
+    )
+
+
+class ScriptedDrafter:
+    """A fake drafter: `script(messages)` gives each reply; tokens are chars / 4."""
+
+    def __init__(
+        self,
+        script: Callable[[Sequence[ChatMessage]], str],
+        context_tokens: int = 8192,
+        prefers_extract: bool = False,
+    ) -> None:
+        self.script = script
+        self.context_tokens = context_tokens
+        self.prefers_extract = prefers_extract
+        self.info = ModelInfo(stage="drafter", name="scripted", version="1", source="test")
+        self.calls: list[list[ChatMessage]] = []
+
+    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        return math.ceil(sum(len(m["content"]) for m in messages) / 4) + 4 * len(messages)
+
+    def complete(
+        self, messages: Sequence[ChatMessage], *, max_new_tokens: int, stop: Sequence[str] = ()
+    ) -> str:
+        self.calls.append(list(messages))
+        return self.script(messages)
+
+
+def shown_ids(messages: Sequence[ChatMessage]) -> list[str]:
+    return [m.group(1) for m in LINE.finditer(messages[-1]["content"])]
+
+
+CONSULTATION = [
+    ("clinician", "Hello, what brings you in today?"),
+    ("patient", "I've had a bad cough for two weeks and it keeps me up at night."),
+    ("clinician", "Any fever?"),
+    ("patient", "No, no fever at all."),
+    ("patient", "I take ibuprofen 200 milligrams when it hurts."),
+    ("clinician", "It sounds like a viral chest infection that is settling."),
+    ("clinician", "Please come back in one week if the cough is not better."),
+]
+
+
+# --- chunking and merging -------------------------------------------------------------
+
+
+def long_transcript(n: int = 60) -> Transcript:
+    rows = [
+        ("patient" if i % 2 else "clinician", f"Statement number {i} about topic {i % 7} today.")
+        for i in range(n)
+    ]
+    return make_transcript(rows)
+
+
+def test_long_transcript_is_chunked_and_merged():
+    transcript = long_transcript(60)
+
+    def script(messages: Sequence[ChatMessage]) -> str:
+        ids = shown_ids(messages)
+        # One sentence every chunk repeats (must merge), one unique per chunk (must stay).
+        return (
+            f"The session continued as before. [{ids[0]}]\n"
+            f"The chunk began with statement {ids[0]}. [{ids[0]}]"
+        )
+
+    drafter = ScriptedDrafter(script, context_tokens=700)
+    events: list[tuple[str, float]] = []
+    note = draft_note(
+        transcript,
+        load_template("dap"),
+        drafter,
+        progress=lambda m, f: events.append((m, f)),
+        strategy="compose",
+        max_new_tokens=64,
+    )
+    assert note.chunks > 2
+    # Each chunk is a run of whole utterances; together they cover the transcript once, in order.
+    per_call = [shown_ids(c) for c in drafter.calls[:: len(note.sections)]]
+    assert [i for ids in per_call for i in ids] == [u.id for u in transcript.utterances]
+    for call in drafter.calls:
+        assert drafter.count_tokens(call) + 64 <= drafter.context_tokens
+    data = note.section("Data")
+    repeated = [s for s in data.sentences if s.text == "The session continued as before."]
+    assert len(repeated) == 1
+    assert repeated[0].evidence == [ids[0] for ids in per_call]  # evidence joined, in time order
+    unique = [s for s in data.sentences if s.text.startswith("The chunk began")]
+    assert len(unique) == note.chunks
+    assert any("merged" in w for w in note.warnings)
+    fractions = [f for _, f in events]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_context_too_small_is_a_clear_error():
+    drafter = ScriptedDrafter(lambda m: "", context_tokens=200)
+    with pytest.raises(DraftingError, match="context"):
+        draft_note(long_transcript(5), load_template("soap"), drafter, strategy="compose")
+
+
+def test_extract_strategy_cites_the_restated_exchange():
+    transcript = make_transcript(CONSULTATION)
+
+    def script(messages: Sequence[ChatMessage]) -> str:
+        assert messages[-1]["role"] == "assistant"  # the reply continues "The patient"
+        line = LINE.findall(messages[1]["content"])[-1]
+        return f" said: {line[2]}"
+
+    drafter = ScriptedDrafter(script, prefers_extract=True)
+    note = draft_note(transcript, load_template("soap"), drafter)
+    assert note.strategy == "extract"
+    sentences = note.sentences()
+    assert sentences
+    known = {u.id for u in transcript.utterances}
+    for sentence in sentences:
+        assert sentence.evidence_method == "extract"
+        assert sentence.evidence and set(sentence.evidence) <= known
+        assert sentence.text.startswith("The patient said:")
+    # "Any fever?" is only used together with its answer.
+    fever = [s for s in sentences if "fever" in s.text]
+    assert fever and fever[0].evidence == ["u0003", "u0004"]
+
+
+def test_evidence_ids_always_point_at_real_utterances():
+    transcript = make_transcript(CONSULTATION)
+    reply = (
+        "Cough for two weeks. [u0002, u0999]\n"
+        "Something invented entirely. [u0999]\n"
+        "Cough keeps the patient up at night.\n"
+        "Completely unrelated words here."
+    )
+    note = draft_note(transcript, load_template("dap"), ScriptedDrafter(lambda m: reply))
+    known = {u.id for u in transcript.utterances}
+    for sentence in note.sentences():
+        assert set(sentence.evidence) <= known
+    data = note.section("Data").sentences
+    assert data[0].evidence == ["u0002"] and data[0].status == "supported"
+    assert data[1].evidence == [] and "u0999" in data[1].reasons[0]
+    assert data[2].evidence_method == "lexical" and data[2].evidence == ["u0002"]
+    assert data[3].evidence_method == "none" and data[3].reasons == ["cites no utterance"]
+
+
+def test_write_draft_outputs(tmp_path):
+    transcript = make_transcript(CONSULTATION)
+    reply = "Cough for two weeks. [u0002]\nNo fever. [u0004]\nTakes ibuprofen 400 mg. [u0005]"
+    note = draft_note(transcript, load_template("dap"), ScriptedDrafter(lambda m: reply))
+    paths = write_draft(note, tmp_path, transcript)
+    assert [p.name for p in paths] == ["draft.json", "draft.md"]
+    loaded = json.loads((tmp_path / "draft.json").read_text())
+    assert loaded["status"] == "draft" and loaded["marker"] == DRAFT_MARKER
+    assert loaded["prompt_sha256"] == load_template("dap").sha256
+    assert {t["stage"] for t in loaded["timings"]} >= {"drafting", "grounding", "total"}
+    md = (tmp_path / "draft.md").read_text()
+    assert DRAFT_MARKER in md
+    assert "[u0002 00:00:05]" in md
+    assert "⚠ unsupported" in md and '"400 mg"' in md
+    assert "## For clinician review" in md
+    assert parse_markdown(md)["Data"][0] == "Cough for two weeks."
+
+
+# --- a real OpenAI-compatible HTTP server ---------------------------------------------
+
+
+class _ChatHandler(BaseHTTPRequestHandler):
+    """Implements POST /v1/chat/completions: restates the first patient line it is shown."""
+
+    requests: ClassVar[list[dict]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).requests.append(body)
+        if self.path != "/v1/chat/completions":
+            self.send_error(404)
+            return
+        if body["model"] == "broken":
+            self.send_error(500, "model crashed")
+            return
+        lines = LINE.findall(body["messages"][-1]["content"])
+        patient = [(i, text) for i, role, text in lines if role == "Patient"]
+        content = "\n".join(f"The patient said: {text} [{i}]" for i, text in patient[:2])
+        payload = {
+            "id": "chatcmpl-test",
+            "object": "chat.completion",
+            "model": body["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content},
+                    "finish_reason": "stop",
+                }
+            ],
+        }
+        data = json.dumps(payload).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def chat_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ChatHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_http_backend_drafts_against_a_real_server(chat_server, settings):
+    transcript = make_transcript(CONSULTATION)
+    drafter = load_drafter(settings.model_copy(update={"drafter_http_model": "tiny"}), chat_server)
+    assert isinstance(drafter, HttpDrafter)
+    _ChatHandler.requests.clear()
+    note = draft_note(transcript, load_template("soap"), drafter)
+    assert note.strategy == "compose"
+    assert len(_ChatHandler.requests) == 4  # one request per SOAP section
+    assert all(r["temperature"] == 0 and r["model"] == "tiny" for r in _ChatHandler.requests)
+    assert note.model.name == "tiny" and note.model.source == chat_server
+    assert note.model.version == "tiny"
+    for section in note.sections:
+        assert section.sentences[0].text.startswith("The patient said: I've had a bad cough")
+        assert section.sentences[0].evidence == ["u0002"]
+        assert section.sentences[0].status == "supported"
+    drafter.close()
+
+
+def test_http_backend_errors_are_drafting_errors(chat_server):
+    drafter = HttpDrafter(chat_server, model="broken")
+    with pytest.raises(DraftingError, match="500"):
+        drafter.complete([{"role": "user", "content": "hi"}], max_new_tokens=5)
+    with pytest.raises(DraftingError, match="did not answer"):
+        HttpDrafter("http://127.0.0.1:9", timeout=2).complete(
+            [{"role": "user", "content": "hi"}], max_new_tokens=5
+        )
+
+
+def test_cli_draft_with_http_drafter(chat_server, tmp_path):
+    from typer.testing import CliRunner
+
+    import avt_notes.cli.draft  # noqa: F401  (registers the commands)
+    from avt_notes.cli.app import app
+
+    transcript = make_transcript(CONSULTATION)
+    path = tmp_path / "transcript.json"
+    path.write_text(transcript.model_dump_json())
+    result = CliRunner().invoke(
+        app,
+        ["draft", str(path), "--template", "dap", "--out", str(tmp_path), "--drafter", chat_server],
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "draft.md").read_text().count("The patient said:") >= 3
+    bad = CliRunner().invoke(app, ["draft", str(tmp_path / "missing.json"), "--out", str(tmp_path)])
+    assert bad.exit_code != 0
+
+
+# --- the embedded SmolLM2 ------------------------------------------------------------
+
+
+def sample_consultation() -> Transcript:
+    """sample_audio/consultation.reference.json when present, else a PriMock57 excerpt."""
+    reference = ROOT / "sample_audio" / "consultation.reference.json"
+    if reference.exists():
+        rows = json.loads(reference.read_text())
+        transcript = make_transcript([(r["role"], r["text"]) for r in rows])
+        for utterance, row in zip(transcript.utterances, rows, strict=True):
+            utterance.start, utterance.end = row["start"], row["end"]
+        return transcript
+    from avt_notes.bench.primock import load_consultation
+
+    consultation = load_consultation(PRIMOCK, "day1_consultation01")
+    return make_transcript([(u.role, u.text) for u in consultation.utterances[:30]])
+
+
+@pytest.fixture(scope="session")
+def smollm2(settings):
+    return load_drafter(settings)
+
+
+@pytest.mark.slow
+def test_smollm2_drafts_a_complete_note_offline(smollm2, tmp_path):
+    transcript = sample_consultation()
+    assert smollm2.prefers_extract and smollm2.info.name.startswith("SmolLM2-135M")
+    template = load_template("dap")
+    note = draft_note(transcript, template, smollm2, rewrite_max_new_tokens=24)
+    assert [s.name for s in note.sections] == [s.name for s in template.sections]
+    assert note.status == "draft" and note.marker == DRAFT_MARKER
+    assert note.model.version.startswith("sha256:")
+    assert len(note.sentences()) >= 3
+    known = {u.id for u in transcript.utterances}
+    for sentence in note.sentences():
+        assert sentence.text and set(sentence.evidence) <= known and sentence.evidence
+        assert sentence.status == "unsupported" or not sentence.reasons
+    md = to_markdown(note, transcript)
+    assert DRAFT_MARKER in md
+    assert set(parse_markdown(md)) == {s.name for s in template.sections}
+    # Greedy decoding: the same prompt gives the same reply, alone or in a batch.
+    section = template.sections[0]
+    prompts = [
+        template.rewrite_messages(section, "u0001 Patient: I have had a cough for two weeks."),
+        template.rewrite_messages(section, "u0002 Patient: I sleep badly since my divorce."),
+    ]
+    single = [smollm2.complete(p, max_new_tokens=16, stop=template.rewrite_stop) for p in prompts]
+    assert smollm2.complete(prompts[0], max_new_tokens=16, stop=template.rewrite_stop) == single[0]
+    assert smollm2.complete_batch(prompts, max_new_tokens=16, stop=template.rewrite_stop) == single
+
+
+@pytest.mark.slow
+def test_a_local_transformers_folder_loads_as_a_drafter(smollm2, tmp_path):
+    """A user's own model folder (config.json + weights + tokenizer): here a tiny random Llama."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from avt_notes.drafting.local import TransformersDrafter
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(smollm2.tokenizer),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=512,
+    )
+    LlamaForCausalLM(config).save_pretrained(tmp_path)
+    smollm2.tokenizer.save_pretrained(tmp_path)
+    drafter = TransformersDrafter(tmp_path, threads=1)
+    assert drafter.context_tokens == 512 and drafter.prefers_extract
+    assert drafter.info.name == tmp_path.name and drafter.info.version.startswith("sha256:")
+    messages: list[ChatMessage] = [{"role": "user", "content": "Say hello."}]
+    assert drafter.count_tokens(messages) > 3
+    reply = drafter.complete(messages, max_new_tokens=5)
+    assert isinstance(reply, str)
+    assert reply == drafter.complete(messages, max_new_tokens=5)

@@ -1,0 +1,144 @@
+"""Grounding check: fabricated specifics are flagged with reasons; faithful sentences are not."""
+
+from __future__ import annotations
+
+import pytest
+
+from avt_notes.drafting import draft_note, load_template
+from avt_notes.grounding import (
+    assign_evidence,
+    check_sentence,
+    has_negation,
+    load_grounding_lexicon,
+    quantities,
+)
+from test_drafting import CONSULTATION, ScriptedDrafter, make_transcript
+
+
+@pytest.fixture(scope="module")
+def lexicon():
+    return load_grounding_lexicon()
+
+
+@pytest.fixture(scope="module")
+def utterances():
+    transcript = make_transcript(
+        [
+            *CONSULTATION,
+            ("patient", "My sister Maria drove me here from Leeds on Monday."),
+            ("clinician", "Your next review is on 14/05/2025."),
+        ]
+    )
+    return {u.id: u for u in transcript.utterances}
+
+
+def test_planted_fabrications_are_exactly_the_flagged_sentences():
+    transcript = make_transcript(CONSULTATION)
+    reply = "\n".join(
+        [
+            "The patient has had a cough for 2 weeks that disturbs their sleep. [u0002]",
+            "The patient was started on sertraline for the cough. [u0002]",
+            "The patient takes ibuprofen 800 mg when it hurts. [u0005]",
+            "The patient reports no fever. [u0003, u0004]",
+            "The cough began on 03/02/2024. [u0002]",
+            "The clinician thinks it is a viral chest infection. [u0006]",
+            "The patient should come back in a week if the cough is not better. [u0007]",
+        ]
+    )
+    note = draft_note(transcript, load_template("soap"), ScriptedDrafter(lambda m: reply))
+    sentences = note.section("Subjective").sentences
+    flagged = {s.text: s.reasons for s in sentences if s.status == "unsupported"}
+    assert set(flagged) == {
+        "The patient was started on sertraline for the cough.",
+        "The patient takes ibuprofen 800 mg when it hurts.",
+        "The cough began on 03/02/2024.",
+    }
+    assert any(
+        "sertraline" in r for r in flagged["The patient was started on sertraline for the cough."]
+    )
+    assert any(
+        '"800 mg"' in r for r in flagged["The patient takes ibuprofen 800 mg when it hurts."]
+    )
+    assert any("03/02/2024" in r for r in flagged["The cough began on 03/02/2024."])
+    # Flagged sentences stay in the draft, in place.
+    assert len(sentences) == 7
+
+
+@pytest.mark.parametrize(
+    ("sentence", "evidence"),
+    [
+        ("The cough has lasted two weeks.", ["u0002"]),
+        ("Coughing for 2 weeks, worse at night.", ["u0002"]),
+        ("Denies fever.", ["u0003", "u0004"]),
+        ("Takes Nurofen 200 mg as needed.", ["u0005"]),  # brand of ibuprofen
+        ("Maria brought the patient from Leeds on Monday.", ["u0008"]),
+        ("Review booked for 14 May 2025.", ["u0009"]),
+        ("Will return in one week if not improving.", ["u0007"]),
+    ],
+)
+def test_faithful_paraphrases_are_supported(sentence, evidence, utterances, lexicon):
+    result = check_sentence(sentence, evidence, utterances, lexicon=lexicon)
+    assert result.status == "supported", result.reasons
+
+
+@pytest.mark.parametrize(
+    ("sentence", "evidence", "reason"),
+    [
+        ("The cough has lasted three weeks.", ["u0002"], '"three weeks"'),
+        ("The patient takes fluoxetine.", ["u0005"], 'drug "fluoxetine"'),
+        ("Takes ibuprofen 200 mg four times a day.", ["u0005"], 'number "four times"'),
+        ("The patient was driven by John from Leeds.", ["u0008"], 'name "John"'),
+        ("Drove here from York.", ["u0008"], 'name "York"'),
+        ("Arrived on Tuesday.", ["u0008"], 'day "Tuesday"'),
+        ("Review booked for 15/05/2025.", ["u0009"], "date"),
+        ("Review in June.", ["u0009"], 'month "June"'),
+        ("The patient has not been sleeping.", ["u0002"], "negation"),
+        ("The patient also has a headache.", ["u0002"], '"headache"'),
+        ("Something about the weather.", [], "cites no utterance"),
+        ("A cough.", ["u0404"], "not in the transcript"),
+        ("The patient is written in the third person.", ["u0002"], "instructions"),
+    ],
+)
+def test_unsupported_content_is_flagged_with_a_reason(
+    sentence, evidence, reason, utterances, lexicon
+):
+    result = check_sentence(sentence, evidence, utterances, lexicon=lexicon)
+    assert result.status == "unsupported"
+    assert any(reason in r for r in result.reasons), result.reasons
+
+
+def test_template_rules_flag_risk_grading(utterances, lexicon):
+    template = load_template("mental-health-progress")
+    rules = [(r.pattern, r.reason) for r in template.section("Risk").flag]
+    result = check_sentence(
+        "The patient denies fever so risk is low risk.",
+        ["u0004"],
+        utterances,
+        rules=rules,
+        lexicon=lexicon,
+    )
+    assert result.status == "unsupported"
+    assert any("risk assessment" in r for r in result.reasons)
+
+
+def test_numbers_in_words_and_digits_normalise(lexicon):
+    values = [
+        (q.value, q.unit) for q in quantities("twenty-five mg twice daily for 3 days", lexicon)
+    ]
+    assert values == [(25.0, "mg"), (2, "time"), (3.0, "day")]
+    assert [q.value for q in quantities("one hundred and twenty", lexicon)] == [120.0]
+    assert quantities("no one else is unwell", lexicon) == []
+
+
+def test_negation_cues(lexicon):
+    assert has_negation("She denies chest pain", lexicon) == "denies"
+    assert has_negation("I haven't slept", lexicon) == "haven't"
+    assert has_negation("The cough is better", lexicon) == ""
+
+
+def test_lexical_evidence_assignment(utterances, lexicon):
+    ordered = list(utterances.values())
+    assert assign_evidence("Cough for two weeks keeping them up at night", ordered, lexicon) == [
+        "u0002"
+    ]
+    assert assign_evidence("The weather has been lovely", ordered, lexicon) == []
