@@ -19,7 +19,7 @@ from avt_notes.errors import (
     NotAudioError,
 )
 
-from conftest import REAL, encode_audio
+from testdata import REAL, encode_audio
 
 JFK_SECONDS = 11.0
 

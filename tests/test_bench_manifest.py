@@ -12,7 +12,7 @@ import yaml
 from avt_notes.bench.manifest import load_manifest
 from avt_notes.errors import InputError
 
-from conftest import JFK_TEXT, PRIMOCK, REAL
+from testdata import JFK_TEXT, PRIMOCK, REAL
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_MANIFEST = ROOT / "benchmarks" / "corpora" / "real.json"

@@ -19,7 +19,7 @@ from avt_notes.bench.scoring import NoteDraft
 from avt_notes.schemas import Transcript
 from test_bench_runner import echo_transcribe
 
-from conftest import PRIMOCK
+from testdata import PRIMOCK
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

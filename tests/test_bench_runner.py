@@ -31,7 +31,7 @@ from avt_notes.schemas import (
     Word,
 )
 
-from conftest import JFK_TEXT, REAL
+from testdata import JFK_TEXT, REAL
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_MANIFEST = ROOT / "benchmarks" / "corpora" / "real.json"
@@ -246,7 +246,7 @@ def test_a_changed_entry_or_audio_is_redone(tmp_path: Path) -> None:
 def test_a_failed_draft_keeps_the_recordings_scores(tmp_path: Path) -> None:
     from avt_notes.bench.primock import build_corpus
 
-    from conftest import PRIMOCK
+    from testdata import PRIMOCK
 
     def broken_drafter(transcript: Transcript) -> NoteDraft:
         raise InputError("the transcript has no utterances to draft from")

@@ -28,7 +28,7 @@ from avt_notes.errors import ConfigError
 from avt_notes.rttm import read_rttm
 from avt_notes.schemas import CLINICIAN, PATIENT
 
-from conftest import PRIMOCK, SAMPLE
+from testdata import PRIMOCK, SAMPLE
 
 needs_primock = pytest.mark.skipif(
     not (PRIMOCK / "transcripts").is_dir(), reason="PriMock57 not in ../shared"

@@ -22,7 +22,7 @@ from avt_notes.diarization import DiarizationResult, PyannoteDiarizer, load_diar
 from avt_notes.errors import AudioError, ModelNotFoundError
 from avt_notes.schemas import SpeakerTurn
 
-from conftest import REAL
+from testdata import REAL
 
 AMI = ("ami_dev00", "ami_dev01")
 # Measured DER over both excerpts: 0.345 with no collar, 0.295 with a 0.25 s

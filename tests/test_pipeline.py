@@ -17,7 +17,7 @@ from avt_notes.metrics.diarization import diarization_scores
 from avt_notes.pipeline import SpeakerOptions, transcribe_audio, transcribe_channels
 from avt_notes.rttm import read_rttm, to_annotation
 
-from conftest import JFK_TEXT, REAL, SAMPLE, STEREO_TEXT
+from testdata import JFK_TEXT, REAL, SAMPLE, STEREO_TEXT
 
 pytestmark = pytest.mark.slow
 

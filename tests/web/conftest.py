@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from webhelpers import JFK, PASSWORD, Api, add_user, fake_pipeline
 
 from avt_notes.config import Settings
 from avt_notes.store import Store
 from avt_notes.web.app import create_app
 from avt_notes.web.settings import WebSettings
+
+from webhelpers import JFK, PASSWORD, Api, add_user, fake_pipeline
 
 PG_ADMIN_URL = os.environ.get("AVT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -13,14 +13,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from reviewhelpers import FLAGGED, insert_processed_session
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
-from webhelpers import PASSWORD, Api
 
 from avt_notes.config import Settings
 from avt_notes.store import Store, signing
 from avt_notes.store.models import AuditEntry, DraftRecord, SignedNote, SignoffMetrics
+
+from reviewhelpers import FLAGGED, insert_processed_session
+from webhelpers import PASSWORD, Api
 
 EDITED = "Fever for the past week with feeling very hot and sweaty."
 

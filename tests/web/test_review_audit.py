@@ -14,14 +14,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from reviewhelpers import FLAGGED, insert_processed_session
 from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
-from webhelpers import PASSWORD, Api
 
 from avt_notes.config import Settings
 from avt_notes.store import Store, audit
 from avt_notes.store.models import AuditEntry
+
+from reviewhelpers import FLAGGED, insert_processed_session
+from webhelpers import PASSWORD, Api
 
 Invoke = Callable[..., tuple[int, str]]
 

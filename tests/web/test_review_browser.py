@@ -18,15 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reviewhelpers import insert_processed_session
 from sqlalchemy import select
-from webhelpers import ARTIFACTS, PASSWORD, add_user, fake_pipeline
 
 from avt_notes.config import Settings
 from avt_notes.store import Store
 from avt_notes.store.models import ReviewDraft, SignedNote, SignoffMetrics
 from avt_notes.web.app import create_app
 from avt_notes.web.settings import WebSettings
+
+from reviewhelpers import insert_processed_session
+from webhelpers import ARTIFACTS, PASSWORD, add_user, fake_pipeline
 
 pytestmark = [pytest.mark.browser]
 

@@ -13,13 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from reviewhelpers import FLAGGED, insert_processed_session
-from webhelpers import PASSWORD, Api
 
 from avt_notes.export import AI_STATEMENT, SignedDocument, render, to_document_reference
 from avt_notes.export.document import SignedSection
 from avt_notes.export.fhir import FhirValidationError, problems_in, validate_document_reference
 from avt_notes.store import Store
+
+from reviewhelpers import FLAGGED, insert_processed_session
+from webhelpers import PASSWORD, Api
 
 TEXT = "Subjective\nFever for a week — “hot and sweaty”.\n\nPlan\nBloods: CRP, ESR.\n"
 

@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from reviewhelpers import FLAGGED, insert_processed_session
-from webhelpers import PASSWORD, Api
 
 from avt_notes.store import Store
+
+from reviewhelpers import FLAGGED, insert_processed_session
+from webhelpers import PASSWORD, Api
 
 
 @dataclass(frozen=True)

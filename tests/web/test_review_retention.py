@@ -7,10 +7,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from reviewhelpers import FLAGGED, insert_processed_session
 from sqlalchemy import select
 from typer.testing import CliRunner
-from webhelpers import PASSWORD, Api
 
 from avt_notes.config import Settings, get_settings
 from avt_notes.store import Store, audit, retention
@@ -21,6 +19,9 @@ from avt_notes.store.models import (
     SignedNote,
     TranscriptRecord,
 )
+
+from reviewhelpers import FLAGGED, insert_processed_session
+from webhelpers import PASSWORD, Api
 
 POLICY = retention.RetentionPolicy(
     audio_retention_days=30, transcript_retention_days=60, draft_retention_days=90

@@ -8,10 +8,11 @@ from datetime import timedelta
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
-from webhelpers import PASSWORD, Api, add_user
 
 from avt_notes.store import Store
 from avt_notes.store.models import AuditEntry, LoginSession, utcnow
+
+from webhelpers import PASSWORD, Api, add_user
 
 
 def test_login_sets_strict_server_side_cookie(make_client: Callable[..., Api]) -> None:

@@ -22,13 +22,14 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
-from webhelpers import ARTIFACTS, PASSWORD, add_user, fake_pipeline
 
 from avt_notes.config import Settings
 from avt_notes.store import Store
 from avt_notes.store.models import AudioChunk, ClinicalSession
 from avt_notes.web.app import create_app
 from avt_notes.web.settings import WebSettings
+
+from webhelpers import ARTIFACTS, PASSWORD, add_user, fake_pipeline
 
 pytestmark = [pytest.mark.browser]
 

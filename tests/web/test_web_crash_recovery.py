@@ -26,10 +26,11 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import select
-from webhelpers import PASSWORD, add_user, soak_enabled
 
 from avt_notes.store import Store, open_store
 from avt_notes.store.models import AudioChunk
+
+from webhelpers import PASSWORD, add_user, soak_enabled
 
 CHUNK_BYTES = 12 * 1024
 

@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from webhelpers import Api
 
 from avt_notes.config import Settings
 from avt_notes.errors import DraftingError
 from avt_notes.worker import PipelineResult
+
+from webhelpers import Api
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
-from webhelpers import JFK, Api, fake_draft, fake_transcript, split
 
 from avt_notes.config import Settings
 from avt_notes.errors import DraftingError
@@ -21,6 +20,8 @@ from avt_notes.store.models import RUNNING, Job, utcnow
 from avt_notes.web.app import create_app
 from avt_notes.web.settings import WebSettings
 from avt_notes.worker import PipelineResult, Worker
+
+from webhelpers import JFK, Api, fake_draft, fake_transcript, split
 
 
 def recorded_session(api: Api, audio: bytes) -> str:
@@ -168,6 +169,7 @@ def test_worker_thread_end_to_end(
         start_worker=True,
     )
     from fastapi.testclient import TestClient
+
     from webhelpers import PASSWORD, add_user
 
     add_user(threaded.state.services.store, "zoe")
@@ -232,6 +234,7 @@ def test_hooks_for_processing_while_recording(
 ) -> None:
     """A live job is queued at the first chunk, and each new chunk is announced once."""
     from fastapi.testclient import TestClient
+
     from webhelpers import PASSWORD, add_user, fake_pipeline
 
     seen: list[tuple[str, int]] = []

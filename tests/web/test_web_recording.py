@@ -11,11 +11,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy import select
-from webhelpers import Api, split
 
 from avt_notes.config import Settings
 from avt_notes.store import Store, audit
 from avt_notes.store.models import AuditEntry
+
+from webhelpers import Api, split
 
 WEBM = "audio/webm;codecs=opus"
 

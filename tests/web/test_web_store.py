@@ -16,7 +16,6 @@ from alembic.script import ScriptDirectory
 from fastapi import FastAPI
 from sqlalchemy import delete, select, text, update
 from typer.testing import CliRunner
-from webhelpers import Api, split
 
 from avt_notes.config import Settings
 from avt_notes.store import Store, audit, open_store
@@ -25,6 +24,8 @@ from avt_notes.store.crypto import SEGMENT_BYTES, Cipher, associated_data, load_
 from avt_notes.store.db import HEAD_REVISION, MIGRATIONS_DIR
 from avt_notes.store.errors import StoredDataError
 from avt_notes.store.models import AuditEntry, Base, User
+
+from webhelpers import Api, split
 
 SID_A = "a" * 32
 SID_B = "b" * 32
