@@ -32,7 +32,12 @@ warnings.filterwarnings("ignore", message=".*torchcodec.*")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from avt_notes.audio import SAMPLE_RATE  # noqa: E402
-from avt_notes.bench.primock import default_source_dir, load_consultation, render_consultation  # noqa: E402
+from avt_notes.bench.primock import (  # noqa: E402
+    default_source_dir,
+    list_consultations,
+    load_consultation,
+    render_consultation,
+)
 from avt_notes.config import Settings  # noqa: E402
 from avt_notes.store import accounts  # noqa: E402
 from avt_notes.web.app import create_app  # noqa: E402
@@ -40,7 +45,6 @@ from avt_notes.web.settings import WebSettings  # noqa: E402
 
 CHUNK_SECONDS = 4.0
 PASSWORD = "benchmark password 1"
-CONSULTATION = "day1_consultation01"
 VOICES = {"clinician": "espeak-en-gb-rp", "patient": "flite-slt"}
 
 
@@ -60,10 +64,22 @@ def webm_opus(samples: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def recording(minutes: float) -> np.ndarray:
-    consultation = load_consultation(default_source_dir(), CONSULTATION)
-    rendered = render_consultation(consultation, VOICES, max_gap=1.5, crop=minutes * 60)
-    return rendered.samples.astype(np.float32)
+def recording(minutes: float) -> tuple[str, np.ndarray]:
+    """The first consultation that lasts `minutes` when spoken (cropped), else the longest."""
+    source = default_source_dir()
+    consultations = [load_consultation(source, name) for name in list_consultations(source)]
+    # Longest conversations first, so the first render usually suffices.
+    consultations.sort(key=lambda c: -max(u.end for u in c.utterances))
+    longest: tuple[str, np.ndarray] = ("", np.zeros(0, dtype=np.float32))
+    for consultation in consultations:
+        name = consultation.id
+        rendered = render_consultation(consultation, VOICES, max_gap=1.5, crop=minutes * 60)
+        samples = rendered.samples.astype(np.float32)
+        if len(samples) >= 0.95 * minutes * 60 * SAMPLE_RATE:
+            return name, samples
+        if len(samples) > len(longest[1]):
+            longest = (name, samples)
+    return longest
 
 
 def run(
@@ -145,11 +161,11 @@ def main() -> None:
     parser.add_argument("--template", default="soap")
     args = parser.parse_args()
 
-    samples = recording(args.minutes)
+    name, samples = recording(args.minutes)
     seconds = len(samples) / SAMPLE_RATE
     data = webm_opus(samples)
     print(
-        f"recording: {CONSULTATION}, {seconds / 60:.1f} min, webm/opus {len(data) / 1e6:.1f} MB, "
+        f"recording: {name}, {seconds / 60:.1f} min, webm/opus {len(data) / 1e6:.1f} MB, "
         f"{int(np.ceil(seconds / CHUNK_SECONDS))} chunks of {CHUNK_SECONDS:.0f} s, "
         f"replayed at {args.speed:g}x real time"
     )
