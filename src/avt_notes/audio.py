@@ -52,7 +52,7 @@ class Audio:
 
 # Leading bytes of the containers we accept: a file that fails to decode but
 # starts like audio is corrupt; one that starts like nothing we know is not audio.
-_AUDIO_MAGIC: tuple[tuple[int, bytes], ...] = (
+AUDIO_MAGIC: tuple[tuple[int, bytes], ...] = (
     (0, b"RIFF"),
     (0, b"RF64"),
     (0, b"fLaC"),
@@ -66,8 +66,9 @@ _AUDIO_MAGIC: tuple[tuple[int, bytes], ...] = (
 )
 
 
-def _looks_like_audio(head: bytes) -> bool:
-    if any(head[offset : offset + len(magic)] == magic for offset, magic in _AUDIO_MAGIC):
+def looks_like_audio(head: bytes) -> bool:
+    """Whether `head` could be the first bytes of an audio file we decode."""
+    if any(head[offset : offset + len(magic)] == magic for offset, magic in AUDIO_MAGIC):
         return True
     # MPEG audio frame sync (mp3 without an ID3 tag): 11 set bits.
     return len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0
@@ -133,7 +134,7 @@ def load_audio(path: str | Path, max_seconds: float | None = None) -> Audio:
     try:
         container = av.open(str(path), mode="r", metadata_errors="ignore")
     except (av.error.FFmpegError, UnicodeDecodeError) as error:
-        if _looks_like_audio(head):
+        if looks_like_audio(head):
             raise CorruptAudioError(
                 f"{path.name}: looks like audio but cannot be decoded; it may be damaged "
                 f"or cut short before its index ({error})"

@@ -17,9 +17,10 @@ from fastapi import FastAPI
 from sqlalchemy import delete, select, text, update
 from typer.testing import CliRunner
 
+from avt_notes.audio import AUDIO_MAGIC
 from avt_notes.config import Settings
 from avt_notes.store import Store, audit, open_store
-from avt_notes.store.audio_store import AUDIO_MAGIC, AudioStore
+from avt_notes.store.audio_store import AudioStore
 from avt_notes.store.crypto import SEGMENT_BYTES, Cipher, associated_data, load_or_create_key
 from avt_notes.store.db import HEAD_REVISION, MIGRATIONS_DIR
 from avt_notes.store.errors import StoredDataError

@@ -39,29 +39,6 @@ logger = logging.getLogger("avt_notes.store")
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
-# Leading bytes of the containers browsers and recorders produce; used to refuse a
-# first chunk that cannot be the start of an audio file, and by tests that check
-# nothing on disk looks like audio.
-AUDIO_MAGIC: tuple[tuple[int, bytes], ...] = (
-    (0, b"RIFF"),
-    (0, b"RF64"),
-    (0, b"fLaC"),
-    (0, b"OggS"),
-    (0, b"ID3"),
-    (0, b"\x1a\x45\xdf\xa3"),  # Matroska / WebM
-    (4, b"ftyp"),  # MP4 / M4A
-    (0, b"FORM"),  # AIFF
-    (0, b"\xff\xf1"),  # ADTS AAC
-    (0, b"\xff\xf9"),
-)
-
-
-def looks_like_audio(head: bytes) -> bool:
-    """Whether `head` could be the first bytes of an audio file we decode."""
-    if any(head[offset : offset + len(magic)] == magic for offset, magic in AUDIO_MAGIC):
-        return True
-    return len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0  # MPEG frame sync
-
 
 @dataclass(frozen=True)
 class AssembledAudio:
