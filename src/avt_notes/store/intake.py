@@ -24,9 +24,10 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from avt_notes.audio import looks_like_audio
 from avt_notes.errors import AudioError, InputError
 from avt_notes.store import audit, jobs
-from avt_notes.store.audio_store import AudioStore, looks_like_audio
+from avt_notes.store.audio_store import AssembledAudio, AudioStore
 from avt_notes.store.errors import (
     ChecksumError,
     ConflictError,
@@ -87,6 +88,15 @@ def base_type(content_type: str | None) -> str:
 
 def suffix_for(content_type: str | None) -> str:
     return AUDIO_TYPES.get(base_type(content_type), "")
+
+
+def _mark_finished(session: ClinicalSession, assembled: AssembledAudio, seconds: float) -> None:
+    """Record the stored recording's facts on the session; processing can start."""
+    session.status = FINISHED
+    session.audio_bytes = assembled.bytes
+    session.audio_sha256 = assembled.sha256
+    session.audio_seconds = seconds
+    session.finished_at = utcnow()
 
 
 def _require_accepting(session: ClinicalSession) -> None:
@@ -251,12 +261,8 @@ def finish(
     if session.status != RECORDING:
         store.audio_path(session_id).unlink(missing_ok=True)
         _require_accepting(session)
-    session.status = FINISHED
     session.total_chunks = total_chunks
-    session.audio_bytes = assembled.bytes
-    session.audio_sha256 = assembled.sha256
-    session.audio_seconds = seconds
-    session.finished_at = utcnow()
+    _mark_finished(session, assembled, seconds)
     audit.append(
         db,
         "recording_finished",
@@ -320,13 +326,9 @@ def store_file(
         store.audio_path(session_id).unlink(missing_ok=True)
         _require_accepting(session)
         raise ConflictError("this session changed while the file was uploading")
-    session.status = FINISHED
     session.source = "file"
     session.mime_type = (content_type or GENERIC_TYPE)[:100]
-    session.audio_bytes = assembled.bytes
-    session.audio_sha256 = assembled.sha256
-    session.audio_seconds = seconds
-    session.finished_at = utcnow()
+    _mark_finished(session, assembled, seconds)
     audit.append(
         db,
         "upload",
