@@ -36,18 +36,28 @@ def assign_words(words: Sequence[Word], turns: Sequence[SpeakerTurn]) -> list[st
     """The speaker label of each word (most overlap, else the nearest turn)."""
     if not turns:
         return [DEFAULT_SPEAKER] * len(words)
-    starts = np.array([t.start for t in turns])
-    ends = np.array([t.end for t in turns])
-    labels: list[str] = []
-    for word in words:
-        overlap = np.minimum(ends, word.end) - np.maximum(starts, word.start)
+    spans = [(t.start, t.end) for t in turns]
+    return [turns[i].speaker for i in best_spans([(w.start, w.end) for w in words], spans)]
+
+
+def best_spans(
+    items: Sequence[tuple[float, float]], spans: Sequence[tuple[float, float]]
+) -> list[int]:
+    """For each (start, end) item, the index of the span it overlaps most, else the nearest.
+
+    Used for words × diarised turns here and words × reference segments in scoring.
+    """
+    starts = np.array([start for start, _ in spans])
+    ends = np.array([end for _, end in spans])
+    chosen: list[int] = []
+    for start, end in items:
+        overlap = np.minimum(ends, end) - np.maximum(starts, start)
         best = int(np.argmax(overlap))
         if overlap[best] <= 0:
-            middle = (word.start + word.end) / 2
-            distance = np.maximum(starts - middle, middle - ends)
-            best = int(np.argmin(distance))
-        labels.append(turns[best].speaker)
-    return labels
+            middle = (start + end) / 2
+            best = int(np.argmin(np.maximum(starts - middle, middle - ends)))
+        chosen.append(best)
+    return chosen
 
 
 def build_utterances(

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 from pydantic import BaseModel, Field
 
+from avt_notes.alignment import best_spans
 from avt_notes.bench.manifest import CorpusItem
 from avt_notes.bench.references import ReferenceSegment
 from avt_notes.metrics.asr import NORMALISER_VERSION, error_rates, normalise
@@ -146,17 +146,8 @@ def attribute_words(
     words: Sequence[tuple[str, float, float]], segments: Sequence[ReferenceSegment]
 ) -> list[int]:
     """For each word, the index of the timed segment it overlaps most (else the nearest)."""
-    starts = np.array([s.start or 0.0 for s in segments])
-    ends = np.array([s.end or 0.0 for s in segments])
-    out = []
-    for _text, start, end in words:
-        overlap = np.minimum(end, ends) - np.maximum(start, starts)
-        if overlap.max() > 0:
-            out.append(int(np.argmax(overlap)))
-        else:
-            distance = np.maximum(np.maximum(starts - end, start - ends), 0.0)
-            out.append(int(np.argmin(distance)))
-    return out
+    spans = [(s.start or 0.0, s.end or 0.0) for s in segments]
+    return best_spans([(start, end) for _text, start, end in words], spans)
 
 
 def _attributes(item: CorpusItem, speaker: str | None) -> dict[str, str]:
