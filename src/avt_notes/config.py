@@ -44,6 +44,9 @@ class Settings(BaseSettings):
         description="Registry name, a transformers model folder, or an http(s):// base URL.",
     )
     drafter_http_model: str = "default"
+    embedding_model: str = Field(
+        "minilm-l6", description="Registry name or a sentence-transformers model folder."
+    )
     drafter_max_new_tokens: int = 384
     # Extra registry entries: name -> local folder (e.g. {"large-v3": "/models/whisper-large-v3"}).
     extra_models: dict[str, Path] = Field(default_factory=dict)

