@@ -41,8 +41,9 @@ LEXICAL_WEIGHT = 0.4
 CITATION_KEEP = 0.35
 # Below this no utterance supports the sentence: it is left without evidence.
 LINK_MIN = 0.32
-# A further utterance joins the evidence only if it adds words and scores this much.
-EXTRA_MIN = 0.3
+# A further utterance joins the evidence if it adds missing words (a number, a day) and
+# scores this much overall.
+EXTRA_MIN = 0.2
 MAX_LINKED = 3
 
 
@@ -127,8 +128,16 @@ class EvidenceLinker:
         return SEMANTIC_WEIGHT * semantic + LEXICAL_WEIGHT * lexical, paired_better
 
     def _with_question(self, i: int, paired_better: np.ndarray) -> list[int]:
+        """An answer with the question it answers; a question with its answer.
+
+        A question alone is never evidence of a fact ("Any thoughts of ending
+        your life?" supports neither a disclosure nor a denial).
+        """
         q = self.question_of[i]
-        return [q, i] if q is not None and paired_better[i] else [i]
+        if q is not None and paired_better[i]:
+            return [q, i]
+        answered = i + 1 < len(self.utterances) and self.question_of[i + 1] == i
+        return [i, i + 1] if answered else [i]
 
     def link(self, sentence: str, cited: Sequence[str] = ()) -> Link:
         """The utterances supporting `sentence`; `cited` are the model's ids, checked first."""

@@ -523,7 +523,11 @@ def _check_people(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[
 
 
 _FIRST_PERSON = re.compile(r"(?<![\w'’])(?:I|I'm|I'll|I've|I'd|me|my|we|we'll|us|our)(?![\w'’])")
-_QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")
+# Quoted words are the speaker's own: in quotes, or after "said:" / "reports:".
+_QUOTED = re.compile(
+    r"[\"“][^\"”]*[\"”]|\b(?:said|says|reported|reports|stated|states|explained)\s*:.*$",
+    re.IGNORECASE,
+)
 
 
 def _check_subject(

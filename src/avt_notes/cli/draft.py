@@ -37,7 +37,8 @@ DrafterOpt = Annotated[
 StrategyOpt = Annotated[
     str,
     typer.Option(
-        "--strategy", help="auto, compose (model writes sections) or extract (restates lines)."
+        "--strategy",
+        help="auto, note (one call), compose (per section) or extract (restate lines).",
     ),
 ]
 TokensOpt = Annotated[
@@ -101,8 +102,8 @@ def run_draft(
     from avt_notes.config import get_settings
     from avt_notes.drafting import draft_note, load_drafter, load_template, write_draft
 
-    if strategy not in {"auto", "compose", "extract"}:
-        raise InputError(f"unknown strategy '{strategy}'; use auto, compose or extract")
+    if strategy not in {"auto", "note", "compose", "extract"}:
+        raise InputError(f"unknown strategy '{strategy}'; use auto, note, compose or extract")
     settings = get_settings()
     chosen = load_template(template)
     with console.status(f"loading drafter {drafter or settings.drafter} …"):
