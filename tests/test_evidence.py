@@ -76,7 +76,8 @@ def by_id(transcript):
         ("The patient will be seen tomorrow.", ["u0006"], 'time "tomorrow"'),
         ("The patient's sister moved in on Saturday.", ["u0002"], '"sister"'),
         ("The patient reports that the dose stays the same.", ["u0006"], "the patient said"),
-        ("I will see the patient on Thursday.", ["u0006"], "first person"),
+        ("I will see the patient on Thursday.", ["u0006"], "first or second person"),
+        ("The clinician will see you on Thursday.", ["u0006"], "first or second person"),
     ],
 )
 def test_time_words_people_and_speakers_are_checked(
@@ -99,3 +100,18 @@ def test_time_words_people_and_speakers_are_checked(
 def test_faithful_who_and_when_pass(sentence, evidence, transcript, lexicon):
     result = check_sentence(sentence, evidence, by_id(transcript), lexicon=lexicon)
     assert result.status == "supported", result.reasons
+
+
+def test_instruction_words_are_matched_as_whole_words(transcript, lexicon):
+    utterances = by_id(transcript)
+    described = check_sentence(
+        "The patient describes the brother moving in on Saturday.",
+        ["u0002"],
+        utterances,
+        lexicon=lexicon,
+    )
+    assert described.status == "supported", described.reasons
+    echo = check_sentence(
+        "As a scribe, I note the brother.", ["u0002"], utterances, lexicon=lexicon
+    )
+    assert any("drafting instructions" in r for r in echo.reasons)

@@ -427,9 +427,10 @@ def _check_findings(sentence: str, cited: str, lexicon: GroundingLexicon) -> lis
 
 
 def _check_echo(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
-    lowered = sentence.lower()
     for phrase in lexicon.instruction_echo:
-        if phrase in lowered and phrase not in cited.lower():
+        # Whole words only: "scribe" is an echo, "describe" is not.
+        pattern = re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", re.IGNORECASE)
+        if pattern.search(sentence) and not pattern.search(cited):
             return [f'talks about the drafting instructions ("{phrase}"), not the session']
     return []
 
@@ -522,7 +523,10 @@ def _check_people(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[
     ]
 
 
-_FIRST_PERSON = re.compile(r"(?<![\w'’])(?:I|I'm|I'll|I've|I'd|me|my|we|we'll|us|our)(?![\w'’])")
+_FIRST_PERSON = re.compile(
+    r"(?<![\w'’])(?:I|I'm|I'll|I've|I'd|me|my|we|we'll|us|our|you|your|you'll|you're)(?![\w'’])",
+    re.IGNORECASE,
+)
 # Quoted words are the speaker's own: in quotes, or after "said:" / "reports:".
 _QUOTED = re.compile(
     r"[\"“][^\"”]*[\"”]|\b(?:said|says|reported|reports|stated|states|explained)\s*:.*$",
@@ -535,13 +539,13 @@ def _check_subject(
 ) -> list[str]:
     """Who-said-what: "The patient reports ..." needs a patient line among the evidence.
 
-    Also flags first-person wording outside quotes ("I'll see you"): a note is
-    written in the third person, and an "I" there hides who said it.
+    Also flags first- and second-person wording outside quotes ("I'll see you"):
+    a note is written in the third person, and an "I" or "you" hides who is meant.
     """
     reasons = []
     unquoted = _QUOTED.sub(" ", sentence)
     if _FIRST_PERSON.search(unquoted):
-        reasons.append("written in the first person: say who said or did it")
+        reasons.append("written in the first or second person: say who said or did it")
     lowered = sentence.lower().lstrip()
     for phrase, role in lexicon.speaker_subjects.items():
         if lowered.startswith(phrase + " "):
