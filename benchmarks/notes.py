@@ -195,7 +195,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=3, help="Consultations to draft (default 3).")
     parser.add_argument("--template", default="soap")
     parser.add_argument("--drafter", default=None, help="Registry name, folder or URL.")
-    parser.add_argument("--strategy", default="auto", choices=["auto", "note", "compose", "extract"])
+    parser.add_argument(
+        "--strategy", default="auto", choices=["auto", "note", "compose", "extract"]
+    )
     parser.add_argument("--max-new-tokens", type=int, default=None)
     parser.add_argument("--source", default=None, help="PriMock57 folder.")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
