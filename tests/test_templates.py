@@ -17,7 +17,8 @@ from avt_notes.drafting import (
 )
 from avt_notes.drafting.backend import ChatMessage
 from avt_notes.errors import TemplateError
-from test_drafting import CONSULTATION, ScriptedDrafter, make_transcript
+
+from testdata import CONSULTATION, ScriptedDrafter, make_transcript
 
 TEMPLATE_IDS = ["birp", "dap", "girp", "mental-health-progress", "soap"]
 
