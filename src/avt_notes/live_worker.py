@@ -27,7 +27,8 @@ from avt_notes.store.recordings import received_chunks
 
 if TYPE_CHECKING:
     from avt_notes.live import LiveSession
-    from avt_notes.worker import Progress, Worker
+    from avt_notes.progress import Progress
+    from avt_notes.worker import Worker
 
 logger = logging.getLogger("avt_notes.worker")
 

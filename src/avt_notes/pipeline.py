@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +31,8 @@ from avt_notes.audio import Audio, load_audio
 from avt_notes.config import Settings
 from avt_notes.diarization import DiarizationResult, Diarizer, load_diarizer
 from avt_notes.errors import InputError
+from avt_notes.progress import Progress, no_progress
 from avt_notes.schemas import Speaker, SpeakerTurn, StageTiming, Transcript, Utterance, Word
-
-Progress = Callable[[str, float], None]
 
 
 @dataclass(frozen=True)
@@ -43,10 +42,6 @@ class SpeakerOptions:
     num_speakers: int | None = None
     min_speakers: int | None = None
     max_speakers: int | None = None
-
-
-def _quiet(stage: str, fraction: float) -> None:
-    """Default progress callback: report nowhere."""
 
 
 @contextmanager
@@ -64,7 +59,7 @@ def transcribe_audio(
     speakers: SpeakerOptions = SpeakerOptions(),
     enrolment: np.ndarray | None = None,
     language: str = "en",
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
     timings: list[StageTiming] | None = None,
 ) -> Transcript:
     """A speaker-attributed transcript of decoded audio."""
@@ -131,7 +126,7 @@ def transcribe_channels(
     transcriber: Transcriber,
     *,
     language: str = "en",
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
     timings: list[StageTiming] | None = None,
 ) -> Transcript:
     """A transcript of a recording with one speaker per channel (lapel mics, phone calls).
@@ -206,7 +201,7 @@ def transcribe_file(
     max_speakers: int | None = None,
     enrolment_path: Path | None = None,
     channels_as_speakers: bool = False,
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
 ) -> Transcript:
     """Decode, transcribe and diarise one recording with models chosen by `settings`."""
     timings: list[StageTiming] = []

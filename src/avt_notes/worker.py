@@ -20,7 +20,6 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +31,7 @@ from avt_notes.audio import load_audio
 from avt_notes.config import Settings
 from avt_notes.errors import AvtError
 from avt_notes.live_worker import take_live_session
+from avt_notes.progress import Progress
 from avt_notes.store import Store, audit, jobs
 from avt_notes.store.intake import suffix_for
 from avt_notes.store.models import ClinicalSession, DraftRecord, Job, TranscriptRecord
@@ -40,8 +40,6 @@ if TYPE_CHECKING:
     from avt_notes.live import LiveSession
 
 logger = logging.getLogger("avt_notes.worker")
-
-Progress = Callable[[str, float], None]
 
 
 @dataclass
