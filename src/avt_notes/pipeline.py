@@ -172,19 +172,25 @@ _models_lock = threading.Lock()
 
 def get_transcriber(settings: Settings, model: str | None = None) -> Transcriber:
     """A loaded transcriber, shared within the process."""
-    name = model or settings.asr_model
-    key = ("asr", name, settings.asr_compute_type, settings.cpu_threads, settings.language)
+    name = model or settings.models.asr_model
+    key = (
+        "asr",
+        name,
+        settings.models.asr_compute_type,
+        settings.models.cpu_threads,
+        settings.models.language,
+    )
     with _models_lock:
         if key not in _models:
             _models[key] = FasterWhisperTranscriber(
-                name, settings=settings, language=settings.language
+                name, settings=settings, language=settings.models.language
             )
         return _models[key]  # type: ignore[no-any-return]
 
 
 def get_diarizer(settings: Settings) -> Diarizer:
     """A loaded diariser, shared within the process."""
-    key = ("diarization", settings.diarization_model, settings.cpu_threads)
+    key = ("diarization", settings.models.diarization_model, settings.models.cpu_threads)
     with _models_lock:
         if key not in _models:
             _models[key] = load_diarizer(settings)
@@ -207,10 +213,10 @@ def transcribe_file(
     timings: list[StageTiming] = []
     with _timed("decode", timings):
         progress("decoding", 0.0)
-        audio = load_audio(path, settings.max_audio_seconds)
+        audio = load_audio(path, settings.audio.max_audio_seconds)
         progress("decoding", 1.0)
     transcriber = get_transcriber(settings, asr_model)
-    language = settings.language or "auto"
+    language = settings.models.language or "auto"
     if channels_as_speakers:
         return transcribe_channels(
             audio, transcriber, language=language, progress=progress, timings=timings
@@ -218,7 +224,9 @@ def transcribe_file(
     diarizer = get_diarizer(settings)
     enrolment = None
     if enrolment_path is not None:
-        enrolment = diarizer.embed(load_audio(enrolment_path, settings.max_audio_seconds).samples)
+        enrolment = diarizer.embed(
+            load_audio(enrolment_path, settings.audio.max_audio_seconds).samples
+        )
     return transcribe_audio(
         audio,
         transcriber,

@@ -106,7 +106,7 @@ def run_draft(
         raise InputError(f"unknown strategy '{strategy}'; use auto, compose or extract")
     settings = get_settings()
     chosen = load_template(template)
-    with console.status(f"loading drafter {drafter or settings.drafter} …"):
+    with console.status(f"loading drafter {drafter or settings.drafting.drafter} …"):
         model = load_drafter(settings, drafter)
     with _drafting_bar() as progress:
         note = draft_note(
@@ -115,7 +115,7 @@ def run_draft(
             model,
             progress,
             strategy=strategy,  # type: ignore[arg-type]
-            max_new_tokens=max_new_tokens or settings.drafter_max_new_tokens,
+            max_new_tokens=max_new_tokens or settings.drafting.drafter_max_new_tokens,
         )
     write_draft(note, out, transcript)
     sentences = note.sentences()
