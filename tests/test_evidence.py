@@ -6,7 +6,8 @@ import pytest
 
 from avt_notes.evidence import EvidenceLinker
 from avt_notes.grounding import check_sentence, load_grounding_lexicon
-from test_drafting import make_transcript
+
+from testdata import make_transcript
 
 SESSION = [
     ("clinician", "How have the last two weeks been?"),

@@ -135,9 +135,9 @@ class Quantity:
 def load_grounding_lexicon(directory: Path | None = None) -> GroundingLexicon:
     """The grounding rules and drug names from the prompts folder."""
     if directory is None:
-        from avt_notes.drafting.templates import prompts_dir
+        from avt_notes.config import get_settings
 
-        directory = prompts_dir()
+        directory = get_settings().drafting.prompts_dir
     paths = (directory / GROUNDING_FILE, directory / DRUGS_FILE)
     for path in paths:
         if not path.is_file():
@@ -223,9 +223,9 @@ def _alternation(spellings: Mapping[str, str]) -> re.Pattern[str] | None:
 
 
 def lexicon_sha256(directory: Path | None = None) -> str:
-    from avt_notes.drafting.templates import prompts_dir
+    from avt_notes.config import get_settings
 
-    folder = directory or prompts_dir()
+    folder = directory or get_settings().drafting.prompts_dir
     digest = hashlib.sha256()
     for name in (GROUNDING_FILE, DRUGS_FILE):
         digest.update((folder / name).read_bytes())

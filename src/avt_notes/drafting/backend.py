@@ -62,51 +62,55 @@ def _is_gguf(path: Path) -> bool:
 
 
 def load_drafter(settings: Settings, drafter: str | None = None) -> Drafter:
-    """The drafter named by `settings.drafter` (or `drafter`): registry name, file, folder or URL.
+    """The drafter `settings.drafting.drafter` (or `drafter`) names: registry name, file or URL.
 
-    GGUF files run with llama.cpp (unless `settings.drafter_backend` says
+    GGUF files run with llama.cpp (unless `drafting.drafter_backend` says
     transformers), transformers folders with transformers, URLs over HTTP.
     Local models load once per process: call this when a service starts so
     the first draft does not wait for the model.
     """
     from avt_notes import models
 
-    target = drafter or settings.drafter
+    target = drafter or settings.drafting.drafter
     if is_url(target):
         from avt_notes.drafting.http import HttpDrafter
 
+        drafting = settings.drafting
         return HttpDrafter(
             target,
-            model=settings.drafter_http_model,
-            context_tokens=settings.drafter_context_tokens,
+            model=drafting.drafter_http_model,
+            context_tokens=drafting.drafter_context_tokens,
         )
+    drafting, models_settings = settings.drafting, settings.models
     key = (
         target,
-        str(settings.model_cache),
-        settings.cpu_threads,
-        settings.drafter_backend,
-        settings.drafter_context_tokens,
+        str(models_settings.model_cache),
+        models_settings.cpu_threads,
+        drafting.drafter_backend,
+        drafting.drafter_context_tokens,
     )
     with _lock:
         if key not in _loaded:
-            path = models.resolve(target, "drafter", settings.model_cache, settings.extra_models)
+            path = models.resolve(
+                target, "drafter", models_settings.model_cache, models_settings.extra_models
+            )
             packaged = models.REGISTRY.get(target)
             source = f"PyPI ({packaged.install_hint})" if packaged else str(path)
-            backend = settings.drafter_backend
+            backend = drafting.drafter_backend
             if backend == "llamacpp" or (backend == "auto" and _is_gguf(path)):
                 from avt_notes.drafting.llamacpp import LlamaCppDrafter
 
                 _loaded[key] = LlamaCppDrafter(
                     path,
-                    threads=settings.cpu_threads,
-                    context_tokens=settings.drafter_context_tokens,
-                    repeat_penalty=settings.drafter_repeat_penalty,
+                    threads=models_settings.cpu_threads,
+                    context_tokens=drafting.drafter_context_tokens,
+                    repeat_penalty=drafting.drafter_repeat_penalty,
                     source=source,
                 )
             else:
                 from avt_notes.drafting.local import TransformersDrafter
 
                 _loaded[key] = TransformersDrafter(
-                    path, threads=settings.cpu_threads, source=source
+                    path, threads=models_settings.cpu_threads, source=source
                 )
         return _loaded[key]

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from avt_notes.drafting.backend import ChatMessage
 from avt_notes.drafting.prompting import ParsedSentence, parse_sentences
-from avt_notes.drafting.templates import Template, prompts_dir
+from avt_notes.drafting.templates import Template
 from avt_notes.errors import TemplateError
 
 DRAFTING_FILE = "drafting.yaml"
@@ -45,7 +45,9 @@ class DraftingPrompts(BaseModel):
 
 
 def load_drafting_prompts(directory: Path | None = None) -> DraftingPrompts:
-    path = (directory or prompts_dir()) / DRAFTING_FILE
+    from avt_notes.config import get_settings
+
+    path = (directory or get_settings().drafting.prompts_dir) / DRAFTING_FILE
     try:
         stat = path.stat()
     except OSError as error:
