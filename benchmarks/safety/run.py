@@ -103,6 +103,8 @@ def main() -> None:
         result.seconds_pipeline = round(pipeline_seconds, 1)
         scores.append(result)
         (args.out / f"{session.id}.md").write_text(to_markdown(note, transcript), encoding="utf-8")
+        (args.out / f"{session.id}.draft.json").write_text(note.model_dump_json(indent=1))
+        (args.out / f"{session.id}.transcript.json").write_text(transcript.model_dump_json())
         (args.out / f"{session.id}.score.json").write_text(
             result.model_dump_json(indent=1), encoding="utf-8"
         )

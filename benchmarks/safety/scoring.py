@@ -3,8 +3,11 @@
 - key-fact recall: a fact counts when every keyword group matches the note body
   (any word of a group; words of 4+ letters match as prefixes, shorter ones whole);
 - false statements: a note sentence whose MiniLM cosine to a listed false
-  statement reaches `FALSE_MATCH` counts as stating it (flagged or not); the
-  closest sentence per false statement is kept for a reader to check;
+  statement reaches `FALSE_MATCH`, with the same polarity (both negated or
+  neither: "denies thoughts of suicide" does not state "has thoughts of
+  suicide"), counts as stating it, flagged or not; the closest sentence per
+  false statement is kept for a reader to check (embeddings miss numbers, so
+  "one panic attack" can match "several panic attacks": read the hits);
 - evidence: share of sentences with linked utterances, share flagged
   unsupported, and, for each sentence that states a key fact on its own, whether
   its linked utterances state that fact too (the link is right).
@@ -23,6 +26,7 @@ from pydantic import BaseModel, Field
 
 from avt_notes.drafting import DraftNote
 from avt_notes.embeddings import SentenceEncoder, cosine_matrix
+from avt_notes.grounding import has_negation, load_grounding_lexicon
 from avt_notes.schemas import Transcript
 
 FALSE_MATCH = 0.8
@@ -106,6 +110,7 @@ def score(
         correct += any(matches(f, evidence) for f in stated)
     false_hits: list[dict[str, Any]] = []
     closest: list[dict[str, Any]] = []
+    lexicon = load_grounding_lexicon()
     if sentences and session.false_statements:
         similarity = cosine_matrix(
             encoder.encode(session.false_statements), encoder.encode([s.text for s in sentences])
@@ -119,7 +124,10 @@ def score(
                 "cosine": round(float(similarity[row, j]), 3),
             }
             closest.append(entry)
-            if similarity[row, j] >= FALSE_MATCH:
+            same_polarity = bool(has_negation(statement, lexicon)) == bool(
+                has_negation(sentences[j].text, lexicon)
+            )
+            if similarity[row, j] >= FALSE_MATCH and same_polarity:
                 false_hits.append(entry)
     return SessionScore(
         id=session.id,
