@@ -366,13 +366,16 @@ def test_whole_note_reply_is_read_by_heading_and_bounded():
         "- The patient has had a cough for two weeks. [u0002]\n"
         "**Objective**\n- Not discussed.\n"
         "Assessment: The clinician thinks it is a viral chest infection. [u0006]\n"
-        "## Plan\n" + "".join(f"- Come back in one week, item {n}. [u0007]\n" for n in range(9))
+        "## Plan\n"
+        + "".join(f"- Come back in one week, item {n}. [u0007]\n" for n in range(9))
+        + "- The patient has had a cough for two weeks. [u0002]\n"
     )
     parsed, warnings = parse_note(reply, template, {f"u{i:04d}" for i in range(1, 8)})
     assert [p.ids for p in parsed["Subjective"]] == [["u0002"]]  # the repeat is left out
     assert parsed["Objective"] == []  # the template's "not discussed" text is no sentence
     assert parsed["Assessment"][0].text.startswith("The clinician thinks")
     assert len(parsed["Plan"]) == template.max_sentences
+    assert not any("cough" in p.text for p in parsed["Plan"])  # copied from Subjective
     assert any("before the first section heading" in w for w in warnings)
     assert any("repeated" in w for w in warnings) and any("limit" in w for w in warnings)
 

@@ -110,8 +110,9 @@ def parse_note(
 ) -> tuple[dict[str, list[ParsedSentence]], list[str]]:
     """Sentences per section from a headed reply, and warnings about what was cut.
 
-    Text before the first heading, repeated lines and lines past the template's
-    `max_sentences` are left out (with a warning, so nothing vanishes silently).
+    Text before the first heading, lines repeated (in the same or an earlier
+    section) and lines past the template's `max_sentences` are left out, each
+    with a warning, so nothing vanishes silently.
     """
     names = {s.name.casefold(): s.name for s in template.sections}
     lines_by_section: dict[str, list[str]] = {s.name: [] for s in template.sections}
@@ -130,11 +131,12 @@ def parse_note(
         if current is not None and raw.strip():
             lines_by_section[current].append(raw)
     parsed: dict[str, list[ParsedSentence]] = {}
+    seen: set[str] = set()  # a small model copies a section's lines into the next one
     for name, lines in lines_by_section.items():
         sentences = parse_sentences(
             "\n".join(lines), known_ids, empty_text=template.empty_text, section_names=list(names)
         )
-        unique = _drop_repeats(sentences)
+        unique = _drop_repeats(sentences, seen)
         if len(unique) < len(sentences):
             warnings.append(f"{name}: {len(sentences) - len(unique)} repeated line(s) left out")
         if len(unique) > template.max_sentences:
@@ -152,8 +154,8 @@ def _is_purpose_echo(text: str, template: Template, section: str) -> bool:
     return text.casefold().rstrip(".") == purpose.rstrip(".") or text.casefold() in purpose
 
 
-def _drop_repeats(sentences: Sequence[ParsedSentence]) -> list[ParsedSentence]:
-    seen: set[str] = set()
+def _drop_repeats(sentences: Sequence[ParsedSentence], seen: set[str]) -> list[ParsedSentence]:
+    """Sentences not written before, in this section or an earlier one (`seen` is updated)."""
     kept = []
     for sentence in sentences:
         key = re.sub(r"[^a-z0-9]", "", sentence.text.lower())
