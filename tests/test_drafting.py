@@ -366,9 +366,8 @@ def test_whole_note_reply_is_read_by_heading_and_bounded():
         "- The patient has had a cough for two weeks. [u0002]\n"
         "**Objective**\n- Not discussed.\n"
         "Assessment: The clinician thinks it is a viral chest infection. [u0006]\n"
-        "## Plan\n"
+        "## Plan\n- The patient has had a cough for two weeks. [u0002]\n"
         + "".join(f"- Come back in one week, item {n}. [u0007]\n" for n in range(9))
-        + "- The patient has had a cough for two weeks. [u0002]\n"
     )
     parsed, warnings = parse_note(reply, template, {f"u{i:04d}" for i in range(1, 8)})
     assert [p.ids for p in parsed["Subjective"]] == [["u0002"]]  # the repeat is left out
