@@ -12,6 +12,7 @@ the suite runs from a clone with nothing beside it.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -26,6 +27,16 @@ DATA = ROOT / "tests" / "data"
 REAL = DATA / "real"
 PRIMOCK = DATA / "primock57"  # three consultations: the ones the tests name
 SAMPLE = ROOT / "sample_audio"
+
+
+def checkout_env(**extra: str) -> dict[str, str]:
+    """The environment for a subprocess that must run this checkout's code.
+
+    pytest puts `src` on its own path (pyproject); a child Python would import
+    whatever the virtualenv's editable install points at instead.
+    """
+    return {**os.environ, "PYTHONPATH": str(ROOT / "src"), **extra}
+
 
 JFK_TEXT = (
     "And so my fellow Americans ask not what your country can do for you, "
