@@ -15,11 +15,14 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
 
 from avt_notes.drafting.backend import ChatMessage
+from avt_notes.drafting.schemas import DraftNote, NoteSection
+from avt_notes.risk import RiskItem
 from avt_notes.schemas import AudioInfo, ModelInfo, Speaker, Transcript, Utterance
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,3 +130,21 @@ class ScriptedDrafter:
     ) -> str:
         self.calls.append(list(messages))
         return self.script(messages)
+
+
+def make_draft(
+    sections: Sequence[NoteSection], risk_items: Sequence[RiskItem] = (), **fields: Any
+) -> DraftNote:
+    """A real `DraftNote` on the SOAP template around `sections`, as if a drafter wrote it."""
+    return DraftNote(
+        template_id="soap",
+        template_name="SOAP note",
+        template_version="1",
+        template_file="soap.yaml",
+        prompt_sha256="0" * 64,
+        strategy="compose",
+        sections=list(sections),
+        risk_items=list(risk_items),
+        model=ModelInfo(stage="drafting", name="test-drafter"),
+        **fields,
+    )
