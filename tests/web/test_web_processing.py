@@ -15,11 +15,12 @@ from sqlalchemy import select, update
 
 from avt_notes.config import Settings
 from avt_notes.errors import DraftingError
+from avt_notes.jobs import process_worker
+from avt_notes.pipeline_result import PipelineResult
 from avt_notes.store import Store, jobs
 from avt_notes.store.models import RUNNING, Job, utcnow
 from avt_notes.web.app import create_app
 from avt_notes.web.settings import WebSettings
-from avt_notes.worker import PipelineResult, Worker
 
 from webhelpers import JFK, Api, fake_draft, fake_transcript, split
 
@@ -212,7 +213,7 @@ def test_real_pipeline_on_real_speech(
         update={"asr_model": os.environ.get("AVT_ASR_MODEL", "tiny.en"),
                 "drafter_max_new_tokens": 96}
     )  # fmt: skip
-    worker = Worker(store, real_settings)  # default pipeline: the real one
+    worker = process_worker(store, real_settings)  # default pipeline: the real one
     session_id = clinician.new_session()
     response = clinician.post(
         f"/api/sessions/{session_id}/file",

@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from avt_notes.config import Settings
+from avt_notes.pipeline_result import PipelineResult
 from avt_notes.store import Store, accounts
-from avt_notes.worker import PipelineResult
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 JFK = SHARED / "data" / "real" / "jfk.flac"
@@ -57,6 +57,7 @@ def fake_pipeline(
     *,
     template: str,
     num_speakers: int | None,
+    live: object | None,
     progress: Callable[[str, float], None],
 ) -> PipelineResult:
     """Plumbing stand-in: checks the audio file it is given, reports progress, returns text."""
