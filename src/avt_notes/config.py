@@ -48,6 +48,9 @@ class Settings(BaseSettings):
         "minilm-l6", description="Registry name or a sentence-transformers model folder."
     )
     drafter_max_new_tokens: int = 384
+    live_draft_window_seconds: float = Field(
+        180.0, description="Seconds of recording per window drafted while recording."
+    )
     # Extra registry entries: name -> local folder (e.g. {"large-v3": "/models/whisper-large-v3"}).
     extra_models: dict[str, Path] = Field(default_factory=dict)
 

@@ -30,11 +30,6 @@ from avt_notes.schemas import StageTiming, Transcript, Utterance
 
 Progress = Callable[[str, float], None]
 
-# Seconds of recording per drafting window: long enough for a model to see an
-# exchange whole, short enough that the last window drafts quickly at stop.
-WINDOW_SECONDS = 180.0
-
-
 def _quiet(stage: str, fraction: float) -> None:
     """Default progress callback: report nowhere."""
 
@@ -62,7 +57,12 @@ def remap_evidence(
 
 
 class LiveDrafting:
-    """Drafts windows of a growing transcript; `finish` drafts the rest and merges."""
+    """Drafts windows of a growing transcript; `finish` drafts the rest and merges.
+
+    `window_seconds` (setting `live_draft_window_seconds`): long enough for the
+    model to see an exchange whole, short enough that the last window drafts
+    quickly at stop.
+    """
 
     def __init__(
         self,
@@ -70,7 +70,7 @@ class LiveDrafting:
         drafter: Drafter,
         *,
         max_new_tokens: int,
-        window_seconds: float = WINDOW_SECONDS,
+        window_seconds: float,
     ) -> None:
         self.template = template
         self.drafter = drafter

@@ -61,6 +61,7 @@ def follow_recording(worker: Worker, job: Job, beat: Progress) -> None:
             load_template(template),
             get_drafter(settings),
             max_new_tokens=settings.drafter_max_new_tokens,
+            window_seconds=settings.live_draft_window_seconds,
         )
     stream = StreamDecoder(session_id)
     live = LiveSession(get_transcriber(settings), diarizer, drafting=drafting, stream=stream)

@@ -84,6 +84,12 @@ class LiveSessions:
             self._sessions[session_id] = (live, False)
             self._changed.notify_all()
 
+    def current(self, session_id: str) -> LiveSession | None:
+        """The live work on a session, handed over or not (for inspection only)."""
+        with self._changed:
+            entry = self._sessions.get(session_id)
+            return entry[0] if entry is not None else None
+
     def hand_over(self, session_id: str) -> None:
         """The live work is complete: the process job may take it."""
         with self._changed:
