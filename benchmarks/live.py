@@ -9,13 +9,13 @@ peak RSS with every model loaded. The service loads its models at startup
 (as `avt-notes serve` does); the benchmark waits for them, then a short
 warm-up session runs, as on a server that is already running.
 
-The recording is PriMock57 consultations (from `--primock`, default
+The recording is PriMock57 consultations (from `--source`, default
 ../shared/data/primock57) spoken with two TTS voices (needs espeak-ng and
 flite) and joined end to end, longest first, until `--minutes` is reached.
 The rendered audio is kept in `--cache` so later runs start at once.
 
     .venv/bin/python benchmarks/live.py [--minutes 10] [--speed 1.0] [--template soap]
-        [--modes live,after] [--primock DIR] [--cache DIR]
+        [--modes after,live] [--source PRIMOCK57_FOLDER] [--cache DIR]
 
 `--speed 2` replays twice as fast as real time (quicker, but then the live
 worker has less time than a real session gives it).
@@ -47,6 +47,7 @@ from avt_notes.bench.primock import (  # noqa: E402
     render_consultation,
 )
 from avt_notes.config import Settings  # noqa: E402
+from avt_notes.errors import ConfigError  # noqa: E402
 from avt_notes.store import accounts  # noqa: E402
 from avt_notes.web.app import create_app  # noqa: E402
 from avt_notes.web.settings import WebSettings  # noqa: E402
@@ -74,8 +75,6 @@ def webm_opus(samples: np.ndarray) -> bytes:
 
 def recording(minutes: float, source: Path, cache: Path) -> tuple[str, np.ndarray]:
     """`minutes` of spoken consultations, joined longest first with 2 s between them."""
-    if not (source / "transcripts").is_dir():
-        raise SystemExit(f"no PriMock57 transcripts in {source}; pass --primock DIR")
     cached = cache / f"primock-joined-{minutes:g}min.npy"
     names_file = cached.with_suffix(".txt")
     if cached.exists() and names_file.exists():
@@ -198,11 +197,16 @@ def main() -> None:
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--template", default="soap")
     parser.add_argument("--modes", default="after,live", help="after, live, or both")
-    parser.add_argument("--primock", type=Path, default=default_source_dir())
+    parser.add_argument(
+        "--source", type=Path, default=None, help="PriMock57 folder (default ../shared/...)"
+    )
     parser.add_argument("--cache", type=Path, default=Path("out/live-cache"))
     args = parser.parse_args()
 
-    name, samples = recording(args.minutes, args.primock, args.cache)
+    try:
+        name, samples = recording(args.minutes, args.source or default_source_dir(), args.cache)
+    except ConfigError as error:
+        raise SystemExit(f"error: {error}") from None
     seconds = len(samples) / SAMPLE_RATE
     data = webm_opus(samples)
     del samples

@@ -26,7 +26,7 @@ from avt_notes.config import Settings  # noqa: E402
 from avt_notes.pipeline import get_diarizer, get_transcriber, transcribe_audio  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT.parent / "shared" / "data" / "real"
+REAL = ROOT.parent / "shared" / "data" / "real"  # default corpus; files on the command line
 DEFAULT_FILES = [
     ROOT / "sample_audio" / "consultation.wav",
     REAL / "ami_dev00.wav",
@@ -70,6 +70,12 @@ def main() -> None:
     parser.add_argument("--asr-model", default=None)
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
+    missing = [str(path) for path in args.files if not path.is_file()]
+    if missing:
+        raise SystemExit(
+            f"error: missing audio {', '.join(missing)}: pass recordings on the command line "
+            f"(the defaults are the sample consultation and ../shared/data/real's AMI excerpts)"
+        )
 
     settings = Settings()
     model = args.asr_model or settings.asr_model

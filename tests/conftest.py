@@ -1,4 +1,4 @@
-"""Shared fixtures: paths to real data in ../shared, settings, models loaded once per session."""
+"""Shared fixtures: settings and models loaded once per session (test data: tests/data)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 AMI meeting excerpts (far-field, overlapping speech) are scored against their
 RTTM with pyannote.metrics inside the UEM; the stereo file (one speaker per
 channel) checks speakers, overlaps and voice embeddings. Sources and licences:
-../shared/data/real/README.md.
+tests/data/README.md.
 """
 
 from __future__ import annotations

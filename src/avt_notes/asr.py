@@ -9,7 +9,6 @@ registry (`models.py`), never from a hub.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -18,11 +17,10 @@ from avt_notes.audio import SAMPLE_RATE
 from avt_notes.config import Settings
 from avt_notes.errors import ModelError
 from avt_notes.models import resolve
+from avt_notes.progress import Progress
 from avt_notes.schemas import ModelInfo, Word
 
 logger = logging.getLogger("avt_notes")
-
-Progress = Callable[[str, float], None]
 
 
 class Transcriber(Protocol):

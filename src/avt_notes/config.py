@@ -20,6 +20,11 @@ def _default_model_cache() -> Path:
     return Path(sys.prefix) / "share" / "avt-notes" / "models"
 
 
+def _repository_prompts() -> Path:
+    # src/avt_notes/config.py -> the repository's prompts/ (templates, lexicons, rules).
+    return Path(__file__).resolve().parents[2] / "prompts"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="AVT_", env_file=".env", extra="ignore", populate_by_name=True
@@ -50,6 +55,10 @@ class Settings(BaseSettings):
     drafter_max_new_tokens: int = 384
     live_draft_window_seconds: float = Field(
         180.0, description="Seconds of recording per window drafted while recording."
+    )
+    prompts_dir: Path = Field(
+        default_factory=_repository_prompts,
+        description="Note templates, lexicons and grounding rules (prompts/ in the repository).",
     )
     # Extra registry entries: name -> local folder (e.g. {"large-v3": "/models/whisper-large-v3"}).
     extra_models: dict[str, Path] = Field(default_factory=dict)

@@ -41,7 +41,8 @@ import torch
 from avt_notes.asr import Transcriber
 from avt_notes.audio import SAMPLE_RATE, Audio
 from avt_notes.diarization import PyannoteDiarizer
-from avt_notes.pipeline import Progress, SpeakerOptions, attribute_words
+from avt_notes.pipeline import SpeakerOptions, attribute_words
+from avt_notes.progress import Progress, no_progress
 from avt_notes.schemas import StageTiming, Transcript, Word
 
 if TYPE_CHECKING:
@@ -49,10 +50,6 @@ if TYPE_CHECKING:
     from avt_notes.live_drafting import LiveDrafting
 
 logger = logging.getLogger("avt_notes")
-
-
-def _quiet(stage: str, fraction: float) -> None:
-    """Default progress callback: report nowhere."""
 
 
 def speech_spans(samples: np.ndarray) -> list[tuple[int, int]]:
@@ -282,7 +279,7 @@ class LiveSession:
         speakers: SpeakerOptions | None = None,
         enrolment: np.ndarray | None = None,
         language: str = "en",
-        progress: Progress = _quiet,
+        progress: Progress = no_progress,
     ) -> Transcript:
         """The transcript of the whole recording, doing only what is left."""
         samples = audio.samples

@@ -18,20 +18,16 @@ so nothing in the note rests on provisional speaker labels.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from avt_notes.drafting import DraftNote, DraftSentence, NoteSection, Template, draft_note
 from avt_notes.drafting.backend import Drafter
 from avt_notes.drafting.chunking import merge_sentences
 from avt_notes.grounding import check_sentence, load_grounding_lexicon
+from avt_notes.progress import Progress, no_progress
 from avt_notes.risk import detect_risk, load_lexicon
 from avt_notes.schemas import StageTiming, Transcript, Utterance
-
-Progress = Callable[[str, float], None]
-
-def _quiet(stage: str, fraction: float) -> None:
-    """Default progress callback: report nowhere."""
 
 
 @dataclass
@@ -96,7 +92,7 @@ class LiveDrafting:
         self.cut = utterances[-1].end
         return True
 
-    def finish(self, transcript: Transcript, *, progress: Progress = _quiet) -> DraftNote:
+    def finish(self, transcript: Transcript, *, progress: Progress = no_progress) -> DraftNote:
         """The note of the whole session: the last window drafted, all windows merged."""
         final = transcript.utterances
         notes = [_remapped(w, final) for w in self.windows]
@@ -117,7 +113,7 @@ class LiveDrafting:
         ]
         return note
 
-    def _draft(self, transcript: Transcript, progress: Progress = _quiet) -> DraftNote:
+    def _draft(self, transcript: Transcript, progress: Progress = no_progress) -> DraftNote:
         return draft_note(
             transcript, self.template, self.drafter, progress, max_new_tokens=self.max_new_tokens
         )

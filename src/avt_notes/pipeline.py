@@ -35,13 +35,12 @@ from avt_notes.config import Settings
 from avt_notes.diarization import DiarizationResult, Diarizer, load_diarizer
 from avt_notes.errors import InputError
 from avt_notes.pipeline_result import PipelineResult
+from avt_notes.progress import Progress, no_progress
 from avt_notes.schemas import Speaker, SpeakerTurn, StageTiming, Transcript, Utterance, Word
 
 if TYPE_CHECKING:
     from avt_notes.drafting import Drafter, DraftNote, Strategy, Template
     from avt_notes.live import LiveSession
-
-Progress = Callable[[str, float], None]
 
 
 @dataclass(frozen=True)
@@ -51,10 +50,6 @@ class SpeakerOptions:
     num_speakers: int | None = None
     min_speakers: int | None = None
     max_speakers: int | None = None
-
-
-def _quiet(stage: str, fraction: float) -> None:
-    """Default progress callback: report nowhere."""
 
 
 @contextmanager
@@ -72,7 +67,7 @@ def transcribe_audio(
     speakers: SpeakerOptions = SpeakerOptions(),
     enrolment: np.ndarray | None = None,
     language: str = "en",
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
     timings: list[StageTiming] | None = None,
 ) -> Transcript:
     """A speaker-attributed transcript of decoded audio."""
@@ -139,7 +134,7 @@ def transcribe_channels(
     transcriber: Transcriber,
     *,
     language: str = "en",
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
     timings: list[StageTiming] | None = None,
 ) -> Transcript:
     """A transcript of a recording with one speaker per channel (lapel mics, phone calls).
@@ -214,7 +209,7 @@ def transcribe_file(
     max_speakers: int | None = None,
     enrolment_path: Path | None = None,
     channels_as_speakers: bool = False,
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
 ) -> Transcript:
     """Decode, transcribe and diarise one recording with models chosen by `settings`."""
     timings: list[StageTiming] = []
@@ -251,7 +246,7 @@ def get_drafter(settings: Settings) -> Drafter:
     return load_drafter(settings)
 
 
-def preload_models(settings: Settings, progress: Progress = _quiet) -> None:
+def preload_models(settings: Settings, progress: Progress = no_progress) -> None:
     """Load every model processing needs (ASR, diarisation, drafter, sentence encoder).
 
     Called when a service or worker starts, so the first session does not wait
@@ -276,7 +271,7 @@ def draft_transcript(
     template: str | Template,
     settings: Settings,
     *,
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
     strategy: Strategy = "auto",
 ) -> DraftNote:
     """A draft note of `transcript` with the configured drafter and its token budget."""
@@ -300,7 +295,7 @@ def process_recording(
     template: str,
     num_speakers: int | None = None,
     live: LiveSession | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
     strategy: Strategy = "auto",
 ) -> PipelineResult:
     """Transcribe, diarise, attribute words and draft one recording.

@@ -7,19 +7,17 @@ any model library.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from avt_notes.config import Settings
 from avt_notes.drafting.schemas import DraftNote
+from avt_notes.progress import Progress
 from avt_notes.schemas import Transcript
 
 if TYPE_CHECKING:
     from avt_notes.live import LiveSession
-
-Progress = Callable[[str, float], None]
 
 
 @dataclass

@@ -9,7 +9,7 @@ rich bar; the library underneath (`avt_notes.drafting`) never prints.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -22,6 +22,7 @@ from rich.table import Table
 
 from avt_notes.cli.app import app
 from avt_notes.errors import InputError
+from avt_notes.progress import Progress as ProgressCallback
 from avt_notes.schemas import Transcript
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def templates() -> None:
 
 
 @contextmanager
-def _drafting_bar() -> Iterator[Callable[[str, float], None]]:
+def _drafting_bar() -> Iterator[ProgressCallback]:
     with Progress(
         TextColumn("{task.description:<40}"),
         BarColumn(),

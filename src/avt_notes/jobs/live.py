@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from avt_notes.audio import SAMPLE_RATE
 from avt_notes.audio_stream import StreamDecoder
 from avt_notes.jobs.runner import Worker
-from avt_notes.pipeline_result import Progress
+from avt_notes.progress import Progress
 from avt_notes.store import jobs
 from avt_notes.store.intake import suffix_for
 from avt_notes.store.models import FINISHED, READY, RECORDING, ClinicalSession, Job

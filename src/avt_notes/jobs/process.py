@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from avt_notes.jobs.runner import JobCancelled, Worker
-from avt_notes.pipeline_result import Progress
+from avt_notes.progress import Progress
 from avt_notes.store import audit, jobs
 from avt_notes.store.intake import suffix_for
 from avt_notes.store.models import ClinicalSession, DraftRecord, Job, TranscriptRecord

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from avt_notes.config import Settings
 from avt_notes.errors import AvtError
-from avt_notes.pipeline_result import Pipeline, PipelineResult, Progress
+from avt_notes.pipeline_result import Pipeline, PipelineResult
+from avt_notes.progress import Progress
 from avt_notes.store import Store, audit, jobs
 from avt_notes.store.models import Job
 
