@@ -186,7 +186,11 @@ def process(
     from avt_notes.pipeline import process_recording
 
     settings = drafting_settings(drafter, max_new_tokens)
-    with stage_bars() as progress:
+    with stage_bars() as bars:
+        # One bar for drafting, however many sections and parts it reports.
+        def progress(stage: str, fraction: float) -> None:
+            bars("drafting" if stage.startswith("drafting") else stage, fraction)
+
         result = process_recording(
             audio,
             settings,

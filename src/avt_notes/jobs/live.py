@@ -55,6 +55,10 @@ def follow_recording(worker: Worker, job: Job, beat: Progress) -> None:
     with store.sessions() as db:
         session = db.get(ClinicalSession, session_id)
         template = session.template if session is not None else None
+        recording = session is not None and session.status in (READY, RECORDING)
+    if not recording:  # claimed late (another recording held this worker): nothing to follow
+        _complete(worker, job)
+        return
     drafting = None
     if template is not None:
         drafting = LiveDrafting(
