@@ -95,9 +95,9 @@ def main() -> None:
         print("note drafting is not available in this build: running without notes")
         notes = False
     options = BenchOptions(
-        asr_model=args.asr_model or get_settings().asr_model,
+        asr_model=args.asr_model or get_settings().models.asr_model,
         template=args.template if notes else None,
-        drafter=get_settings().drafter if notes else "",
+        drafter=get_settings().drafting.drafter if notes else "",
         workers=args.workers,
     )
 

@@ -46,11 +46,10 @@ from avt_notes.bench.primock import (  # noqa: E402
     load_consultation,
     render_consultation,
 )
-from avt_notes.config import Settings  # noqa: E402
+from avt_notes.config import Settings, StoreSettings, WebSettings  # noqa: E402
 from avt_notes.errors import ConfigError  # noqa: E402
 from avt_notes.store import accounts  # noqa: E402
 from avt_notes.web.app import create_app  # noqa: E402
-from avt_notes.web.settings import WebSettings  # noqa: E402
 
 CHUNK_SECONDS = 4.0
 PASSWORD = "benchmark password 1"
@@ -110,9 +109,11 @@ def rss_mb() -> tuple[float, float]:
 def run(
     data: bytes, seconds: float, *, live: bool, speed: float, template: str, workdir: Path
 ) -> dict[str, float]:
-    settings = Settings(data_dir=workdir / ("live" if live else "after"))
-    web = WebSettings(worker=True, worker_poll_seconds=0.2, live_jobs=live)
-    app = create_app(settings, web)
+    settings = Settings(
+        store=StoreSettings(data_dir=workdir / ("live" if live else "after")),
+        web=WebSettings(worker=True, worker_poll_seconds=0.2, live_jobs=live),
+    )
+    app = create_app(settings)
     store = app.state.services.store
     loading = time.monotonic()
     with store.transaction() as db:

@@ -45,16 +45,16 @@ def bare_faster_whisper_seconds(settings: Settings, model: str, samples: np.ndar
     from avt_notes.models import resolve
 
     whisper = WhisperModel(
-        str(resolve(model, "asr", settings.model_cache)),
+        str(resolve(model, "asr", settings.models.model_cache)),
         device="cpu",
-        compute_type=settings.asr_compute_type,
-        cpu_threads=settings.cpu_threads,
+        compute_type=settings.models.asr_compute_type,
+        cpu_threads=settings.models.cpu_threads,
     )
     started = time.perf_counter()
     segments, _ = whisper.transcribe(
         samples,
-        language=settings.language,
-        beam_size=settings.asr_beam_size,
+        language=settings.models.language,
+        beam_size=settings.models.asr_beam_size,
         vad_filter=True,
         word_timestamps=True,
         condition_on_previous_text=False,
@@ -78,13 +78,13 @@ def main() -> None:
         )
 
     settings = Settings()
-    model = args.asr_model or settings.asr_model
+    model = args.asr_model or settings.models.asr_model
     started = time.perf_counter()
     transcriber = get_transcriber(settings, model)
     diarizer = get_diarizer(settings)
     print(
-        f"models: asr={model} diarization={settings.diarization_model}; "
-        f"loaded in {time.perf_counter() - started:.1f}s; threads={settings.cpu_threads}"
+        f"models: asr={model} diarization={settings.models.diarization_model}; "
+        f"loaded in {time.perf_counter() - started:.1f}s; threads={settings.models.cpu_threads}"
     )
     header = (
         f"{'file':<22}{'audio s':>8}{'decode':>8}{'asr':>8}{'diar':>8}{'align':>8}"
@@ -98,7 +98,7 @@ def main() -> None:
         bare = float("inf")
         for _ in range(args.repeat):
             t0 = time.perf_counter()
-            audio = load_audio(path, settings.max_audio_seconds)
+            audio = load_audio(path, settings.audio.max_audio_seconds)
             decode = time.perf_counter() - t0
             transcript = transcribe_audio(audio, transcriber, diarizer)
             stages = {t.stage: t.seconds for t in transcript.timings} | {"decode": decode}

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 warnings.filterwarnings("ignore", message=".*torchcodec.*")
 
 

@@ -208,7 +208,8 @@ def chat_server():
 
 def test_http_backend_drafts_against_a_real_server(chat_server, settings):
     transcript = make_transcript(CONSULTATION)
-    drafter = load_drafter(settings.model_copy(update={"drafter_http_model": "tiny"}), chat_server)
+    drafting = {"drafter_http_model": "tiny"}
+    drafter = load_drafter(settings.updated(drafting=drafting), chat_server)
     assert isinstance(drafter, HttpDrafter)
     _ChatHandler.requests.clear()
     note = draft_note(transcript, load_template("soap"), drafter)

@@ -25,12 +25,12 @@ print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}} & set({HEAVY!r}
 """
 
 RUN_CLI = """
-import os, sys
-from pathlib import Path
+import sys
 from avt_notes.cli import main
+from avt_notes.config import StoreSettings
 from avt_notes.store import open_store
 
-open_store(Path(os.environ["AVT_DATA_DIR"]), None).close()  # a database for audit to read
+open_store(StoreSettings()).close()  # a database (in AVT_DATA_DIR) for audit to read
 sys.argv = ["avt-notes", *{args!r}]
 try:
     main()
@@ -40,11 +40,10 @@ except SystemExit:
 
 START_SERVICE = """
 from fastapi.testclient import TestClient
-from avt_notes.config import Settings
+from avt_notes.config import Settings, StoreSettings, WebSettings
 from avt_notes.web.app import create_app
-from avt_notes.web.settings import WebSettings
 
-app = create_app(Settings(data_dir={data!r}), WebSettings(worker=True))
+app = create_app(Settings(store=StoreSettings(data_dir={data!r}), web=WebSettings(worker=True)))
 with TestClient(app) as client:
     assert client.get("/login").status_code == 200
 """

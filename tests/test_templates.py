@@ -63,7 +63,7 @@ def test_template_draft_renders_and_parses_into_all_sections(template_id):
 
 
 def test_a_new_template_file_needs_no_code(tmp_path):
-    text = (get_settings().prompts_dir / "templates" / "dap.yaml").read_text()
+    text = (get_settings().drafting.prompts_dir / "templates" / "dap.yaml").read_text()
     text = text.replace("id: dap", "id: brief").replace("name: DAP note", "name: Brief note")
     path = tmp_path / "brief.yaml"
     path.write_text(text)
@@ -79,7 +79,7 @@ def test_a_new_template_file_needs_no_code(tmp_path):
 
 
 def test_template_errors_name_the_problem(tmp_path):
-    good = (get_settings().prompts_dir / "templates" / "soap.yaml").read_text()
+    good = (get_settings().drafting.prompts_dir / "templates" / "soap.yaml").read_text()
     cases = {
         "unknown.yaml": good.replace("{transcript}", "{transcript} {patient_name}"),
         "notranscript.yaml": good.replace("{transcript}", ""),

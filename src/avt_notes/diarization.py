@@ -377,10 +377,10 @@ class PyannoteDiarizer:
 
 
 def load_diarizer(settings: Settings) -> Diarizer:
-    """The diariser `settings.diarization_model` names: the registry entry or a pipeline folder."""
-    torch.set_num_threads(max(1, settings.cpu_threads))
-    name = settings.diarization_model
-    folder = resolve(name, "diarization", settings.model_cache, settings.extra_models)
+    """The diariser `settings.models.diarization_model` names: registry entry or pipeline folder."""
+    torch.set_num_threads(max(1, settings.models.cpu_threads))
+    name = settings.models.diarization_model
+    folder = resolve(name, "diarization", settings.models.model_cache, settings.models.extra_models)
     if folder.is_file() and folder.name == "config.yaml":
         folder = folder.parent
     if (folder / "config.yaml").is_file():

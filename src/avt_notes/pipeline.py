@@ -180,19 +180,25 @@ _models_lock = threading.Lock()
 
 def get_transcriber(settings: Settings, model: str | None = None) -> Transcriber:
     """A loaded transcriber, shared within the process."""
-    name = model or settings.asr_model
-    key = ("asr", name, settings.asr_compute_type, settings.cpu_threads, settings.language)
+    name = model or settings.models.asr_model
+    key = (
+        "asr",
+        name,
+        settings.models.asr_compute_type,
+        settings.models.cpu_threads,
+        settings.models.language,
+    )
     with _models_lock:
         if key not in _models:
             _models[key] = FasterWhisperTranscriber(
-                name, settings=settings, language=settings.language
+                name, settings=settings, language=settings.models.language
             )
         return _models[key]  # type: ignore[no-any-return]
 
 
 def get_diarizer(settings: Settings) -> Diarizer:
     """A loaded diariser, shared within the process."""
-    key = ("diarization", settings.diarization_model, settings.cpu_threads)
+    key = ("diarization", settings.models.diarization_model, settings.models.cpu_threads)
     with _models_lock:
         if key not in _models:
             _models[key] = load_diarizer(settings)
@@ -215,10 +221,10 @@ def transcribe_file(
     timings: list[StageTiming] = []
     with _timed("decode", timings):
         progress("decoding", 0.0)
-        audio = load_audio(path, settings.max_audio_seconds)
+        audio = load_audio(path, settings.audio.max_audio_seconds)
         progress("decoding", 1.0)
     transcriber = get_transcriber(settings, asr_model)
-    language = settings.language or "auto"
+    language = settings.models.language or "auto"
     if channels_as_speakers:
         return transcribe_channels(
             audio, transcriber, language=language, progress=progress, timings=timings
@@ -226,7 +232,9 @@ def transcribe_file(
     diarizer = get_diarizer(settings)
     enrolment = None
     if enrolment_path is not None:
-        enrolment = diarizer.embed(load_audio(enrolment_path, settings.max_audio_seconds).samples)
+        enrolment = diarizer.embed(
+            load_audio(enrolment_path, settings.audio.max_audio_seconds).samples
+        )
     return transcribe_audio(
         audio,
         transcriber,
@@ -284,7 +292,7 @@ def draft_transcript(
         get_drafter(settings),
         progress,
         strategy=strategy,
-        max_new_tokens=settings.drafter_max_new_tokens,
+        max_new_tokens=settings.drafting.drafter_max_new_tokens,
     )
 
 
@@ -316,11 +324,13 @@ def process_recording(
         )
         return PipelineResult(transcript=transcript, draft=draft)
     with live.lock:
-        audio = live.final_audio(audio_path) or load_audio(audio_path, settings.max_audio_seconds)
+        audio = live.final_audio(audio_path) or load_audio(
+            audio_path, settings.audio.max_audio_seconds
+        )
         transcript = live.finish(
             audio,
             speakers=SpeakerOptions(num_speakers=num_speakers),
-            language=settings.language or "auto",
+            language=settings.models.language or "auto",
             progress=progress,
         )
         if live.drafting is not None and live.drafting.template.id == note_template.id:

@@ -100,7 +100,7 @@ def load_lexicon(path: Path | None = None) -> RiskLexicon:
     if path is None:
         from avt_notes.config import get_settings
 
-        path = get_settings().prompts_dir / RISK_LEXICON_FILE
+        path = get_settings().drafting.prompts_dir / RISK_LEXICON_FILE
     stat = path.stat() if path.exists() else None
     if stat is None:
         raise TemplateError(f"risk lexicon not found at {path}")

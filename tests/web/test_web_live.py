@@ -25,7 +25,6 @@ from avt_notes.live import LiveSession
 from avt_notes.metrics.asr import word_error_rate
 from avt_notes.store import jobs
 from avt_notes.web.app import create_app
-from avt_notes.web.settings import WebSettings
 from test_live_stream import webm_opus
 
 from testdata import SAMPLE
@@ -35,16 +34,13 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def live_app(settings: Settings, web_settings: WebSettings) -> Iterator[FastAPI]:
-    real = settings.model_copy(
-        update={
-            "asr_model": "tiny.en",
-            "drafter_max_new_tokens": 64,
-            "live_draft_window_seconds": 45.0,
-        }
+def live_app(settings: Settings) -> Iterator[FastAPI]:
+    real = settings.updated(
+        models={"asr_model": "tiny.en"},
+        drafting={"drafter_max_new_tokens": 64, "live_draft_window_seconds": 45.0},
+        web={"live_jobs": True, "worker_poll_seconds": 0.2},
     )
-    web = web_settings.model_copy(update={"live_jobs": True, "worker_poll_seconds": 0.2})
-    application = create_app(real, web, start_worker=False)  # the real pipeline
+    application = create_app(real, start_worker=False)  # the real pipeline
     yield application
     application.state.services.store.close()
 

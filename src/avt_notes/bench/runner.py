@@ -101,7 +101,7 @@ class PipelineTranscriber:
 
         settings = get_settings()
         if item.language:
-            settings = settings.model_copy(update={"language": item.language})
+            settings = settings.updated(models={"language": item.language})
         return transcribe_file(
             item.audio, settings, asr_model=self.asr_model, num_speakers=item.num_speakers
         )

@@ -116,13 +116,12 @@ def drafting_settings(drafter: str | None, max_new_tokens: int | None) -> Settin
     """The project settings with the command line's drafter choices applied."""
     from avt_notes.config import get_settings
 
-    settings = get_settings()
     update: dict[str, object] = {}
     if drafter:
         update["drafter"] = drafter
     if max_new_tokens:
         update["drafter_max_new_tokens"] = max_new_tokens
-    return settings.model_copy(update=update)
+    return get_settings().updated(drafting=update)
 
 
 def checked_strategy(strategy: str) -> Strategy:
@@ -146,7 +145,7 @@ def run_draft(
     chosen_strategy = checked_strategy(strategy)
     settings = drafting_settings(drafter, max_new_tokens)
     chosen = load_template(template)
-    with console.status(f"loading drafter {settings.drafter} …"):
+    with console.status(f"loading drafter {settings.drafting.drafter} …"):
         get_drafter(settings)
     with _drafting_bar() as progress:
         note = draft_transcript(

@@ -199,7 +199,7 @@ def parse_template(text: str, path: Path | None = None) -> Template:
 
 
 def template_files(directory: Path | None = None) -> list[Path]:
-    folder = (directory or get_settings().prompts_dir) / TEMPLATES_SUBDIR
+    folder = (directory or get_settings().drafting.prompts_dir) / TEMPLATES_SUBDIR
     if not folder.is_dir():
         raise TemplateError(f"no template folder at {folder}; set AVT_PROMPTS_DIR")
     return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])

@@ -26,8 +26,8 @@ from avt_notes.jobs.runner import Worker
 from avt_notes.progress import Progress
 from avt_notes.store import jobs
 from avt_notes.store.intake import suffix_for
-from avt_notes.store.models import FINISHED, READY, RECORDING, ClinicalSession, Job
 from avt_notes.store.recordings import received_chunks
+from avt_notes.store.tables import FINISHED, READY, RECORDING, ClinicalSession, Job
 
 if TYPE_CHECKING:
     from avt_notes.live import LiveSession
@@ -64,8 +64,8 @@ def follow_recording(worker: Worker, job: Job, beat: Progress) -> None:
         drafting = LiveDrafting(
             load_template(template),
             get_drafter(settings),
-            max_new_tokens=settings.drafter_max_new_tokens,
-            window_seconds=settings.live_draft_window_seconds,
+            max_new_tokens=settings.drafting.drafter_max_new_tokens,
+            window_seconds=settings.drafting.live_draft_window_seconds,
         )
     stream = StreamDecoder(session_id)
     live = LiveSession(get_transcriber(settings), diarizer, drafting=drafting, stream=stream)

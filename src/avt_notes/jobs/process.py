@@ -13,7 +13,7 @@ from avt_notes.jobs.runner import JobCancelled, Worker
 from avt_notes.progress import Progress
 from avt_notes.store import audit, jobs
 from avt_notes.store.intake import suffix_for
-from avt_notes.store.models import ClinicalSession, DraftRecord, Job, TranscriptRecord
+from avt_notes.store.tables import ClinicalSession, DraftRecord, Job, TranscriptRecord
 
 logger = logging.getLogger("avt_notes.worker")
 

@@ -29,7 +29,7 @@ from avt_notes.errors import AvtError
 from avt_notes.pipeline_result import Pipeline, PipelineResult
 from avt_notes.progress import Progress
 from avt_notes.store import Store, audit, jobs
-from avt_notes.store.models import Job
+from avt_notes.store.tables import Job
 
 if TYPE_CHECKING:
     from pathlib import Path
