@@ -31,6 +31,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -108,7 +109,7 @@ def rss_mb() -> tuple[float, float]:
 
 def run(
     data: bytes, seconds: float, *, live: bool, speed: float, template: str, workdir: Path
-) -> dict[str, float]:
+) -> dict[str, Any]:
     settings = Settings(
         store=StoreSettings(data_dir=workdir / ("live" if live else "after")),
         web=WebSettings(worker=True, worker_poll_seconds=0.2, live_jobs=live),
@@ -181,7 +182,13 @@ def run(
         client.post(f"/api/sessions/{timed}/finish", json={"total_chunks": len(chunks)})
         to_transcript, to_draft = wait(timed)
         draft = client.get(f"/api/sessions/{timed}/draft").json()["draft"]
+        transcript = client.get(f"/api/sessions/{timed}/transcript").json()["transcript"]
     store.close()
+    stages = [*transcript["timings"], *draft["timings"]]
+    print(
+        f"{'live' if live else 'after'}: "
+        + ", ".join(f"{t['stage']} {t['seconds']:.1f}s" for t in stages)
+    )
     windows = next((w for w in draft.get("warnings", []) if "window(s)" in w), "")
     return {
         "to_transcript": to_transcript,
@@ -217,7 +224,7 @@ def main() -> None:
         f"replayed at {args.speed:g}x real time"
     )
     baseline, _ = rss_mb()
-    results: dict[str, dict[str, float]] = {}
+    results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="avt-live-bench-") as tmp:
         for mode in args.modes.split(","):
             results[mode] = run(

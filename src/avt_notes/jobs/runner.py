@@ -104,8 +104,15 @@ class LiveSessions:
             self._sessions.pop(session_id, None)
             self._changed.notify_all()
 
-    def take(self, session_id: str, timeout: float = 120.0) -> LiveSession | None:
-        """The handed-over live work, removed; None if there is none or it did not come."""
+    def take(self, session_id: str, timeout: float = 3600.0) -> LiveSession | None:
+        """The handed-over live work, removed; None if there is none or it did not come.
+
+        Waits while the live job is still following: once the recording is
+        finished it stops at its next check, and whatever it was doing (a
+        lagging ASR window, a draft window) is work the process job would
+        otherwise do again from the start. A live job that fails drops its
+        entry, which ends the wait at once.
+        """
         with self._changed:
             self._changed.wait_for(lambda: self._sessions.get(session_id, (None, True))[1], timeout)
             live, ready = self._sessions.pop(session_id, (None, False))
