@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-from typing import Any
-
-from pydantic import BaseModel
 
 from avt_notes.jobs.runner import JobCancelled, Worker
 from avt_notes.progress import Progress
@@ -16,12 +12,6 @@ from avt_notes.store.intake import suffix_for
 from avt_notes.store.tables import ClinicalSession, DraftRecord, Job, TranscriptRecord
 
 logger = logging.getLogger("avt_notes.worker")
-
-
-def _to_json(value: BaseModel | dict[str, Any]) -> str:
-    if isinstance(value, BaseModel):
-        return value.model_dump_json()
-    return json.dumps(value, ensure_ascii=False)
 
 
 def process_session(worker: Worker, job: Job, beat: Progress) -> None:
@@ -54,12 +44,12 @@ def process_session(worker: Worker, job: Job, beat: Progress) -> None:
         if current is None:
             raise JobCancelled
         transcript = TranscriptRecord(
-            session_id=job.session_id, job_id=job.id, body=_to_json(result.transcript)
+            session_id=job.session_id, job_id=job.id, body=result.transcript.model_dump_json()
         )
         db.add(transcript)
         db.flush()
         if result.draft is not None:
-            body = _to_json(result.draft)
+            body = result.draft.model_dump_json()
             db.add(
                 DraftRecord(
                     session_id=job.session_id,

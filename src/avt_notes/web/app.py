@@ -150,7 +150,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         running = [w for w in (worker, follower) if w is not None and run_worker]
-        if running and pipeline is None:
+        if running and pipeline is None and web.preload_models:
             warmup.start()  # the real models, loaded while the server already answers
         for each in running:
             each.start()
