@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import io
+from pathlib import Path
 
-import av
 import numpy as np
 
 from avt_notes.audio import SAMPLE_RATE, load_audio
@@ -13,30 +12,18 @@ from avt_notes.drafting import DraftSentence
 from avt_notes.live_drafting import remap_evidence
 from avt_notes.schemas import Utterance
 
-from testdata import SAMPLE
+from testdata import SAMPLE, encode_audio
 
 
-def webm_opus(samples: np.ndarray) -> bytes:
+def webm_opus(samples: np.ndarray, path: Path) -> bytes:
     """Opus in WebM, 48 kHz mono: what Chrome's MediaRecorder uploads."""
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="webm") as out:
-        stream = out.add_stream("libopus", rate=48_000, layout="mono")
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=48_000)
-        frame = av.AudioFrame.from_ndarray(samples[None, :], format="flt", layout="mono")
-        frame.sample_rate = SAMPLE_RATE
-        for chunk in [*resampler.resample(frame), *resampler.resample(None)]:
-            for packet in stream.encode(chunk):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return buffer.getvalue()
+    return encode_audio(samples, SAMPLE_RATE, path, "webm", "libopus").read_bytes()
 
 
 def test_stream_decoding_equals_decoding_the_finished_file(tmp_path) -> None:
     """Chunks fed as they arrive decode, once, to exactly the samples of the whole file."""
-    data = webm_opus(load_audio(SAMPLE / "consultation.wav").samples)
     path = tmp_path / "consultation.webm"
-    path.write_bytes(data)
+    data = webm_opus(load_audio(SAMPLE / "consultation.wav").samples, path)
     whole = load_audio(path)
 
     decoder = StreamDecoder("test")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -53,10 +54,12 @@ def wait_until(condition, timeout: float, what: str) -> None:  # type: ignore[no
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])  # real models: one backend is enough
-def test_live_work_is_handed_over_to_processing(live_app: FastAPI) -> None:
+def test_live_work_is_handed_over_to_processing(live_app: FastAPI, tmp_path: Path) -> None:
     reference = (SAMPLE / "consultation.reference.txt").read_text()
     reference_text = " ".join(line.split(":", 1)[1] for line in reference.splitlines() if line)
-    recording = webm_opus(load_audio(SAMPLE / "consultation.wav").samples)
+    recording = webm_opus(
+        load_audio(SAMPLE / "consultation.wav").samples, tmp_path / "consultation.webm"
+    )
     pieces = split(recording, 40)  # ~4 s each, as MediaRecorder's timeslice gives
     live_worker = live_app.state.live_worker
     assert (
