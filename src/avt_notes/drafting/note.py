@@ -27,6 +27,7 @@ from avt_notes.drafting.prompting import (
     select_units,
     utterance_line,
 )
+from avt_notes.drafting.risk_statements import risk_statements
 from avt_notes.drafting.schemas import DraftNote, DraftSentence, EvidenceMethod, NoteSection
 from avt_notes.drafting.templates import Template, TemplateSection
 from avt_notes.errors import InputError
@@ -237,7 +238,7 @@ def draft_note(
     timings.append(StageTiming(stage="grounding", seconds=round(time.perf_counter() - mark, 3)))
     timings.append(StageTiming(stage="total", seconds=round(time.perf_counter() - started, 3)))
 
-    return DraftNote(
+    note = DraftNote(
         template_id=template.id,
         template_name=template.name,
         template_version=str(template.version),
@@ -255,6 +256,7 @@ def draft_note(
         timings=timings,
         warnings=warnings,
     )
+    return risk_statements(note, risk_items, transcript, template)
 
 
 def unsupported_sentences(note: DraftNote) -> Sequence[DraftSentence]:
