@@ -212,11 +212,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calibrate", action="store_true", help="sweep the meaning threshold")
     parser.add_argument("--patterns-only", action="store_true", help="no meaning matching")
     parser.add_argument("--threshold", type=float, help="override the bank's threshold")
+    parser.add_argument(
+        "--written",
+        action="store_true",
+        help="score the written source texts instead of what recognition made of them",
+    )
     args = parser.parse_args(argv)
     if not args.data.exists():
         print(f"labelled set not found at {args.data}; build it with scripts/build_risk_set.py")
         return 2
     rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines()]
+    if args.written:
+        # Separates detector errors from recognition errors.
+        for row in rows:
+            row["text"] = row["source"]
+            if row.get("question") is not None:
+                row["question"] = row["question_source"]
     matcher = None if args.patterns_only else default_matcher()
     if matcher is not None and args.threshold is not None:
         matcher = matcher.with_threshold(args.threshold)
@@ -234,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     chosen = rows if args.split == "all" else [r for r in rows if r["split"] == args.split]
     label = "patterns only" if matcher is None else f"meaning threshold {matcher.threshold:.3f}"
+    label += ", written texts" if args.written else ", as recognised"
     report(score(chosen, matcher), f"{args.split} part, {len(chosen)} utterances, {label}")
     check_sessions(args.sessions, matcher)
     time_thirty_minutes(rows, matcher)

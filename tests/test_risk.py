@@ -53,13 +53,11 @@ def test_patterns_find_each_concept(text, concept, lexicon):
 @pytest.mark.parametrize(
     ("text", "concept"),
     [
-        # Paraphrases no pattern covers: only the exemplar bank can find them.
-        (
-            "Honestly everybody at home would cope fine if I just wasn't there.",
-            "passive_death_wish",
-        ),
-        ("I keep daydreaming about my own funeral and feel relieved.", "passive_death_wish"),
-        ("I've started biting the inside of my arm when I panic.", "self_harm"),
+        # As our ASR wrote them; no pattern covers them: only the exemplar bank finds them.
+        ("Everyone would be happy if I was gone.", "passive_death_wish"),
+        ("I wondered whether crashing the car on the motorway would do it.", "method"),
+        ("I can't promise I'll keep myself safe tonight.", "intent"),
+        ("I wound my head against the wall when it gets too much.", "self_harm"),
     ],
 )
 def test_meaning_finds_paraphrases_and_says_why(text, concept, lexicon, matcher):
@@ -96,6 +94,7 @@ def test_denials_need_a_negation_and_stay_listed(text, concept, lexicon, matcher
         "I don't want to be here anymore.",
         "I don't think I could stop myself if I had the pills in front of me.",
         "It wouldn't matter to anyone if I never woke up.",
+        "If things don't get better by the summer I'm going through with it.",
     ],
 )
 def test_negation_words_that_deny_nothing_are_reported(text, lexicon, matcher):

@@ -80,6 +80,8 @@ def _is_question(text: str, end: int) -> bool:
 
 
 def _pattern_hits(text: str, concept: Concept, lexicon: RiskLexicon) -> list[_Hit]:
+    if not concept.any_pattern.search(text):
+        return []
     figures = figurative_spans(text, lexicon)
     found = [
         (m.start(), m.end(), source)
@@ -129,6 +131,34 @@ def _utterance_hits(
     return hits
 
 
+def _meaning_hits(
+    utterances: list[Utterance], lexicon: RiskLexicon, matcher: SemanticMatcher
+) -> list[list[Nearest]]:
+    """Concepts each utterance is close to in meaning, figures of speech discounted.
+
+    Meaning is matched on the patient's words and on questions (to read their
+    answers); a clinician's other remarks are left to the patterns, halving the
+    cost. An utterance holding a figure of speech must be close both with the
+    figure cut out and as said: cutting alone leaves fragments ("...and take
+    paracetamol") that land near the wrong exemplars.
+    """
+    wanted = [u.text if u.role != "clinician" or "?" in u.text else "" for u in utterances]
+    cleaned = [" ".join(lexicon.figurative.sub(" ", text).split()) for text in wanted]
+    hits = matcher.hits(cleaned)
+    figured = [
+        i for i, (a, b) in enumerate(zip(wanted, cleaned, strict=True)) if a.split() != b.split()
+    ]
+    as_said = matcher.hits([wanted[i] for i in figured])
+    for index, said in zip(figured, as_said, strict=True):
+        close = {n.concept: n for n in said}
+        hits[index] = [
+            n if n.score <= close[n.concept].score else close[n.concept]
+            for n in hits[index]
+            if n.concept in close
+        ]
+    return hits
+
+
 def detect_risk(
     transcript: Transcript,
     lexicon: RiskLexicon | None = None,
@@ -145,15 +175,11 @@ def detect_risk(
     if by_meaning and matcher is None:
         matcher = default_matcher()
     utterances = transcript.utterances
-    # Meaning is matched on the patient's words and on questions (to read their
-    # answers); a clinician's other remarks are left to the patterns, halving the cost.
-    cleaned = [
-        " ".join(lexicon.figurative.sub(" ", u.text).split())
-        if u.role != "clinician" or "?" in u.text
-        else ""
-        for u in utterances
-    ]
-    nearest = matcher.hits(cleaned) if by_meaning and matcher else [[] for _ in utterances]
+    nearest = (
+        _meaning_hits(utterances, lexicon, matcher)
+        if by_meaning and matcher
+        else [[] for _ in utterances]
+    )
     hits = [_utterance_hits(u, n, lexicon) for u, n in zip(utterances, nearest, strict=True)]
     similarity = matcher.similarity if by_meaning and matcher else None
 

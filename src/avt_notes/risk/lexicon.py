@@ -44,6 +44,8 @@ class Concept:
     key: str
     label: str
     patterns: list[tuple[str, re.Pattern[str]]]
+    # All patterns in one: most utterances match none, and one search is cheaper than thirty.
+    any_pattern: re.Pattern[str]
 
 
 @dataclass(frozen=True)
@@ -116,16 +118,20 @@ def _load(path: Path, _mtime: int, figurative_path: Path, _fig_mtime: int) -> Ri
         figurative: Any = yaml.safe_load(figurative_path.read_bytes())
         negation = raw["negation"]
         child = raw["child_words"]
-        concepts = [
-            Concept(
-                key=key,
-                label=entry["label"],
-                patterns=[
-                    (p, _word_pattern(p.replace("{child}", child))) for p in entry["patterns"]
-                ],
+        concepts = []
+        for key, entry in raw["concepts"].items():
+            sources = [p.replace("{child}", child) for p in entry["patterns"]]
+            concepts.append(
+                Concept(
+                    key=key,
+                    label=entry["label"],
+                    patterns=[
+                        (p, _word_pattern(e))
+                        for p, e in zip(entry["patterns"], sources, strict=True)
+                    ],
+                    any_pattern=_word_pattern("(?:" + ")|(?:".join(sources) + ")"),
+                )
             )
-            for key, entry in raw["concepts"].items()
-        ]
         answers = raw["answers"]
         pseudo = negation.get("pseudo") or []
         post = negation.get("post_cues") or []
