@@ -9,7 +9,8 @@ import pytest
 
 from avt_notes.risk import CONCEPTS, describe, detect_in_text, detect_risk, load_lexicon
 from avt_notes.risk.semantic import default_matcher
-from test_drafting import make_transcript
+
+from testdata import make_transcript
 
 DATA = Path(__file__).parent / "data" / "risk"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from avt_notes.drafting.note import draft_note
 from avt_notes.drafting.risk_statements import risk_statements
 from avt_notes.drafting.templates import load_template
-from test_drafting import ScriptedDrafter, make_transcript
+
+from testdata import ScriptedDrafter, make_transcript
 
 SESSION = [
     ("clinician", "How have you been since we last met?"),

@@ -97,9 +97,9 @@ def _starts(patterns: list[str]) -> re.Pattern[str]:
 
 def load_lexicon(path: Path | None = None) -> RiskLexicon:
     """The risk lexicon from ``prompts/risk_lexicon.yaml`` (or `path`) with the figurative list."""
-    from avt_notes.drafting.templates import prompts_dir
+    from avt_notes.config import get_settings
 
-    path = path or prompts_dir() / RISK_LEXICON_FILE
+    path = path or get_settings().drafting.prompts_dir / RISK_LEXICON_FILE
     figurative = path.parent / FIGURATIVE_FILE
     if not path.exists():
         raise TemplateError(f"risk lexicon not found at {path}")

@@ -48,9 +48,7 @@ class Nearest:
 
 
 def load_exemplars(path: Path | None = None) -> ExemplarBank:
-    from avt_notes.drafting.templates import prompts_dir
-
-    path = path or prompts_dir() / EXEMPLARS_FILE
+    path = path or get_settings().drafting.prompts_dir / EXEMPLARS_FILE
     try:
         data = path.read_bytes()
         raw: Any = yaml.safe_load(data)
@@ -132,11 +130,9 @@ class SemanticMatcher:
 def default_matcher(settings: Settings | None = None) -> SemanticMatcher:
     """The configured encoder with the repository's exemplar bank, built once per process."""
     settings = settings or get_settings()
-    from avt_notes.drafting.templates import prompts_dir
-
-    path = (prompts_dir() / EXEMPLARS_FILE).resolve()
+    path = (settings.drafting.prompts_dir / EXEMPLARS_FILE).resolve()
     mtime = path.stat().st_mtime_ns if path.exists() else 0
-    key = (settings.embedding_model, str(settings.model_cache), str(path), mtime)
+    key = (settings.models.embedding_model, str(settings.models.model_cache), str(path), mtime)
     with _lock:
         if key not in _matchers:
             _matchers[key] = SemanticMatcher(load_encoder(settings), load_exemplars(path))
