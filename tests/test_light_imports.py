@@ -8,14 +8,13 @@ stage runs. Each check runs in a fresh interpreter and reads `sys.modules`.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from testdata import ROOT
+from testdata import checkout_env
 
 HEAVY = ["torch", "torchaudio", "pyannote", "faster_whisper", "ctranslate2", "transformers"]
 
@@ -43,14 +42,16 @@ from fastapi.testclient import TestClient
 from avt_notes.config import Settings, StoreSettings, WebSettings
 from avt_notes.web.app import create_app
 
-app = create_app(Settings(store=StoreSettings(data_dir={data!r}), web=WebSettings(worker=True)))
+# preload_models=False: with it (the default) the models load in a background thread at start.
+web = WebSettings(worker=True, preload_models=False)
+app = create_app(Settings(store=StoreSettings(data_dir={data!r}), web=web))
 with TestClient(app) as client:
     assert client.get("/login").status_code == 200
 """
 
 
 def heavy_modules_after(code: str, tmp_path: Path) -> list[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "AVT_DATA_DIR": str(tmp_path)}
+    env = checkout_env(AVT_DATA_DIR=str(tmp_path))
     result = subprocess.run(
         [sys.executable, "-c", code + REPORT],
         capture_output=True,

@@ -68,7 +68,8 @@ def test_meaning_finds_paraphrases_and_says_why(text, concept, lexicon, matcher)
     assert items, f"{concept} not found by meaning in {text!r}"
     item = items[0]
     assert item.matched_by == "meaning" and item.exemplar and item.score >= matcher.threshold
-    assert item.exemplar in describe(item) and f"{item.score:.2f}" in describe(item)
+    wording = describe(item, with_reason=True)
+    assert item.exemplar in wording and f"{item.score:.2f}" in wording
 
 
 @pytest.mark.parametrize(
@@ -172,9 +173,11 @@ def test_answers_are_reported_in_the_patients_words(lexicon, matcher):
     assert ("u0003", "reported", "u0004") in on_questions
     assert ("u0005", "reported", "u0006") in on_questions  # a qualified "not since" is no denial
     assert ("u0007", "asked", None) in on_questions
-    answered = next(i for i in items if i.answer_utterance_id == "u0004")
+    answered = next(
+        i for i in items if i.answer_utterance_id == "u0004" and i.category == "suicidal_ideation"
+    )
     assert "tablets in the kitchen" in answered.answer_text
-    assert "tablets in the kitchen" in describe(answered)
+    assert describe(answered).startswith("Suicidal ideation (mentioned): “I've thought about")
 
 
 def test_every_concept_has_patterns_and_exemplars(lexicon, matcher):

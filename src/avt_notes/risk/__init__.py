@@ -5,7 +5,7 @@
 `describe` says an item in words.
 """
 
-from avt_notes.risk.describe import describe, why
+from avt_notes.risk.describe import POLARITY_WORDS, describe, why
 from avt_notes.risk.detect import (
     REVIEW_NOTICE,
     MatchedBy,
@@ -19,6 +19,7 @@ from avt_notes.risk.semantic import SemanticMatcher, default_matcher, load_exemp
 
 __all__ = [
     "CONCEPTS",
+    "POLARITY_WORDS",
     "REVIEW_NOTICE",
     "RISK_LEXICON_FILE",
     "MatchedBy",
