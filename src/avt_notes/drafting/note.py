@@ -34,6 +34,7 @@ from avt_notes.drafting.prompting import (
     select_units,
     utterance_line,
 )
+from avt_notes.drafting.risk_statements import risk_statements
 from avt_notes.drafting.schemas import DraftNote, DraftSentence, EvidenceMethod, NoteSection
 from avt_notes.drafting.templates import Template, TemplateSection
 from avt_notes.drafting.verify import verify_support
@@ -304,11 +305,9 @@ def draft_note(
         report("checking evidence", 0.0)
         verify_support(sections, by_id, drafter, prompts)
         timings.append(StageTiming(stage="verify", seconds=round(time.perf_counter() - mark, 3)))
-    # The risk engineer's step goes here: make the note body agree with `risk_items`
-    # (drafting/risk_statements.py), after grounding so its sentences are checked too.
     timings.append(StageTiming(stage="total", seconds=round(time.perf_counter() - started, 3)))
 
-    return DraftNote(
+    note = DraftNote(
         template_id=template.id,
         template_name=template.name,
         template_version=str(template.version),
@@ -327,6 +326,9 @@ def draft_note(
         timings=timings,
         warnings=warnings,
     )
+    # The body must agree with the review list: state disclosures and denials, linked
+    # to the same utterances (after grounding, so those sentences are checked too).
+    return risk_statements(note, risk_items, transcript, template)
 
 
 def unsupported_sentences(note: DraftNote) -> Sequence[DraftSentence]:
