@@ -21,10 +21,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from avt_notes.drafting import DraftNote, DraftSentence, NoteSection, Template, draft_note
+from avt_notes.drafting import DraftNote, DraftSentence, Template, draft_note
 from avt_notes.drafting.backend import Drafter
-from avt_notes.drafting.chunking import merge_sentences
-from avt_notes.grounding import check_sentence, load_grounding_lexicon
+from avt_notes.drafting.note import merge_and_check
+from avt_notes.drafting.risk_statements import risk_statements
+from avt_notes.grounding import load_grounding_lexicon
 from avt_notes.progress import Progress, no_progress
 from avt_notes.risk import detect_risk, load_lexicon
 from avt_notes.schemas import StageTiming, Transcript, Utterance
@@ -115,39 +116,30 @@ class LiveDrafting:
 
     def _draft(self, transcript: Transcript, progress: Progress = no_progress) -> DraftNote:
         return draft_note(
-            transcript, self.template, self.drafter, progress, max_new_tokens=self.max_new_tokens
+            transcript,
+            self.template,
+            self.drafter,
+            progress,
+            max_new_tokens=self.max_new_tokens,
+            state_risk=False,
         )
 
     def _merge(self, notes: Sequence[DraftNote], transcript: Transcript) -> DraftNote:
         """One note: sections merged in time order, each sentence re-checked on the final ids."""
-        by_id = {u.id: u for u in transcript.utterances}
-        lexicon = load_grounding_lexicon()
         risk_lexicon = load_lexicon()
         warnings = [w for note in notes for w in note.warnings]
-        sections: list[NoteSection] = []
-        for section in self.template.sections:
-            merged, folded = merge_sentences(
-                [note.section(section.name).sentences for note in notes]
-            )
-            if folded:
-                warnings.append(f"{section.name}: {folded} repeated sentence(s) merged")
-            rules = [(rule.pattern, rule.reason) for rule in section.flag]
-            for sentence in merged:
-                result = check_sentence(
-                    sentence.text, sentence.evidence, by_id, rules=rules, lexicon=lexicon
-                )
-                sentence.evidence = result.evidence
-                if not result.evidence:
-                    sentence.evidence_method = "none"
-                sentence.status = "supported" if result.status == "supported" else "unsupported"
-                sentence.reasons = result.reasons
-            sections.append(
-                NoteSection(name=section.name, purpose=section.purpose, sentences=merged)
-            )
-        return notes[-1].model_copy(
+        per_section = {
+            section.name: [note.section(section.name).sentences for note in notes]
+            for section in self.template.sections
+        }
+        sections = merge_and_check(
+            self.template, per_section, transcript, load_grounding_lexicon(), warnings
+        )
+        risk_items = detect_risk(transcript, risk_lexicon)
+        merged = notes[-1].model_copy(
             update={
                 "sections": sections,
-                "risk_items": detect_risk(transcript, risk_lexicon),
+                "risk_items": risk_items,
                 "risk_lexicon_version": risk_lexicon.version,
                 "risk_lexicon_sha256": risk_lexicon.sha256,
                 "chunks": sum(note.chunks for note in notes),
@@ -155,6 +147,7 @@ class LiveDrafting:
                 "warnings": [*warnings, f"drafted in {len(notes)} window(s), merged at stop"],
             }
         )
+        return risk_statements(merged, risk_items, transcript, self.template)
 
 
 def _remapped(window: DraftedWindow, final: Sequence[Utterance]) -> DraftNote:

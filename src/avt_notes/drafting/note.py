@@ -172,6 +172,7 @@ def draft_note(
     risk_lexicon: RiskLexicon | None = None,
     encoder: SentenceEncoder | None = None,
     verify: bool = False,
+    state_risk: bool = True,
 ) -> DraftNote:
     """Draft `template` from `transcript` with `drafter`; every sentence linked, checked, flagged.
 
@@ -180,6 +181,8 @@ def draft_note(
     the model restate chosen exchanges; "auto" picks extract for tiny models
     and note otherwise. `encoder` (default: the configured MiniLM) links
     evidence by meaning; `verify` adds a second short model pass per sentence.
+    `state_risk=False` leaves the risk statements out (a window drafted while
+    recording: they are stated once, on the whole session, at the merge).
     """
     report = progress or no_progress
     if not transcript.utterances:
@@ -275,29 +278,7 @@ def draft_note(
 
     mark = time.perf_counter()
     by_id = {u.id: u for u in transcript.utterances}
-    sections: list[NoteSection] = []
-    for section in template.sections:
-        merged, folded = merge_sentences(per_section[section.name])
-        if folded:
-            warnings.append(f"{section.name}: {folded} repeated sentence(s) merged")
-        rules = [(rule.pattern, rule.reason) for rule in section.flag]
-        for sentence in merged:
-            result = check_sentence(
-                sentence.text, sentence.evidence, by_id, rules=rules, lexicon=lexicon
-            )
-            sentence.evidence = result.evidence
-            if not result.evidence:
-                sentence.evidence_method = "none"
-            sentence.status = "supported" if result.status == "supported" else "unsupported"
-            sentence.reasons = result.reasons
-        sections.append(
-            NoteSection(
-                name=section.name,
-                purpose=section.purpose,
-                sentences=merged,
-                empty_text="" if merged else template.empty_text,
-            )
-        )
+    sections = merge_and_check(template, per_section, transcript, lexicon, warnings)
     timings.append(StageTiming(stage="grounding", seconds=round(time.perf_counter() - mark, 3)))
 
     if verify:
@@ -326,9 +307,50 @@ def draft_note(
         timings=timings,
         warnings=warnings,
     )
+    if not state_risk:
+        return note
     # The body must agree with the review list: state disclosures and denials, linked
-    # to the same utterances (after grounding, so those sentences are checked too).
+    # to the same utterances as the list.
     return risk_statements(note, risk_items, transcript, template)
+
+
+def merge_and_check(
+    template: Template,
+    per_section: dict[str, list[list[DraftSentence]]],
+    transcript: Transcript,
+    lexicon: GroundingLexicon,
+    warnings: list[str],
+) -> list[NoteSection]:
+    """Each section's parts merged (repeats folded) and every sentence checked on `transcript`.
+
+    Used for the chunks of one draft and for the windows drafted while recording,
+    so both end with the same grounding on the whole session's utterance ids.
+    """
+    by_id = {u.id: u for u in transcript.utterances}
+    sections: list[NoteSection] = []
+    for section in template.sections:
+        merged, folded = merge_sentences(per_section.get(section.name, []))
+        if folded:
+            warnings.append(f"{section.name}: {folded} repeated sentence(s) merged")
+        rules = [(rule.pattern, rule.reason) for rule in section.flag]
+        for sentence in merged:
+            result = check_sentence(
+                sentence.text, sentence.evidence, by_id, rules=rules, lexicon=lexicon
+            )
+            sentence.evidence = result.evidence
+            if not result.evidence:
+                sentence.evidence_method = "none"
+            sentence.status = "supported" if result.status == "supported" else "unsupported"
+            sentence.reasons = result.reasons
+        sections.append(
+            NoteSection(
+                name=section.name,
+                purpose=section.purpose,
+                sentences=merged,
+                empty_text="" if merged else template.empty_text,
+            )
+        )
+    return sections
 
 
 def unsupported_sentences(note: DraftNote) -> Sequence[DraftSentence]:
