@@ -22,11 +22,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from avt_notes.config import Settings, get_settings
 from avt_notes.store import jobs, open_store
 from avt_notes.store.recordings import Limits, Notice
+from avt_notes.tasks.settings import QueueSettings
 from avt_notes.web.deps import Services
 from avt_notes.web.errors import install_error_handlers
+from avt_notes.web.routes.queue_admin import router as queue_admin_router
 from avt_notes.web.settings import WebSettings
 
 if TYPE_CHECKING:
+    from avt_notes.tasks.dispatch import TaskDispatcher
     from avt_notes.worker import Worker
 
 logger = logging.getLogger("avt_notes.web")
@@ -108,6 +111,14 @@ def _waker(worker: Worker) -> Callable[[str, int], None]:
     return lambda _session_id, _seq: worker.wake()
 
 
+def _chunk_hook(
+    dispatcher: TaskDispatcher | None, live_worker: Worker | None
+) -> Callable[[str, int], None]:
+    if dispatcher is not None:
+        return dispatcher.on_chunk  # publishes the live job the first chunk queued
+    return _waker(live_worker) if live_worker is not None else _ignore
+
+
 def create_app(
     settings: Settings | None = None,
     web: WebSettings | None = None,
@@ -116,9 +127,11 @@ def create_app(
     probe: Callable[[Path], float] | None = None,
     start_worker: bool | None = None,
     on_chunk: Callable[[str, int], None] | None = None,
+    queue: QueueSettings | None = None,
 ) -> FastAPI:
     """Build the app. `pipeline` replaces the real model pipeline (tests, benchmarks);
-    `on_chunk(session_id, seq)` is told about every newly stored chunk."""
+    `on_chunk(session_id, seq)` is told about every newly stored chunk; with a broker
+    (`queue.broker_url`) jobs go to queue workers and no worker runs in this process."""
     from avt_notes.web.routes import auth, pages, review, review_page, sessions, uploads, users
     from avt_notes.worker import Worker
 
@@ -146,6 +159,12 @@ def create_app(
         )
         live_worker.handlers = {jobs.LIVE: follow_recording}
     run_worker = web.worker if start_worker is None else start_worker
+    queue = queue or QueueSettings()
+    dispatcher = None
+    if queue.broker_url:
+        from avt_notes.tasks.dispatch import TaskDispatcher
+
+        dispatcher, run_worker = TaskDispatcher(store, queue.broker_url), False
     templates = list(web.templates) or available_templates()
     if web.default_template not in templates:
         templates.append(web.default_template)
@@ -156,6 +175,8 @@ def create_app(
         running = [w for w in (worker, live_worker) if w is not None and run_worker]
         for each in running:
             each.start()
+        if dispatcher is not None:
+            dispatcher.publish_queued()  # rows queued while no web app was publishing
         try:
             yield
         finally:
@@ -169,6 +190,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.worker = worker
+    app.state.dispatcher = dispatcher
     app.state.services = Services(
         store=store,
         settings=settings,
@@ -182,12 +204,13 @@ def create_app(
         ),
         notice=Notice(text=web.consent_notice, version=web.consent_notice_version),
         probe=probe or default_probe(settings),
-        wake_worker=worker.wake,
-        on_chunk=on_chunk or (_waker(live_worker) if live_worker is not None else _ignore),
+        wake_worker=dispatcher.wake if dispatcher is not None else worker.wake,
+        on_chunk=on_chunk or _chunk_hook(dispatcher, live_worker),
     )
     install_error_handlers(app)
     for module in (auth, sessions, uploads, users, review, pages, review_page):
         app.include_router(module.router)
+    app.include_router(queue_admin_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeaders)
 
@@ -198,13 +221,20 @@ def create_app(
     return app
 
 
-def run_server(host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> None:
-    """Serve with uvicorn (one process; the worker runs inside it unless AVT_WORKER=0)."""
+def run_server(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    log_level: str = "info",
+    *,
+    start_worker: bool | None = None,
+) -> None:
+    """Serve with uvicorn (one process; the worker runs inside it unless AVT_WORKER=0,
+    `start_worker=False` or a broker is configured)."""
     import uvicorn
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    app = create_app()
+    app = create_app(start_worker=start_worker)
     uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=True)
