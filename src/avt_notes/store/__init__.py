@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from avt_notes.store.audio_store import AudioStore
+from avt_notes.store.audio_store import AudioStore, FilesystemAudioStore
 from avt_notes.store.db import database_url, make_engine, make_sessionmaker, migrate, transaction
 
 
@@ -36,15 +36,20 @@ class Store:
         self.engine.dispose()
 
 
-def open_store(data_dir: Path, url: str | None = None, key_file: Path | None = None) -> Store:
+def open_store(
+    data_dir: Path,
+    url: str | None = None,
+    key_file: Path | None = None,
+    scratch_dir: Path | None = None,
+) -> Store:
     """Connect, migrate to the newest schema and open the audio store."""
     engine = make_engine(database_url(data_dir, url))
     migrate(engine)
     return Store(
         engine=engine,
         sessions=make_sessionmaker(engine),
-        audio=AudioStore(data_dir, key_file),
+        audio=FilesystemAudioStore(data_dir, key_file, scratch_dir),
     )
 
 
-__all__ = ["AudioStore", "Store", "open_store"]
+__all__ = ["AudioStore", "FilesystemAudioStore", "Store", "open_store"]

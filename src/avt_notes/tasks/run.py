@@ -55,7 +55,9 @@ def task_context() -> TaskContext:
     key_file = web.audio_key_file or settings.data_dir / "keys" / "audio.key"
     if not key_file.is_file():  # a key made here could not open the web app's audio
         raise AvtError(f"no audio key at {key_file}: copy the web app's key (see README)")
-    store = open_store(settings.data_dir, settings.database_url, web.audio_key_file)
+    store = open_store(
+        settings.data_dir, settings.database_url, web.audio_key_file, queue.scratch_dir
+    )
     worker = Worker(store, settings, poll_seconds=web.worker_poll_seconds)
     # Host, worker main process and pool process: an admin can find who runs a job.
     worker.worker_id = f"{socket.gethostname()}/{os.getppid()}/{os.getpid()}"[:64]

@@ -7,6 +7,8 @@ because only the queue deployment reads them.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -20,6 +22,11 @@ class QueueSettings(BaseSettings):
     broker_url: str | None = Field(
         default=None,
         description="Celery broker (amqp://... or redis://...); unset: in-process worker.",
+    )
+    scratch_dir: Path | None = Field(
+        default=None,
+        description="Plaintext temp files; local disk, never the shared audio volume "
+        "(default <data_dir>/tmp).",
     )
     worker_health_port: int = Field(
         default=0, description="Port of a worker's health endpoint; 0 means none."

@@ -137,7 +137,10 @@ def create_app(
 
     settings = settings or get_settings()
     web = web or WebSettings()
-    store = open_store(settings.data_dir, settings.database_url, web.audio_key_file)
+    queue = queue or QueueSettings()
+    store = open_store(
+        settings.data_dir, settings.database_url, web.audio_key_file, queue.scratch_dir
+    )
     store.audio.sweep_scratch()
     worker = Worker(
         store,
@@ -159,7 +162,6 @@ def create_app(
         )
         live_worker.handlers = {jobs.LIVE: follow_recording}
     run_worker = web.worker if start_worker is None else start_worker
-    queue = queue or QueueSettings()
     dispatcher = None
     if queue.broker_url:
         from avt_notes.tasks.dispatch import TaskDispatcher
