@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from brokerhelpers import broker_url
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -26,7 +27,7 @@ from avt_notes.tasks.logs import JsonFormatter, job_context
 
 from webhelpers import Api
 
-BROKER_URL = os.environ.get("AVT_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+__all__ = ["broker_url"]  # a fixture
 postgres_only = pytest.mark.parametrize(
     "backend", [pytest.param("postgres", marks=pytest.mark.postgres)]
 )
@@ -122,31 +123,36 @@ def test_audit_entry_with_a_job_id_is_written_once(store: Store, clinician: Api)
         assert audit.verify(db).ok
 
 
-@postgres_only
-def test_dispatcher_publishes_each_queued_job_once(store: Store, clinician: Api) -> None:
+def _drain(url: str, queue: str) -> list[tuple[str, list[int]]]:
     from kombu import Connection
+
+    with Connection(url) as connection:
+        channel = connection.channel()
+        published = []
+        while (message := channel.basic_get(queue, no_ack=True)) is not None:
+            published.append((message.headers["task"], json.loads(message.body)[0]))
+    return published
+
+
+@postgres_only
+def test_dispatcher_publishes_each_queued_job_once_and_again_when_lost(
+    store: Store, clinician: Api, broker_url: str
+) -> None:
+    from datetime import timedelta
 
     from avt_notes.tasks.dispatch import TaskDispatcher
     from avt_notes.tasks.settings import PROCESS_QUEUE
 
-    try:
-        with Connection(BROKER_URL, connect_timeout=3) as connection:
-            connection.ensure_connection(max_retries=1)
-            channel = connection.channel()
-            channel.queue_declare(PROCESS_QUEUE, durable=True, auto_delete=False)
-            channel.queue_purge(PROCESS_QUEUE)
-    except Exception:
-        pytest.skip(f"no broker at {BROKER_URL}")
     queued = [_queued_job(store, clinician).id for _ in range(3)]
-    dispatcher = TaskDispatcher(store, BROKER_URL)
+    dispatcher = TaskDispatcher(store, broker_url)
     assert dispatcher.publish_queued() == 3
     assert dispatcher.publish_queued() == 0  # already published by this web process
-    with Connection(BROKER_URL) as connection:
-        channel = connection.channel()
-        published = []
-        while (message := channel.basic_get(PROCESS_QUEUE, no_ack=True)) is not None:
-            published.append((message.headers["task"], json.loads(message.body)[0]))
-    assert published == [("avt.process_session", [job_id]) for job_id in queued]
+    assert dispatcher.republish_lost(timedelta(0)) == 0  # the broker still holds them
+    expected = [("avt.process_session", [job_id]) for job_id in queued]
+    assert _drain(broker_url, PROCESS_QUEUE) == expected  # consumed: as if the broker lost them
+    assert dispatcher.republish_lost(timedelta(hours=1)) == 0  # not waiting long yet
+    assert dispatcher.republish_lost(timedelta(0)) == 3
+    assert _drain(broker_url, PROCESS_QUEUE) == expected
 
 
 def test_scratch_sweep_keeps_other_hosts_files(tmp_path: Path) -> None:
@@ -179,7 +185,7 @@ def test_worker_command_refuses_without_broker_or_postgres(
     runner = CliRunner()
     result = runner.invoke(app, ["worker"])
     assert "AVT_BROKER_URL" in str(result.exception)
-    monkeypatch.setenv("AVT_BROKER_URL", BROKER_URL)
+    monkeypatch.setenv("AVT_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
     result = runner.invoke(app, ["worker"])
     assert "PostgreSQL" in str(result.exception)
 

@@ -11,7 +11,6 @@ audit entry, and the audit chain intact.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
@@ -22,18 +21,20 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
+from brokerhelpers import broker_url
 from sqlalchemy import select
 
 from avt_notes.store import Store, audit, open_store
 from avt_notes.store.models import AuditEntry, DraftRecord, Job, TranscriptRecord
 from avt_notes.tasks.local_cluster import LocalCluster, WorkerProcess, submit_file
-from avt_notes.tasks.settings import LIVE_QUEUE, PROCESS_QUEUE
+from avt_notes.tasks.settings import PROCESS_QUEUE
 
 from webhelpers import PASSWORD, add_user
 
+__all__ = ["broker_url"]  # a fixture
+
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
-BROKER_URL = os.environ.get("AVT_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_audio" / "consultation.wav"
 CLIP_SECONDS = 10.0
 SESSIONS = 10
@@ -49,28 +50,6 @@ OPENING_WORDS = {"good", "morning", "hello", "there", "doctor"}
 
 
 @pytest.fixture
-def broker() -> Iterator[str]:
-    """RabbitMQ with our queues empty (a message left by an earlier run is not ours)."""
-    from kombu import Connection
-
-    try:
-        with Connection(BROKER_URL, connect_timeout=3) as connection:
-            connection.ensure_connection(max_retries=1)
-    except Exception:
-        pytest.skip(f"no broker at {BROKER_URL}")
-
-    def purge() -> None:
-        with Connection(BROKER_URL) as connection:
-            for name in (PROCESS_QUEUE, LIVE_QUEUE):
-                with contextlib.suppress(Exception):  # not declared yet
-                    connection.channel().queue_purge(name)
-
-    purge()
-    yield BROKER_URL
-    purge()
-
-
-@pytest.fixture
 def clip() -> bytes:
     """The first 10 s of the repository's sample consultation, as WAV."""
     samples, rate = sf.read(SAMPLE, frames=int(CLIP_SECONDS * 16_000), dtype="int16")
@@ -80,13 +59,13 @@ def clip() -> bytes:
 
 
 @pytest.fixture
-def cluster(tmp_path: Path, pg_url: str, broker: str) -> Iterator[LocalCluster]:
+def cluster(tmp_path: Path, pg_url: str, broker_url: str) -> Iterator[LocalCluster]:
     logs = tmp_path / "logs"
     logs.mkdir()
     deployment = LocalCluster(
         data_dir=tmp_path / "data",
         database_url=pg_url,
-        broker_url=broker,
+        broker_url=broker_url,
         log_dir=logs,
         env_extra={
             "AVT_ASR_MODEL": "tiny.en",
@@ -156,6 +135,9 @@ def _run_with_failures(cluster: LocalCluster, store: Store) -> dict[str, list[in
             stopping.remove(worker)
             cluster.start_worker()
         touched = {job_id for ids in hit.values() for job_id in ids}
+        if plan and _ready_workers(cluster) < 2:
+            time.sleep(0.5)  # inject the next failure once two workers are up again
+            continue
         for job in jobs:
             if job.status != "running" or job.id in touched or not plan:
                 continue
@@ -179,6 +161,10 @@ def _run_with_failures(cluster: LocalCluster, store: Store) -> dict[str, list[in
             break
         time.sleep(0.2)
     raise AssertionError(f"jobs not finished in time: {[(j.id, j.status) for j in _jobs(store)]}")
+
+
+def _ready_workers(cluster: LocalCluster) -> int:
+    return sum(1 for w in cluster.workers if w.alive() and w.health()[0] == 200)
 
 
 def _action_for(plan: list[str], stage: str) -> str | None:

@@ -179,9 +179,12 @@ def create_app(
             each.start()
         if dispatcher is not None:
             dispatcher.publish_queued()  # rows queued while no web app was publishing
+            dispatcher.watch()
         try:
             yield
         finally:
+            if dispatcher is not None:
+                dispatcher.close()
             for each in running:
                 each.stop()
             store.close()
