@@ -31,8 +31,9 @@ import psycopg
 import soundfile as sf
 from sqlalchemy import select
 
+from avt_notes.config import StoreSettings
 from avt_notes.store import accounts, open_store
-from avt_notes.store.models import Job
+from avt_notes.store.tables import Job
 from avt_notes.tasks.local_cluster import LocalCluster, submit_file
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_audio" / "consultation.wav"
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace, workers: int, schema: str, root: Path) -> dict
     )
     try:
         cluster.start_web()
-        store = open_store(cluster.data_dir, url)
+        store = open_store(StoreSettings(data_dir=cluster.data_dir, database_url=url))
         with store.transaction() as db:
             accounts.create_user(db, "bench", PASSWORD, "clinician")
         started = [cluster.start_worker() for _ in range(workers)]

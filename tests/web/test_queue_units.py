@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from avt_notes.store import Store, audit, jobs
 from avt_notes.store.audio_store import FilesystemAudioStore
 from avt_notes.store.job_locks import claim_by_id, session_lock, session_lock_key
-from avt_notes.store.models import AuditEntry, Job
+from avt_notes.store.tables import AuditEntry, Job
 from avt_notes.tasks.logs import JsonFormatter, job_context
 
 from webhelpers import Api
@@ -141,7 +141,7 @@ def test_dispatcher_publishes_each_queued_job_once_and_again_when_lost(
     from datetime import timedelta
 
     from avt_notes.tasks.dispatch import TaskDispatcher
-    from avt_notes.tasks.settings import PROCESS_QUEUE
+    from avt_notes.tasks.queues import PROCESS_QUEUE
 
     queued = [_queued_job(store, clinician).id for _ in range(3)]
     dispatcher = TaskDispatcher(store, broker_url)

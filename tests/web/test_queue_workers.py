@@ -24,10 +24,11 @@ import soundfile as sf
 from brokerhelpers import broker_url
 from sqlalchemy import select
 
+from avt_notes.config import StoreSettings
 from avt_notes.store import Store, audit, open_store
-from avt_notes.store.models import AuditEntry, DraftRecord, Job, TranscriptRecord
+from avt_notes.store.tables import AuditEntry, DraftRecord, Job, TranscriptRecord
 from avt_notes.tasks.local_cluster import LocalCluster, WorkerProcess, submit_file
-from avt_notes.tasks.settings import PROCESS_QUEUE
+from avt_notes.tasks.queues import PROCESS_QUEUE
 
 from webhelpers import PASSWORD, add_user
 
@@ -102,7 +103,7 @@ def _main_and_pool_pid(job: Job) -> tuple[int, int]:
 def test_ten_sessions_survive_killed_workers(cluster: LocalCluster, clip: bytes) -> None:
     started = time.monotonic()
     cluster.start_web()
-    store = open_store(cluster.data_dir, cluster.database_url)
+    store = open_store(StoreSettings(data_dir=cluster.data_dir, database_url=cluster.database_url))
     try:
         add_user(store, "ann")
         add_user(store, "boss", role="admin")

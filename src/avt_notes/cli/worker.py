@@ -16,7 +16,7 @@ import typer
 
 from avt_notes.cli.app import app
 from avt_notes.errors import AvtError
-from avt_notes.tasks.settings import LIVE_QUEUE, PROCESS_QUEUE
+from avt_notes.tasks.queues import LIVE_QUEUE, PROCESS_QUEUE
 
 QUEUE_NAMES = {"process": PROCESS_QUEUE, "live": LIVE_QUEUE}
 
@@ -34,17 +34,16 @@ def worker(
 ) -> None:
     """Run a queue worker: take sessions from the broker, transcribe, diarise, draft."""
     from avt_notes.config import Settings
-    from avt_notes.store.db import database_url
+    from avt_notes.store.db import open_database
     from avt_notes.tasks.celery_app import celery_for
     from avt_notes.tasks.health import make_check, serve_health
     from avt_notes.tasks.logs import configure_json_logging
-    from avt_notes.tasks.settings import QueueSettings
 
-    queue_settings, settings = QueueSettings(), Settings()
+    settings = Settings()
+    queue_settings = settings.queue
     if not queue_settings.broker_url:
         raise AvtError("set AVT_BROKER_URL (amqp://... or redis://...) to run a queue worker")
-    url = database_url(settings.data_dir, settings.database_url)
-    if not url.startswith("postgresql"):
+    if not (settings.store.database_url or "").startswith(("postgresql", "postgres:")):
         raise AvtError("queue workers need PostgreSQL: set DATABASE_URL (the web app's too)")
     try:
         names = [QUEUE_NAMES[name.strip()] for name in queues.split(",") if name.strip()]
@@ -56,7 +55,8 @@ def worker(
     celery = celery_for(queue_settings.broker_url)
     port = queue_settings.worker_health_port if health_port is None else health_port
     if port:
-        serve_health(queue_settings.worker_health_host, port, make_check(celery, url))
+        check = make_check(celery, open_database(settings.store, read_only=True))
+        serve_health(queue_settings.worker_health_host, port, check)
     celery.worker_main(
         [
             "worker",

@@ -19,7 +19,7 @@ from sqlalchemy import CursorResult, Engine, text, update
 from sqlalchemy.orm import Session
 
 from avt_notes.store.jobs import LIVE
-from avt_notes.store.models import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, utcnow
+from avt_notes.store.tables import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, utcnow
 
 # Job statuses after which a delivered task has nothing left to do.
 FINISHED_STATUSES = frozenset({DONE, FAILED, CANCELLED})

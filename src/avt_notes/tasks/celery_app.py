@@ -1,4 +1,4 @@
-"""The Celery application, configured from `QueueSettings`.
+"""The Celery application, configured from the `queue` settings.
 
 Delivery rules that make a dying worker lose nothing: a processing task is
 acknowledged only after it finished (`acks_late`), a task whose pool process
@@ -13,7 +13,8 @@ from functools import lru_cache
 
 from celery import Celery
 
-from avt_notes.tasks.settings import LIVE_QUEUE, PROCESS_QUEUE, QueueSettings
+from avt_notes.config import QueueSettings
+from avt_notes.tasks.queues import LIVE_QUEUE, PROCESS_QUEUE
 
 PROCESS_TASK = "avt.process_session"
 LIVE_TASK = "avt.follow_recording"

@@ -18,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from avt_notes.store import Store
-from avt_notes.store.models import QUEUED, Job, utcnow
+from avt_notes.store.tables import QUEUED, Job, utcnow
 from avt_notes.tasks.celery_app import QUEUE_FOR_TASK, TASK_FOR_KIND, celery_for
 from avt_notes.tasks.queue_state import queue_depths
 

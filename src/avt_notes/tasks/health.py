@@ -20,8 +20,7 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import worker_ready, worker_shutting_down
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Engine, text
 
 logger = logging.getLogger("avt_notes.tasks")
 
@@ -68,9 +67,8 @@ def _active_jobs() -> list[int]:
     return [int(request.args[0]) for request in list(state.active_requests) if request.args]
 
 
-def make_check(celery: Celery, database_url: str) -> Callable[[], tuple[bool, dict[str, Any]]]:
+def make_check(celery: Celery, engine: Engine) -> Callable[[], tuple[bool, dict[str, Any]]]:
     """The health check: worker state, database and broker reachability, running job ids."""
-    engine = create_engine(database_url, poolclass=NullPool)  # no connection kept across forks
 
     def check() -> tuple[bool, dict[str, Any]]:
         report: dict[str, Any] = {
@@ -81,6 +79,7 @@ def make_check(celery: Celery, database_url: str) -> Callable[[], tuple[bool, di
         try:
             with engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
+            engine.dispose()  # keep no connection a newly forked pool process would inherit
             report["database"] = "ok"
         except Exception as error:
             report["database"] = f"unreachable: {type(error).__name__}"

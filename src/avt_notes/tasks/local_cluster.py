@@ -19,8 +19,8 @@ from pathlib import Path
 
 import httpx
 
+from avt_notes.config import WebSettings
 from avt_notes.store.recordings import Notice
-from avt_notes.web.settings import WebSettings
 
 SRC = Path(__file__).resolve().parents[2]
 

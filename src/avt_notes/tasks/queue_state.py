@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from avt_notes.store.models import RUNNING, Job
-from avt_notes.tasks.settings import LIVE_QUEUE, PROCESS_QUEUE
+from avt_notes.store.tables import RUNNING, Job
+from avt_notes.tasks.queues import LIVE_QUEUE, PROCESS_QUEUE
 
 if TYPE_CHECKING:
     from celery import Celery

@@ -25,16 +25,14 @@ from celery import Task, shared_task
 from celery.signals import worker_process_init
 from sqlalchemy import select
 
-from avt_notes.config import Settings
+from avt_notes.config import QueueSettings, Settings
 from avt_notes.errors import AvtError
 from avt_notes.store import Store, jobs, open_store
 from avt_notes.store.job_locks import claim_by_id, close_orphaned_live_jobs, session_lock
-from avt_notes.store.models import QUEUED, Job
+from avt_notes.store.tables import QUEUED, Job
 from avt_notes.tasks.celery_app import LIVE_TASK, PROCESS_TASK
 from avt_notes.tasks.health import mark_pool_process_ready
 from avt_notes.tasks.logs import job_context, set_session
-from avt_notes.tasks.settings import QueueSettings
-from avt_notes.web.settings import WebSettings
 from avt_notes.worker import JobCancelled, Worker, _Beat, _internal, _tick
 
 logger = logging.getLogger("avt_notes.tasks")
@@ -51,22 +49,20 @@ class TaskContext:
 
 @lru_cache(maxsize=1)
 def task_context() -> TaskContext:
-    settings, web, queue = Settings(), WebSettings(), QueueSettings()
-    key_file = web.audio_key_file or settings.data_dir / "keys" / "audio.key"
+    settings = Settings()
+    key_file = settings.store.audio_key_file or settings.store.data_dir / "keys" / "audio.key"
     if not key_file.is_file():  # a key made here could not open the web app's audio
         raise AvtError(f"no audio key at {key_file}: copy the web app's key (see README)")
-    store = open_store(
-        settings.data_dir, settings.database_url, web.audio_key_file, queue.scratch_dir
-    )
-    worker = Worker(store, settings, poll_seconds=web.worker_poll_seconds)
+    store = open_store(settings.store)
+    worker = Worker(store, settings, poll_seconds=settings.web.worker_poll_seconds)
     # Host, worker main process and pool process: an admin can find who runs a job.
     worker.worker_id = f"{socket.gethostname()}/{os.getppid()}/{os.getpid()}"[:64]
     worker.handlers = {jobs.PROCESS: worker.handlers[jobs.PROCESS]}
-    if web.live_jobs:
+    if settings.web.live_jobs:
         from avt_notes.live_worker import follow_recording as follow
 
         worker.handlers[jobs.LIVE] = follow
-    return TaskContext(queue=queue, store=store, worker=worker)
+    return TaskContext(queue=settings.queue, store=store, worker=worker)
 
 
 def preload_models(settings: Settings) -> None:
@@ -78,7 +74,7 @@ def preload_models(settings: Settings) -> None:
     get_transcriber(settings)
     get_diarizer(settings)
     with _drafters_lock:
-        key = (settings.drafter, settings.drafter_max_new_tokens)
+        key = (settings.drafting.drafter, settings.drafting.drafter_max_new_tokens)
         if key not in _drafters:
             _drafters[key] = load_drafter(settings)
 

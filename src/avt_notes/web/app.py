@@ -22,11 +22,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from avt_notes.config import Settings, get_settings
 from avt_notes.store import jobs, open_store
 from avt_notes.store.recordings import Limits, Notice
-from avt_notes.tasks.settings import QueueSettings
 from avt_notes.web.deps import Services
 from avt_notes.web.errors import install_error_handlers
 from avt_notes.web.routes.queue_admin import router as queue_admin_router
-from avt_notes.web.settings import WebSettings
 
 if TYPE_CHECKING:
     from avt_notes.tasks.dispatch import TaskDispatcher
@@ -80,7 +78,7 @@ def default_probe(settings: Settings) -> Callable[[Path], float]:
     def probe(path: Path) -> float:
         from avt_notes.audio import load_audio  # lazy: numpy + PyAV only when needed
 
-        audio = load_audio(path, settings.max_audio_seconds)
+        audio = load_audio(path, settings.audio.max_audio_seconds)
         for warning in audio.warnings:
             logger.warning("%s", warning)
         return audio.duration
@@ -121,26 +119,21 @@ def _chunk_hook(
 
 def create_app(
     settings: Settings | None = None,
-    web: WebSettings | None = None,
     *,
     pipeline: object | None = None,
     probe: Callable[[Path], float] | None = None,
     start_worker: bool | None = None,
     on_chunk: Callable[[str, int], None] | None = None,
-    queue: QueueSettings | None = None,
 ) -> FastAPI:
     """Build the app. `pipeline` replaces the real model pipeline (tests, benchmarks);
     `on_chunk(session_id, seq)` is told about every newly stored chunk; with a broker
-    (`queue.broker_url`) jobs go to queue workers and no worker runs in this process."""
+    (`settings.queue.broker_url`) jobs go to queue workers and no worker runs in this process."""
     from avt_notes.web.routes import auth, pages, review, review_page, sessions, uploads, users
     from avt_notes.worker import Worker
 
     settings = settings or get_settings()
-    web = web or WebSettings()
-    queue = queue or QueueSettings()
-    store = open_store(
-        settings.data_dir, settings.database_url, web.audio_key_file, queue.scratch_dir
-    )
+    web = settings.web
+    store = open_store(settings.store)
     store.audio.sweep_scratch()
     worker = Worker(
         store,
@@ -163,10 +156,10 @@ def create_app(
         live_worker.handlers = {jobs.LIVE: follow_recording}
     run_worker = web.worker if start_worker is None else start_worker
     dispatcher = None
-    if queue.broker_url:
+    if settings.queue.broker_url:
         from avt_notes.tasks.dispatch import TaskDispatcher
 
-        dispatcher, run_worker = TaskDispatcher(store, queue.broker_url), False
+        dispatcher, run_worker = TaskDispatcher(store, settings.queue.broker_url), False
     templates = list(web.templates) or available_templates()
     if web.default_template not in templates:
         templates.append(web.default_template)
@@ -202,7 +195,7 @@ def create_app(
         web=web,
         limits=Limits(
             max_chunk_bytes=web.max_chunk_bytes,
-            max_session_bytes=settings.max_upload_bytes,
+            max_session_bytes=settings.audio.max_upload_bytes,
             max_chunks=web.max_chunks,
             templates=tuple(web.templates),
             live_jobs=web.live_jobs,

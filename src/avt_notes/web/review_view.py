@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from avt_notes.store import review, signing
 from avt_notes.store.audio_store import AudioStore
-from avt_notes.store.models import EDITING, ClinicalSession, ReviewDraft, SignedNote
+from avt_notes.store.tables import EDITING, ClinicalSession, ReviewDraft, SignedNote
 
 LOW_CONFIDENCE = 0.5  # words below this probability are marked in the transcript
 
