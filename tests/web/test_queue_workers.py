@@ -136,9 +136,6 @@ def _run_with_failures(cluster: LocalCluster, store: Store) -> dict[str, list[in
             stopping.remove(worker)
             cluster.start_worker()
         touched = {job_id for ids in hit.values() for job_id in ids}
-        if plan and _ready_workers(cluster) < 2:
-            time.sleep(0.5)  # inject the next failure once two workers are up again
-            continue
         for job in jobs:
             if job.status != "running" or job.id in touched or not plan:
                 continue
@@ -162,10 +159,6 @@ def _run_with_failures(cluster: LocalCluster, store: Store) -> dict[str, list[in
             break
         time.sleep(0.2)
     raise AssertionError(f"jobs not finished in time: {[(j.id, j.status) for j in _jobs(store)]}")
-
-
-def _ready_workers(cluster: LocalCluster) -> int:
-    return sum(1 for w in cluster.workers if w.alive() and w.health()[0] == 200)
 
 
 def _action_for(plan: list[str], stage: str) -> str | None:
