@@ -31,6 +31,7 @@ ENVIRONMENT = {
     "AVT_DRAFTER": ("drafting", "drafter", "http://127.0.0.1:8000/v1"),
     "AVT_DRAFTER_HTTP_MODEL": ("drafting", "drafter_http_model", "qwen"),
     "AVT_DRAFTER_MAX_NEW_TOKENS": ("drafting", "drafter_max_new_tokens", 99),
+    "AVT_LIVE_DRAFT_WINDOW_SECONDS": ("drafting", "live_draft_window_seconds", 60.0),
     "AVT_PROMPTS_DIR": ("drafting", "prompts_dir", Path("/srv/prompts")),
     "AVT_DATA_DIR": ("store", "data_dir", Path("/srv/avt")),
     "DATABASE_URL": ("store", "database_url", "postgresql+psycopg://u@h/avt"),
@@ -39,6 +40,7 @@ ENVIRONMENT = {
     "AVT_ENVIRONMENT": ("web", "environment", "production"),
     "AVT_SESSION_IDLE_MINUTES": ("web", "session_idle_minutes", 5),
     "AVT_WORKER": ("web", "worker", False),
+    "AVT_PRELOAD_MODELS": ("web", "preload_models", False),
     "AVT_WORKER_POLL_SECONDS": ("web", "worker_poll_seconds", 0.5),
     "AVT_JOB_STALE_SECONDS": ("web", "job_stale_seconds", 9.0),
     "AVT_MAX_CHUNK_BYTES": ("web", "max_chunk_bytes", 1024),
@@ -65,6 +67,7 @@ RAW = {
     "AVT_EXTRA_MODELS": '{"large-v3": "/models/large"}',
     "AVT_TEMPLATES": '["soap", "dap"]',
     "AVT_WORKER": "0",
+    "AVT_PRELOAD_MODELS": "0",
     "AVT_LIVE_JOBS": "false",
     "AVT_COOKIE_SECURE": "1",
 }

@@ -84,6 +84,9 @@ class DraftingSettings(_Section):
     )
     drafter_http_model: str = "default"
     drafter_max_new_tokens: int = 384
+    live_draft_window_seconds: float = Field(
+        180.0, description="Seconds of recording per window drafted while recording."
+    )
     prompts_dir: Path = Field(
         default_factory=_repository_prompts,
         description="Note templates, lexicons and grounding rules (prompts/ in the repository).",
@@ -112,6 +115,10 @@ class WebSettings(_Section):
 
     environment: Literal["development", "production"] = "development"
     worker: bool = Field(default=True, description="Run the job worker inside the web process.")
+    preload_models: bool = Field(
+        default=True,
+        description="With the worker: load every model in the background when the service starts.",
+    )
     worker_poll_seconds: float = 1.0
     job_stale_seconds: float = Field(
         default=120.0, description="A running job without a heartbeat this long is re-queued."

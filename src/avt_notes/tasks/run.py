@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -27,13 +26,15 @@ from sqlalchemy import select
 
 from avt_notes.config import QueueSettings, Settings
 from avt_notes.errors import AvtError
+from avt_notes.jobs import LiveSessions, Worker
+from avt_notes.jobs.live import follow_recording as follow
+from avt_notes.jobs.process import process_session as process
 from avt_notes.store import Store, jobs, open_store
 from avt_notes.store.job_locks import claim_by_id, close_orphaned_live_jobs, session_lock
 from avt_notes.store.tables import QUEUED, Job
 from avt_notes.tasks.celery_app import LIVE_TASK, PROCESS_TASK
 from avt_notes.tasks.health import mark_pool_process_ready
 from avt_notes.tasks.logs import job_context, set_session
-from avt_notes.worker import JobCancelled, Worker, _Beat, _internal, _tick
 
 logger = logging.getLogger("avt_notes.tasks")
 
@@ -54,57 +55,30 @@ def task_context() -> TaskContext:
     if not key_file.is_file():  # a key made here could not open the web app's audio
         raise AvtError(f"no audio key at {key_file}: copy the web app's key (see README)")
     store = open_store(settings.store)
-    worker = Worker(store, settings, poll_seconds=settings.web.worker_poll_seconds)
+    handlers = {jobs.PROCESS: process, **({jobs.LIVE: follow} if settings.web.live_jobs else {})}
+    # One LiveSessions per pool process: a live task hands its work to the processing it
+    # runs itself when the recording ends.
+    worker = Worker(
+        store,
+        settings,
+        handlers,
+        live_sessions=LiveSessions(),
+        poll_seconds=settings.web.worker_poll_seconds,
+    )
     # Host, worker main process and pool process: an admin can find who runs a job.
     worker.worker_id = f"{socket.gethostname()}/{os.getppid()}/{os.getpid()}"[:64]
-    worker.handlers = {jobs.PROCESS: worker.handlers[jobs.PROCESS]}
-    if settings.web.live_jobs:
-        from avt_notes.live_worker import follow_recording as follow
-
-        worker.handlers[jobs.LIVE] = follow
     return TaskContext(queue=settings.queue, store=store, worker=worker)
-
-
-def preload_models(settings: Settings) -> None:
-    """Load ASR, diariser and drafter into this process's caches."""
-    from avt_notes.drafting import load_drafter
-    from avt_notes.pipeline import get_diarizer, get_transcriber
-    from avt_notes.worker import _drafters, _drafters_lock
-
-    get_transcriber(settings)
-    get_diarizer(settings)
-    with _drafters_lock:
-        key = (settings.drafting.drafter, settings.drafting.drafter_max_new_tokens)
-        if key not in _drafters:
-            _drafters[key] = load_drafter(settings)
 
 
 @worker_process_init.connect
 def _start_pool_process(**_: object) -> None:
     context = task_context()
     logger.info("pool process %s loading models", context.worker.worker_id)
+    from avt_notes.pipeline import preload_models
+
     preload_models(context.worker.settings)
     mark_pool_process_ready()
     logger.info("pool process %s ready", context.worker.worker_id)
-
-
-def run_claimed(worker: Worker, job: Job) -> None:
-    """Run one claimed job's handler with heartbeats; failures are recorded on the row."""
-    beat = _Beat(worker, job.id)
-    stop_beating = threading.Event()
-    ticker = threading.Thread(target=_tick, args=(beat, stop_beating, worker), daemon=True)
-    ticker.start()
-    try:
-        worker.handlers[job.kind](worker, job, beat)
-    except JobCancelled:
-        logger.info("job cancelled or taken over")
-    except Exception as error:
-        if not isinstance(error, AvtError):
-            logger.exception("job failed")
-        worker._fail(job, str(error) if isinstance(error, AvtError) else _internal(error))
-    finally:
-        stop_beating.set()
-        ticker.join()
 
 
 def run_job(task: Task, job_id: int) -> str:
@@ -142,7 +116,7 @@ def _claim_and_run(context: TaskContext, job_id: int, session_id: str) -> str:
     if claim.taken_over:
         logger.warning("resuming a job whose worker stopped (attempt %d)", claim.job.attempts)
     logger.info("job %s started", claim.job.kind)
-    run_claimed(worker, claim.job)
+    worker.run_job(claim.job)
     logger.info("job %s finished", claim.job.kind)
     return "ran"
 
