@@ -79,9 +79,16 @@ class DraftingSettings(_Section):
     """The note drafter and the prompts folder (templates, lexicons, grounding rules)."""
 
     drafter: str = Field(
-        "smollm2-135m",
-        description="Registry name, a transformers model folder, or an http(s):// base URL.",
+        "qwen2.5-1.5b",
+        description=(
+            "Registry name, a .gguf file, a transformers model folder, or an http(s):// base URL."
+        ),
     )
+    drafter_backend: Literal["auto", "llamacpp", "transformers"] = Field(
+        "auto", description="auto: GGUF files with llama.cpp, model folders with transformers."
+    )
+    drafter_context_tokens: int = Field(4096, description="Context window the drafter runs with.")
+    drafter_repeat_penalty: float = 1.1
     drafter_http_model: str = "default"
     drafter_max_new_tokens: int = 384
     live_draft_window_seconds: float = Field(

@@ -42,7 +42,8 @@ DrafterOpt = Annotated[
 StrategyOpt = Annotated[
     str,
     typer.Option(
-        "--strategy", help="auto, compose (model writes sections) or extract (restates lines)."
+        "--strategy",
+        help="auto, note (one call), compose (per section) or extract (restate lines).",
     ),
 ]
 TokensOpt = Annotated[
@@ -125,8 +126,8 @@ def drafting_settings(drafter: str | None, max_new_tokens: int | None) -> Settin
 
 
 def checked_strategy(strategy: str) -> Strategy:
-    if strategy not in {"auto", "compose", "extract"}:
-        raise InputError(f"unknown strategy '{strategy}'; use auto, compose or extract")
+    if strategy not in {"auto", "note", "compose", "extract"}:
+        raise InputError(f"unknown strategy '{strategy}'; use auto, note, compose or extract")
     return strategy  # type: ignore[return-value]
 
 
