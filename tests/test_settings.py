@@ -39,6 +39,7 @@ ENVIRONMENT = {
     "AVT_DATA_DIR": ("store", "data_dir", Path("/srv/avt")),
     "DATABASE_URL": ("store", "database_url", "postgresql+psycopg://u@h/avt"),
     "AVT_AUDIO_KEY_FILE": ("store", "audio_key_file", Path("/srv/key")),
+    "AVT_SCRATCH_DIR": ("store", "scratch_dir", Path("/var/tmp/avt")),
     "AVT_ENVIRONMENT": ("web", "environment", "production"),
     "AVT_SESSION_IDLE_MINUTES": ("web", "session_idle_minutes", 5),
     "AVT_WORKER": ("web", "worker", False),
@@ -58,6 +59,12 @@ ENVIRONMENT = {
     "AVT_AUDIO_RETENTION_DAYS": ("retention", "audio_retention_days", 1.0),
     "AVT_TRANSCRIPT_RETENTION_DAYS": ("retention", "transcript_retention_days", 2.0),
     "AVT_DRAFT_RETENTION_DAYS": ("retention", "draft_retention_days", 3.0),
+    "AVT_BROKER_URL": ("queue", "broker_url", "amqp://u:p@mq:5672//"),
+    "AVT_WORKER_HEALTH_HOST": ("queue", "worker_health_host", "0.0.0.0"),
+    "AVT_WORKER_HEALTH_PORT": ("queue", "worker_health_port", 8001),
+    "AVT_MAX_ATTEMPTS": ("queue", "max_attempts", 2),
+    "AVT_LOCK_RETRY_SECONDS": ("queue", "lock_retry_seconds", 1.5),
+    "AVT_REDIS_VISIBILITY_SECONDS": ("queue", "redis_visibility_seconds", 60),
 }
 RAW = {
     "AVT_EXTRA_MODELS": '{"large-v3": "/models/large"}',

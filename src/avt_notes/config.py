@@ -110,6 +110,11 @@ class StoreSettings(_Section):
     audio_key_file: Path | None = Field(
         default=None, description="AES key file; default <data_dir>/keys/audio.key."
     )
+    scratch_dir: Path | None = Field(
+        default=None,
+        description="Plaintext temp files: local disk, never a shared audio volume "
+        "(default <data_dir>/tmp).",
+    )
 
 
 class WebSettings(_Section):
@@ -151,6 +156,25 @@ class WebSettings(_Section):
     default_template: str = "soap"
 
 
+class QueueSettings(_Section):
+    """The scale-out deployment: Celery workers behind a broker (unset: in-process worker)."""
+
+    broker_url: str | None = Field(
+        default=None, description="Celery broker, amqp://... or redis://...; unset: embedded."
+    )
+    worker_health_host: str = "127.0.0.1"
+    worker_health_port: int = Field(default=0, description="A worker's /health port; 0: none.")
+    max_attempts: int = Field(
+        default=4, description="A job whose worker died this many times is marked failed."
+    )
+    lock_retry_seconds: float = Field(
+        default=3.0, description="Wait before retrying a task whose session is busy elsewhere."
+    )
+    redis_visibility_seconds: int = Field(
+        default=4 * 3600, description="Redis only: an unacknowledged task returns after this."
+    )
+
+
 class RetentionSettings(_Section):
     """Days after the first signature before each kind of data is deleted."""
 
@@ -170,6 +194,7 @@ class Settings(BaseModel):
     store: StoreSettings = Field(default_factory=StoreSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
 
     def updated(self, **sections: dict[str, Any]) -> Settings:
         """A copy with some fields changed, by section: ``updated(web={"live_jobs": True})``."""

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from avt_notes.audio import AUDIO_MAGIC
 from avt_notes.config import Settings, StoreSettings
 from avt_notes.store import Store, audit, open_store
-from avt_notes.store.audio_store import AudioStore
+from avt_notes.store.audio_store import AudioStore, FilesystemAudioStore
 from avt_notes.store.crypto import SEGMENT_BYTES, Cipher, associated_data, load_or_create_key
 from avt_notes.store.db import DATABASE_FILE, HEAD_REVISION, MIGRATIONS_DIR
 from avt_notes.store.errors import StoredDataError
@@ -34,7 +34,7 @@ SID_B = "b" * 32
 
 @pytest.fixture
 def audio_store(tmp_path: Path) -> AudioStore:
-    return AudioStore(tmp_path / "data")
+    return FilesystemAudioStore(tmp_path / "data")
 
 
 def sha(data: bytes) -> str:

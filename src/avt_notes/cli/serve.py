@@ -21,12 +21,15 @@ app.add_typer(user_app, name="user")
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on (0.0.0.0 for the LAN)."),
     port: int = typer.Option(8000, help="TCP port."),
+    no_worker: bool = typer.Option(
+        False, "--no-worker", help="Web app only: no models here (queue workers process)."
+    ),
 ) -> None:
     """Run the clinician recording service (pages at /, JSON API under /api/)."""
     from avt_notes.web.app import run_server
 
     print(f"avt-notes: serving on http://{host}:{port}/  (Ctrl+C stops)", file=sys.stderr)
-    run_server(host, port)
+    run_server(host, port, start_worker=False if no_worker else None)
 
 
 @user_app.command("add")

@@ -190,6 +190,12 @@ class Worker:
             job = jobs.claim_next(db, self.worker_id, tuple(self.handlers))
         if job is None:
             return False
+        self.run_job(job)
+        return True
+
+    def run_job(self, job: Job) -> None:
+        """Run a job this worker has claimed, with heartbeats; a failure is recorded on it.
+        (Also called by queue workers, which claim jobs their own way.)"""
         logger.info("job %d (%s) for session %s started", job.id, job.kind, job.session_id)
         beat = _Beat(self, job.id)
         stop_beating = threading.Event()
@@ -207,7 +213,6 @@ class Worker:
         finally:
             stop_beating.set()
             ticker.join()
-        return True
 
     def _fail(self, job: Job, reason: str) -> None:
         with self.store.transaction() as db:

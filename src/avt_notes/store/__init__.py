@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from avt_notes.config import StoreSettings
-from avt_notes.store.audio_store import AudioStore
+from avt_notes.store.audio_store import AudioStore, FilesystemAudioStore
 from avt_notes.store.db import make_sessionmaker, migrate, open_database, transaction
 
 
@@ -44,8 +44,10 @@ def open_store(settings: StoreSettings) -> Store:
     return Store(
         engine=engine,
         sessions=make_sessionmaker(engine),
-        audio=AudioStore(settings.data_dir, settings.audio_key_file),
+        audio=FilesystemAudioStore(
+            settings.data_dir, settings.audio_key_file, settings.scratch_dir
+        ),
     )
 
 
-__all__ = ["AudioStore", "Store", "open_store"]
+__all__ = ["AudioStore", "FilesystemAudioStore", "Store", "open_store"]

@@ -1,6 +1,15 @@
-"""Encrypted audio on disk: chunks as they arrive, the assembled recording, temp copies.
+"""Encrypted audio: the `AudioStore` interface and its filesystem backend.
 
-Layout under ``<data_dir>/audio/<session id>/``::
+Every process that handles audio (the web app, each queue worker) goes through
+`AudioStore`. `FilesystemAudioStore` keeps the sealed files in a folder that
+may be a shared volume (NFS, SMB, a cluster file system) mounted on every
+machine: files are written under temporary names and renamed into place, so
+a reader on another machine never sees half a file, and nothing but sealed
+bytes ever lands there. Plaintext scratch files belong on local disk
+(`scratch_dir`), tagged with host and pid so a sweep never removes another
+machine's files.
+
+Filesystem layout under ``<data_dir>/audio/<session id>/``::
 
     chunks/000007-<sha256[:16]>.enc   one uploaded chunk, sealed with (session, "chunk", 7)
     audio.enc                         the whole recording, a sealed segmented stream
@@ -25,11 +34,13 @@ import logging
 import os
 import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from avt_notes.store.crypto import Cipher, associated_data, load_or_create_key
 from avt_notes.store.errors import NotFoundError, StoredDataError
@@ -83,12 +94,41 @@ def _write_durably(path: Path, write: Iterable[bytes] | bytes) -> None:
     _fsync_dir(path.parent)
 
 
-class AudioStore:
-    """Seal, store, verify and read back session audio."""
+class AudioStore(Protocol):
+    """Seal, store, verify and read back session audio (any backend)."""
 
-    def __init__(self, data_dir: Path, key_file: Path | None = None) -> None:
+    def put_chunk(self, session_id: str, seq: int, data: bytes, sha256: str) -> object: ...
+    def discard_chunk(self, session_id: str, seq: int, sha256: str) -> None: ...
+    def read_chunk(self, session_id: str, seq: int, sha256: str) -> bytes: ...
+    def iter_chunks(
+        self, session_id: str, chunks: Iterable[tuple[int, str]]
+    ) -> Iterator[bytes]: ...
+    def delete_chunks(self, session_id: str) -> None: ...
+    def write_audio(
+        self, session_id: str, pieces: Iterable[bytes], plain_copy: Path | None = None
+    ) -> AssembledAudio: ...
+    def has_audio(self, session_id: str) -> bool: ...
+    def discard_audio(self, session_id: str) -> None: ...
+    def has_session(self, session_id: str) -> bool: ...
+    def iter_audio(self, session_id: str) -> Iterator[bytes]: ...
+    def decrypt_audio_to(self, session_id: str, dest: Path) -> int: ...
+    def delete_session(self, session_id: str) -> None: ...
+    def scratch_file(self, suffix: str = "") -> AbstractContextManager[Path]: ...
+    def sweep_scratch(self) -> int: ...
+
+
+# Scratch files carry the host as well as the pid: a pid is only meaningful on its host.
+_HOST_TAG = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+class FilesystemAudioStore:
+    """`AudioStore` on a local or shared folder (``<data_dir>/audio``)."""
+
+    def __init__(
+        self, data_dir: Path, key_file: Path | None = None, scratch_dir: Path | None = None
+    ) -> None:
         self.root = data_dir / "audio"
-        self.tmp = data_dir / "tmp"
+        self.tmp = scratch_dir or data_dir / "tmp"
         for folder in (self.root, self.tmp):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.key_file = key_file or data_dir / "keys" / "audio.key"
@@ -115,6 +155,10 @@ class AudioStore:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         _write_durably(path, self._cipher.seal(data, associated_data(session_id, "chunk", seq)))
         return path
+
+    def discard_chunk(self, session_id: str, seq: int, sha256: str) -> None:
+        """Remove a chunk written but never acknowledged."""
+        self.chunk_path(session_id, seq, sha256).unlink(missing_ok=True)
 
     def read_chunk(self, session_id: str, seq: int, sha256: str) -> bytes:
         """The plaintext of an acknowledged chunk, verified against key, position and hash."""
@@ -173,6 +217,14 @@ class AudioStore:
     def has_audio(self, session_id: str) -> bool:
         return self.audio_path(session_id).is_file()
 
+    def discard_audio(self, session_id: str) -> None:
+        """Remove an assembled recording that was not accepted."""
+        self.audio_path(session_id).unlink(missing_ok=True)
+
+    def has_session(self, session_id: str) -> bool:
+        """Whether any byte of the session (chunks or recording) is stored."""
+        return self.session_dir(session_id).exists()
+
     def iter_audio(self, session_id: str) -> Iterator[bytes]:
         """The recording's plaintext, segment by segment, each verified."""
         path = self.audio_path(session_id)
@@ -201,7 +253,8 @@ class AudioStore:
     @contextmanager
     def scratch_file(self, suffix: str = "") -> Iterator[Path]:
         """A private temp path for plaintext, always removed afterwards."""
-        fd, name = tempfile.mkstemp(prefix=f"plain-{os.getpid()}-", suffix=suffix, dir=self.tmp)
+        prefix = f"plain-{os.getpid()}-{_HOST_TAG}-"
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=self.tmp)
         os.close(fd)
         os.chmod(name, 0o600)
         try:
@@ -213,7 +266,9 @@ class AudioStore:
         """Remove plaintext left behind by crashed processes; returns how many files."""
         removed = 0
         for path in self.tmp.glob("plain-*"):
-            pid = path.name.split("-")[1]
+            _, pid, host = [*path.name.split("-"), "", ""][:3]
+            if len(host) == len(_HOST_TAG) and host != _HOST_TAG:
+                continue  # another machine's file on a shared scratch folder
             if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
                 continue
             path.unlink(missing_ok=True)

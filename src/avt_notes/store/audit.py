@@ -94,6 +94,10 @@ def append(
         raise ValueError(f"unknown audit action {action!r}")
     if db.get_bind().dialect.name == "postgresql":
         db.execute(select(func.pg_advisory_xact_lock(_PG_AUDIT_LOCK)))
+    if "job" in detail:  # a job that is run again (its worker died) logs each action once
+        earlier = _entry_for_job(db, action, session_id, detail["job"])
+        if earlier is not None:
+            return earlier
     last = db.execute(
         select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
     ).first()
@@ -111,6 +115,19 @@ def append(
     db.add(entry)
     db.flush()
     return entry
+
+
+def _entry_for_job(
+    db: Session, action: str, session_id: str | None, job_id: Any
+) -> AuditEntry | None:
+    candidates = db.scalars(
+        select(AuditEntry).where(
+            AuditEntry.action == action,
+            AuditEntry.session_id == session_id,
+            AuditEntry.detail.contains(f'"job":{canonical_json(job_id)}'),
+        )
+    )
+    return next((e for e in candidates if json.loads(e.detail).get("job") == job_id), None)
 
 
 @dataclass(frozen=True)

@@ -161,14 +161,14 @@ def save_chunk(
         )
     db.commit()  # release the database while the bytes go to disk
 
-    path = store.put_chunk(session_id, seq, data, sha256)
+    store.put_chunk(session_id, seq, data, sha256)
 
     session = get_owned(db, user, session_id, lock=True)
     try:
         _require_accepting(session)  # withdrawn or finished while we were writing
     except ConflictError:
         db.commit()
-        path.unlink(missing_ok=True)
+        store.discard_chunk(session_id, seq, sha256)
         raise
     db.add(AudioChunk(session_id=session_id, seq=seq, size=len(data), sha256=sha256))
     try:
@@ -251,7 +251,7 @@ def finish(
         try:
             seconds = probe(plain)
         except AudioError:
-            store.audio_path(session_id).unlink(missing_ok=True)
+            store.discard_audio(session_id)
             raise
 
     session = get_owned(db, user, session_id, lock=True)
@@ -259,7 +259,7 @@ def finish(
         db.commit()
         return session
     if session.status != RECORDING:
-        store.audio_path(session_id).unlink(missing_ok=True)
+        store.discard_audio(session_id)
         _require_accepting(session)
     session.total_chunks = total_chunks
     _mark_finished(session, assembled, seconds)
@@ -323,7 +323,7 @@ def store_file(
     assembled = store.write_audio(session_id, pieces())
     session = get_owned(db, user, session_id, lock=True)
     if session.status != READY:
-        store.audio_path(session_id).unlink(missing_ok=True)
+        store.discard_audio(session_id)
         _require_accepting(session)
         raise ConflictError("this session changed while the file was uploading")
     session.source = "file"

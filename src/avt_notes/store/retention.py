@@ -121,7 +121,7 @@ def _audio(
         ).first()
         if session is None:
             return
-        on_disk = store.audio.session_dir(session_id).exists()
+        on_disk = store.audio.has_session(session_id)
         if session.audio_deleted_at is not None:
             if on_disk and not report.dry_run:  # a crash came between commit and removal
                 store.audio.delete_session(session_id)

@@ -25,9 +25,11 @@ from avt_notes.store import open_store
 from avt_notes.store.recordings import Limits, Notice
 from avt_notes.web.deps import Services
 from avt_notes.web.errors import install_error_handlers
+from avt_notes.web.routes.queue_admin import router as queue_admin_router
 
 if TYPE_CHECKING:
     from avt_notes.jobs import Worker
+    from avt_notes.tasks.dispatch import TaskDispatcher
 
 logger = logging.getLogger("avt_notes.web")
 
@@ -108,6 +110,14 @@ def _waker(worker: Worker) -> Callable[[str, int], None]:
     return lambda _session_id, _seq: worker.wake()
 
 
+def _chunk_hook(
+    dispatcher: TaskDispatcher | None, live_worker: Worker | None
+) -> Callable[[str, int], None]:
+    if dispatcher is not None:
+        return dispatcher.on_chunk  # publishes the live job the first chunk queued
+    return _waker(live_worker) if live_worker is not None else _ignore
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -117,7 +127,8 @@ def create_app(
     on_chunk: Callable[[str, int], None] | None = None,
 ) -> FastAPI:
     """Build the app. `pipeline` replaces the real model pipeline (tests, benchmarks);
-    `on_chunk(session_id, seq)` is told about every newly stored chunk."""
+    `on_chunk(session_id, seq)` is told about every newly stored chunk; with a broker
+    (`settings.queue.broker_url`) jobs go to queue workers and no worker runs in this process."""
     from avt_notes.jobs import LiveSessions, live_worker, process_worker
     from avt_notes.jobs.warmup import ModelWarmup
     from avt_notes.web.routes import auth, pages, review, review_page, sessions, uploads, users
@@ -141,6 +152,11 @@ def create_app(
     if web.live_jobs and pipeline is None:
         follower = live_worker(store, settings, live_sessions, poll_seconds=poll, stale_after=stale)
     run_worker = web.worker if start_worker is None else start_worker
+    dispatcher = None
+    if settings.queue.broker_url:
+        from avt_notes.tasks.dispatch import TaskDispatcher
+
+        dispatcher, run_worker = TaskDispatcher(store, settings.queue.broker_url), False
     warmup = ModelWarmup(settings)
     templates = list(web.templates) or available_templates()
     if web.default_template not in templates:
@@ -154,9 +170,14 @@ def create_app(
             warmup.start()  # the real models, loaded while the server already answers
         for each in running:
             each.start()
+        if dispatcher is not None:
+            dispatcher.publish_queued()  # rows queued while no web app was publishing
+            dispatcher.watch()
         try:
             yield
         finally:
+            if dispatcher is not None:
+                dispatcher.close()
             for each in running:
                 each.stop()
             store.close()
@@ -169,6 +190,7 @@ def create_app(
     app.state.worker = worker
     app.state.live_worker = follower
     app.state.warmup = warmup
+    app.state.dispatcher = dispatcher
     app.state.services = Services(
         store=store,
         settings=settings,
@@ -182,12 +204,13 @@ def create_app(
         ),
         notice=Notice(text=web.consent_notice, version=web.consent_notice_version),
         probe=probe or default_probe(settings),
-        wake_worker=worker.wake,
-        on_chunk=on_chunk or (_waker(follower) if follower is not None else _ignore),
+        wake_worker=dispatcher.wake if dispatcher is not None else worker.wake,
+        on_chunk=on_chunk or _chunk_hook(dispatcher, follower),
     )
     install_error_handlers(app)
     for module in (auth, sessions, uploads, users, review, pages, review_page):
         app.include_router(module.router)
+    app.include_router(queue_admin_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeaders)
 
@@ -198,13 +221,20 @@ def create_app(
     return app
 
 
-def run_server(host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> None:
-    """Serve with uvicorn (one process; the worker runs inside it unless AVT_WORKER=0)."""
+def run_server(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    log_level: str = "info",
+    *,
+    start_worker: bool | None = None,
+) -> None:
+    """Serve with uvicorn (one process; the worker runs inside it unless AVT_WORKER=0,
+    `start_worker=False` or a broker is configured)."""
     import uvicorn
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    app = create_app()
+    app = create_app(start_worker=start_worker)
     uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=True)
