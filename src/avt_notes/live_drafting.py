@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from avt_notes.drafting import DraftNote, DraftSentence, NoteSection, Template, draft_note
 from avt_notes.drafting.backend import Drafter
 from avt_notes.drafting.chunking import merge_sentences
+from avt_notes.drafting.risk_statements import risk_statements
 from avt_notes.grounding import check_sentence, load_grounding_lexicon
 from avt_notes.progress import Progress, no_progress
 from avt_notes.risk import detect_risk, load_lexicon
@@ -142,12 +143,18 @@ class LiveDrafting:
                 sentence.status = "supported" if result.status == "supported" else "unsupported"
                 sentence.reasons = result.reasons
             sections.append(
-                NoteSection(name=section.name, purpose=section.purpose, sentences=merged)
+                NoteSection(
+                    name=section.name,
+                    purpose=section.purpose,
+                    sentences=merged,
+                    empty_text="" if merged else self.template.empty_text,
+                )
             )
-        return notes[-1].model_copy(
+        risk_items = detect_risk(transcript, risk_lexicon)
+        note = notes[-1].model_copy(
             update={
                 "sections": sections,
-                "risk_items": detect_risk(transcript, risk_lexicon),
+                "risk_items": risk_items,
                 "risk_lexicon_version": risk_lexicon.version,
                 "risk_lexicon_sha256": risk_lexicon.sha256,
                 "chunks": sum(note.chunks for note in notes),
@@ -155,6 +162,14 @@ class LiveDrafting:
                 "warnings": [*warnings, f"drafted in {len(notes)} window(s), merged at stop"],
             }
         )
+        # The body states the whole session's risk items; a statement a window already
+        # made is folded into the same one.
+        note = risk_statements(note, risk_items, transcript, self.template)
+        folded_sections = [
+            section.model_copy(update={"sentences": merge_sentences([section.sentences])[0]})
+            for section in note.sections
+        ]
+        return note.model_copy(update={"sections": folded_sections})
 
 
 def _remapped(window: DraftedWindow, final: Sequence[Utterance]) -> DraftNote:
