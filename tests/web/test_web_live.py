@@ -38,7 +38,11 @@ pytestmark = pytest.mark.slow
 def live_app(settings: Settings) -> Iterator[FastAPI]:
     real = settings.updated(
         models={"asr_model": "tiny.en"},
-        drafting={"drafter_max_new_tokens": 64, "live_draft_window_seconds": 45.0},
+        drafting={
+            "drafter": "smollm2-135m",
+            "drafter_max_new_tokens": 64,
+            "live_draft_window_seconds": 45.0,
+        },
         web={"live_jobs": True, "worker_poll_seconds": 0.2},
     )
     application = create_app(real, start_worker=False)  # the real pipeline
