@@ -26,12 +26,12 @@ from avt_notes.store.models import ReviewDraft, SignedNote, SignoffMetrics
 from avt_notes.web.app import create_app
 from avt_notes.web.settings import WebSettings
 
+from browserhelpers import chromium, wait_until
 from reviewhelpers import insert_processed_session
 from webhelpers import ARTIFACTS, PASSWORD, add_user, fake_pipeline
 
 pytestmark = [pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 900}
 EDITED = "Fever for one week with feeling hot and sweaty all the time."
@@ -70,29 +70,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Store]]:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (make setup installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--autoplay-policy=no-user-gesture-required"],
-        )  # fmt: skip
-        yield chromium
-        chromium.close()
-
-
-def wait_until(page: Any, expression: str, timeout: float = 15.0) -> None:
-    """Poll a JS expression (the page's CSP forbids wait_for_function's eval)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if page.evaluate(expression):
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for: {expression}")
+    with chromium("--autoplay-policy=no-user-gesture-required") as launched:
+        yield launched
 
 
 def open_review(context: Any, url: str, errors: list[str], login: bool = False) -> Any:

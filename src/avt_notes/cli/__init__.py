@@ -22,7 +22,15 @@ def main() -> None:
     warnings.filterwarnings("ignore", message=".*torchcodec.*")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
 
-    from avt_notes.cli import audit, bench, corpus, draft, serve, transcribe  # noqa: F401  (register commands)
+    from avt_notes.cli import (  # noqa: F401  (register commands)
+        audit,
+        bench,
+        corpus,
+        draft,
+        serve,
+        tls,
+        transcribe,
+    )
     from avt_notes.cli.app import app
 
     try:

@@ -198,8 +198,15 @@ def create_app(
     return app
 
 
-def run_server(host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> None:
-    """Serve with uvicorn (one process; the worker runs inside it unless AVT_WORKER=0)."""
+def run_server(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    log_level: str = "info",
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
+) -> None:
+    """Serve with uvicorn (one process; the worker runs inside it unless AVT_WORKER=0);
+    HTTPS when a certificate and key are given."""
     import uvicorn
 
     logging.basicConfig(
@@ -207,4 +214,12 @@ def run_server(host: str = "127.0.0.1", port: int = 8000, log_level: str = "info
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     app = create_app()
-    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=True)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        proxy_headers=True,
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
+    )

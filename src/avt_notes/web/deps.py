@@ -123,3 +123,16 @@ def cookie_secure(request: Request, web: WebSettings) -> bool:
         return web.cookie_secure
     host = request.url.hostname or ""
     return not (host in LOCAL_HOSTS or host.endswith(".localhost"))
+
+
+INSECURE_MESSAGE = (
+    "This page was opened over plain http:// from another device. The browser would drop "
+    "the login cookie, and it does not allow the microphone on such a page. Open the "
+    "https:// address of this server instead (start it with --tls-cert and --tls-key; see "
+    'the README, "Phones on the clinic network").'
+)
+
+
+def secure_enough(request: Request, web: WebSettings) -> bool:
+    """False when a Secure cookie would be set over plain HTTP (the browser would drop it)."""
+    return request.url.scheme == "https" or not cookie_secure(request, web)

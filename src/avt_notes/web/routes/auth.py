@@ -7,9 +7,16 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request, Response
 
 from avt_notes.store import accounts
-from avt_notes.store.errors import PermissionDeniedError
+from avt_notes.store.errors import InsecureConnectionError, PermissionDeniedError
 from avt_notes.store.models import User
-from avt_notes.web.deps import CurrentAuth, DbDep, ServicesDep, cookie_secure
+from avt_notes.web.deps import (
+    INSECURE_MESSAGE,
+    CurrentAuth,
+    DbDep,
+    ServicesDep,
+    cookie_secure,
+    secure_enough,
+)
 from avt_notes.web.errors import COOKIE_NAME
 from avt_notes.web.schemas import LoginIn, MeOut, user_out
 
@@ -28,6 +35,8 @@ def login(
     origin = request.headers.get("origin")
     if origin and urlsplit(origin).netloc != request.headers.get("host", ""):
         raise PermissionDeniedError("login from another site is not allowed")
+    if not secure_enough(request, services.web):
+        raise InsecureConnectionError(INSECURE_MESSAGE)
     new = accounts.login(db, body.username, body.password, request.headers.get("user-agent", ""))
     response.set_cookie(
         COOKIE_NAME,
