@@ -31,6 +31,7 @@ _PG_AUDIT_LOCK = 7423002
 ACTIONS = (
     "login",
     "login_failed",
+    "password_throttled",
     "logout",
     "user_create",
     "session_create",

@@ -76,3 +76,7 @@ class TooManyAttemptsError(AvtError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class WrongPasswordError(PermissionDeniedError):
+    """The password typed to confirm an action (signing) is not the account's."""

@@ -323,3 +323,13 @@ class SignoffMetrics(Base):
     flagged_removed: Mapped[int] = mapped_column(Integer)
     sections: Mapped[str] = mapped_column(Text)  # JSON: per-section edit metrics
     decisions: Mapped[str] = mapped_column(Text)  # JSON: per flagged item, decision and outcome
+
+
+class RateLimitCounter(Base):
+    """One fixed-window counter of the password throttle (`store.throttle`); expires by time."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Float)  # Unix time, as the `limits` library uses

@@ -25,7 +25,11 @@ from sqlalchemy.orm import Session
 from avt_notes.editing import NoteEdit, normalise_space, note_edit
 from avt_notes.errors import InputError
 from avt_notes.store import accounts, audit, review
-from avt_notes.store.errors import ConflictError, NotFoundError, PermissionDeniedError
+from avt_notes.store.errors import (
+    ConflictError,
+    NotFoundError,
+    WrongPasswordError,
+)
 from avt_notes.store.models import (
     AMENDING,
     EDITING,
@@ -155,7 +159,7 @@ def _check_password(db: Session, user: User, session_id: str, password: str) -> 
     if fresh is None or not accounts.check_password(db, fresh, password):
         audit.append(db, "sign_refused", actor=user, session_id=session_id, reason="password")
         db.commit()
-        raise PermissionDeniedError("the password is not correct; the note was not signed")
+        raise WrongPasswordError("the password is not correct; the note was not signed")
 
 
 def sign(

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from avt_notes.config import Settings, get_settings
 from avt_notes.store import jobs, open_store
 from avt_notes.store.recordings import Limits, Notice
+from avt_notes.store.throttle import PasswordThrottle, make_storage
 from avt_notes.web.deps import Services
 from avt_notes.web.errors import install_error_handlers
 from avt_notes.web.settings import WebSettings
@@ -184,6 +185,11 @@ def create_app(
         probe=probe or default_probe(settings),
         wake_worker=worker.wake,
         on_chunk=on_chunk or (_waker(live_worker) if live_worker is not None else _ignore),
+        throttle=PasswordThrottle(
+            make_storage(store.sessions, web.throttle_storage_url),
+            web.throttle_account_limits,
+            web.throttle_address_limits,
+        ),
     )
     install_error_handlers(app)
     for module in (auth, sessions, uploads, users, review, pages, review_page):

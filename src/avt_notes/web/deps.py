@@ -23,6 +23,7 @@ from avt_notes.store import Store, accounts
 from avt_notes.store.errors import AuthenticationError, PermissionDeniedError
 from avt_notes.store.models import LoginSession, User
 from avt_notes.store.recordings import Limits, Notice
+from avt_notes.store.throttle import PasswordThrottle, Subject
 from avt_notes.web.errors import COOKIE_NAME
 from avt_notes.web.settings import WebSettings
 
@@ -44,6 +45,7 @@ class Services:
     # Called after each newly stored chunk (session id, seq): the hook for processing
     # while recording. Default: wake the worker when "live" jobs are enabled.
     on_chunk: Callable[[str, int], None]
+    throttle: PasswordThrottle
 
 
 @dataclass(frozen=True)
@@ -136,3 +138,8 @@ INSECURE_MESSAGE = (
 def secure_enough(request: Request, web: WebSettings) -> bool:
     """False when a Secure cookie would be set over plain HTTP (the browser would drop it)."""
     return request.url.scheme == "https" or not cookie_secure(request, web)
+
+
+def password_subject(request: Request, account: str) -> Subject:
+    """Whose password guesses these are: the account and the client address."""
+    return Subject(account=account, address=request.client.host if request.client else "")

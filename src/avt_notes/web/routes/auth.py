@@ -7,7 +7,11 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request, Response
 
 from avt_notes.store import accounts
-from avt_notes.store.errors import InsecureConnectionError, PermissionDeniedError
+from avt_notes.store.errors import (
+    AuthenticationError,
+    InsecureConnectionError,
+    PermissionDeniedError,
+)
 from avt_notes.store.models import User
 from avt_notes.web.deps import (
     INSECURE_MESSAGE,
@@ -15,6 +19,7 @@ from avt_notes.web.deps import (
     DbDep,
     ServicesDep,
     cookie_secure,
+    password_subject,
     secure_enough,
 )
 from avt_notes.web.errors import COOKIE_NAME
@@ -37,7 +42,17 @@ def login(
         raise PermissionDeniedError("login from another site is not allowed")
     if not secure_enough(request, services.web):
         raise InsecureConnectionError(INSECURE_MESSAGE)
-    new = accounts.login(db, body.username, body.password, request.headers.get("user-agent", ""))
+    subject = password_subject(request, body.username)
+    services.throttle.check(subject)
+    try:
+        new = accounts.login(
+            db, body.username, body.password, request.headers.get("user-agent", "")
+        )
+    except AuthenticationError:
+        services.throttle.failed(db, subject, "login")
+        db.commit()
+        raise
+    services.throttle.succeeded(subject)
     response.set_cookie(
         COOKIE_NAME,
         new.token,
