@@ -41,6 +41,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
 class Server:
     """`python -m avt_notes.web` in a subprocess, on one data folder."""
 
@@ -58,6 +61,8 @@ class Server:
         env = dict(os.environ, AVT_DATA_DIR=str(self.data_dir), AVT_WORKER="0")
         env["AVT_TEMPLATES"] = '["soap"]'  # skip listing prompt files: faster restarts
         env.pop("DATABASE_URL", None)
+        # This checkout's code, not whatever the virtualenv's editable install points at.
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "avt_notes.web", "--port", str(self.port)],
@@ -65,7 +70,7 @@ class Server:
                 stdout=log,
                 stderr=log,
             )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a cold start on a loaded 2-core machine is slow
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text()[-2000:]
             try:

@@ -41,6 +41,9 @@ from avt_notes.store.models import (
     utcnow,
 )
 from avt_notes.store.recordings import get_owned
+from avt_notes.store.text_rules import single_line
+
+MAX_REASON = 2000
 
 ATTESTATION = "I have reviewed this note against the session and take responsibility for it."
 Outcome = Literal["kept", "edited", "removed"]
@@ -180,7 +183,7 @@ def sign(
     if not attested:
         raise InputError(f"confirm the attestation to sign: “{ATTESTATION}”")
     amending = work.phase == AMENDING
-    reason = (reason or "").strip()
+    reason = single_line(reason or "", "amendment reason", MAX_REASON)
     if amending and not reason:
         raise InputError("an amendment needs a reason")
     _check_password(db, user, session_id, password)

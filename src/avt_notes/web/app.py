@@ -9,11 +9,12 @@ when the first job runs, so the service is up in about a second.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -23,11 +24,12 @@ from avt_notes.config import Settings, get_settings
 from avt_notes.store import jobs, open_store
 from avt_notes.store.recordings import Limits, Notice
 from avt_notes.store.throttle import PasswordThrottle, make_storage
-from avt_notes.web.deps import Services
+from avt_notes.web.deps import CurrentAuth, Services
 from avt_notes.web.errors import install_error_handlers
 from avt_notes.web.settings import WebSettings
 
 if TYPE_CHECKING:
+    from avt_notes.audio import DurationCheck
     from avt_notes.worker import Worker
 
 logger = logging.getLogger("avt_notes.web")
@@ -72,18 +74,23 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def default_probe(settings: Settings) -> Callable[[Path], float]:
-    """Decode a file with the project's audio loader; returns seconds or raises AudioError."""
+def default_probe(settings: Settings) -> Callable[[Path], DurationCheck]:
+    """Measure a recording by decoding it frame by frame (bounded memory, stops at the limit);
+    raises AudioError. The message calls it "the recording", never by its scratch-file name."""
 
-    def probe(path: Path) -> float:
-        from avt_notes.audio import load_audio  # lazy: numpy + PyAV only when needed
+    def probe(path: Path) -> DurationCheck:
+        from avt_notes.audio import check_duration  # lazy: PyAV only when needed
 
-        audio = load_audio(path, settings.max_audio_seconds)
-        for warning in audio.warnings:
-            logger.warning("%s", warning)
-        return audio.duration
+        return check_duration(path, settings.max_audio_seconds)
 
     return probe
+
+
+def longest_recording_chunks(settings: Settings, web: WebSettings) -> int:
+    """Chunk numbers the longest allowed recording can use: twice what the page's timeslice
+    gives (browsers may slice more often), so a stray number far beyond is refused at upload
+    instead of leaving a gap no recording can fill."""
+    return min(web.max_chunks, math.ceil(2 * settings.max_audio_seconds / web.chunk_seconds))
 
 
 FALLBACK_TEMPLATES = ["soap", "dap", "birp", "girp", "mental-health-progress"]
@@ -114,7 +121,7 @@ def create_app(
     web: WebSettings | None = None,
     *,
     pipeline: object | None = None,
-    probe: Callable[[Path], float] | None = None,
+    probe: Callable[[Path], DurationCheck] | None = None,
     start_worker: bool | None = None,
     on_chunk: Callable[[str, int], None] | None = None,
 ) -> FastAPI:
@@ -168,6 +175,10 @@ def create_app(
         title="avt-notes",
         summary="Clinician recording service: consent, durable upload, encrypted storage.",
         lifespan=lifespan,
+        # No anonymous API map: the schema is served to logged-in users only, when enabled.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.worker = worker
     app.state.services = Services(
@@ -177,7 +188,7 @@ def create_app(
         limits=Limits(
             max_chunk_bytes=web.max_chunk_bytes,
             max_session_bytes=settings.max_upload_bytes,
-            max_chunks=web.max_chunks,
+            max_chunks=longest_recording_chunks(settings, web),
             templates=tuple(web.templates),
             live_jobs=web.live_jobs,
         ),
@@ -200,6 +211,12 @@ def create_app(
     @app.get("/api/health", tags=["meta"])
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    if web.api_docs:
+
+        @app.get("/api/openapi.json", tags=["meta"], include_in_schema=False)
+        def openapi_schema(_auth: CurrentAuth) -> dict[str, Any]:
+            return app.openapi()
 
     return app
 

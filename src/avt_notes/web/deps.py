@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 from avt_notes.config import Settings
 from avt_notes.store import Store, accounts
 from avt_notes.store.errors import AuthenticationError, PermissionDeniedError
+from avt_notes.store.intake import Probe
 from avt_notes.store.models import LoginSession, User
 from avt_notes.store.recordings import Limits, Notice
 from avt_notes.store.throttle import PasswordThrottle, Subject
@@ -40,7 +40,7 @@ class Services:
     web: WebSettings
     limits: Limits
     notice: Notice
-    probe: Callable[[Path], float]
+    probe: Probe
     wake_worker: Callable[[], None]
     # Called after each newly stored chunk (session id, seq): the hook for processing
     # while recording. Default: wake the worker when "live" jobs are enabled.

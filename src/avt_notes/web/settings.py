@@ -58,6 +58,9 @@ class WebSettings(BaseSettings):
         default=None,
         description="Force the Secure cookie flag; default: on unless the host is local.",
     )
+    api_docs: bool = Field(
+        default=False, description="Serve the OpenAPI schema at /api/openapi.json (logged in)."
+    )
     consent_notice: str = DEFAULT_NOTICE
     consent_notice_version: str = "2025-01"
     templates: list[str] = Field(

@@ -1,4 +1,4 @@
-"""Password throttling: fixed-window counters shared by every server process.
+"""Password throttling counters (shared by every server process); audio damage notes.
 
 Revision ID: 0003
 Revises: 0002
@@ -23,7 +23,11 @@ def upgrade() -> None:
         sa.Column("count", sa.Integer(), nullable=False),
         sa.Column("expires_at", sa.Float(), nullable=False),
     )
+    with op.batch_alter_table("clinical_sessions") as batch:
+        batch.add_column(sa.Column("audio_warning", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("clinical_sessions") as batch:
+        batch.drop_column("audio_warning")
     op.drop_table("rate_limit_counters")
