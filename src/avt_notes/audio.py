@@ -157,21 +157,30 @@ class DurationCheck:
     seconds: float
     expected: float | None  # what the header promised, when it says
     decode_error: str | None  # the decoder gave up here (damaged or truncated data)
+    # First to last frame by timestamps: a damaged stretch the demuxer skipped over leaves
+    # a gap between this and `seconds` even when no header gives a duration (MediaRecorder).
+    timeline: float | None = None
 
     @property
     def damaged(self) -> bool:
         shortfall = (self.expected or 0.0) - self.seconds
-        return self.decode_error is not None or shortfall > max(0.5, 0.02 * (self.expected or 0))
+        gap = (self.timeline or 0.0) - self.seconds
+        return (
+            self.decode_error is not None
+            or shortfall > max(0.5, 0.02 * (self.expected or 0))
+            or gap > max(1.0, 0.05 * (self.timeline or 0))
+        )
 
     def warning(self, name: str) -> str | None:
         """A sentence for the clinician when part of the recording could not be decoded."""
         if not self.damaged:
             return None
-        promised = f" of the {_format_seconds(self.expected)} promised" if self.expected else ""
+        whole = max(self.expected or 0.0, self.timeline or 0.0)
+        of = f" of {_format_seconds(whole)}" if whole > self.seconds else ""
         return (
-            f"Only the first {_format_seconds(self.seconds)}{promised} of {name} could be "
-            "decoded; the audio after that point is damaged or missing and is not in the "
-            "transcript or the draft."
+            f"Only {_format_seconds(self.seconds)}{of} of {name} could be decoded: part of "
+            "the audio is damaged or missing, and what it held is not in the transcript or "
+            "the draft. Check the note against your own memory of the session."
         )
 
 
@@ -186,12 +195,19 @@ def check_duration(
     """
     container, expected = _open(Path(path), name, max_seconds)
     decoded = 0.0
+    first: float | None = None
+    last = 0.0
     error: str | None = None
     with container:
         stream = container.streams.audio[0]
         try:
             for frame in container.decode(stream):
-                decoded += frame.samples / (frame.sample_rate or stream.rate or SAMPLE_RATE)
+                seconds = frame.samples / (frame.sample_rate or stream.rate or SAMPLE_RATE)
+                decoded += seconds
+                if frame.pts is not None and frame.time_base is not None:
+                    start = float(frame.pts * frame.time_base)
+                    first = start if first is None else min(first, start)
+                    last = max(last, start + seconds)
                 if decoded > max_seconds:
                     raise AudioTooLongError(
                         f"{name}: longer than the limit of {_format_seconds(max_seconds)} "
@@ -203,7 +219,8 @@ def check_duration(
         if error is not None or (expected or 0) > 0:
             raise CorruptAudioError(f"{name}: no decodable audio")
         raise EmptyAudioError(f"{name}: holds zero seconds of audio")
-    return DurationCheck(seconds=decoded, expected=expected, decode_error=error)
+    timeline = last - first if first is not None else None
+    return DurationCheck(seconds=decoded, expected=expected, decode_error=error, timeline=timeline)
 
 
 def load_audio(path: str | Path, max_seconds: float | None = None) -> Audio:

@@ -37,7 +37,10 @@ def check_new_password(password: str, *personal: str) -> None:
         raise InputError(f"password must be at most {MAX_PASSWORD} characters")
     from zxcvbn import zxcvbn  # lazy: its word lists take ~0.3 s to load
 
-    result = zxcvbn(password, user_inputs=[p for p in personal if p])
+    # Names count as words an attacker tries first, alone and run together ("bobsmith").
+    names = [p.lower().split() for p in personal if p]
+    inputs = [w for words in names for w in words] + ["".join(words) for words in names]
+    result = zxcvbn(password, user_inputs=inputs)
     if result["score"] < MIN_PASSWORD_SCORE:
         warning = result["feedback"].get("warning") or "it is too easy to guess"
         raise InputError(
