@@ -169,7 +169,7 @@ def test_review_flags_edit_and_sign(server: tuple[str, Store], browser: Any) -> 
     assert not page.is_disabled("#sign-button")
     page.fill("#sign-password", PASSWORD)
     page.click("#sign-button")  # without the attestation: refused on the page
-    assert "attestation" in (page.text_content("#error") or "")
+    assert "attestation" in (page.text_content("#sign-error") or "")  # beside the button
     page.check("#attest")
     page.click("#sign-button")
     page.wait_for_selector("#review[data-phase='signed']")

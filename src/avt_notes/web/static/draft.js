@@ -26,7 +26,9 @@ function renderSection(parent, title, body) {
       const li = appendText(list, "li", sentenceText(item));
       if (item && (item.status === "unsupported" || item.supported === false)) {
         li.classList.add("unsupported");
-        li.title = (item.reasons || []).join("; ") || "No supporting utterance found";
+        // Shown, not a hover tooltip: phones have no hover.
+        const reason = (item.reasons || []).join("; ") || "no supporting utterance found";
+        appendText(li, "span", `⚠ Not supported by the transcript: ${reason}`, "reason");
       }
     }
     parent.append(list);
@@ -82,7 +84,7 @@ export async function renderSigned(sessionId, signed) {
   for (const section of latest.sections) {
     appendText(body, "h3", section.name);
     const list = document.createElement("ul");
-    for (const sentence of section.sentences) appendText(list, "li", sentence);
+    for (const sentence of section.sentences) appendText(list, "li", sentenceText(sentence));
     body.append(list);
   }
   const amendments = document.getElementById("amendments");
