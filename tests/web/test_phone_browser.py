@@ -22,6 +22,8 @@ from webhelpers import ARTIFACTS, PASSWORD, add_user
 
 pytestmark = [pytest.mark.browser]
 
+SAMPLE_WAV = Path(__file__).resolve().parents[2] / "sample_audio" / "consultation.wav"
+
 MIN_TARGET = 44
 
 # Every control a finger can hit; a checkbox or radio counts as its label when it has one.
@@ -146,4 +148,61 @@ def test_phone_touch_targets_and_review_ergonomics(tmp_path: Path) -> None:
         assert small_targets(page) == [], "signed session page"
         page.screenshot(path=str(ARTIFACTS / "session-signed-390x844.png"), full_page=True)
         assert not [e for e in errors if "401" not in e and "403" not in e], errors
+        context.close()
+
+
+def slow_pipeline(audio_path: Path, settings: Any, *, template: str, num_speakers: Any,
+                  progress: Any) -> Any:  # fmt: skip
+    """Plumbing stand-in that takes its time in each stage, as the real models do."""
+    import time
+
+    from webhelpers import fake_pipeline
+
+    for stage, fractions in (("transcribing", (0.2, 0.6, 1.0)), ("diarising", (0.5, 1.0))):
+        for fraction in fractions:
+            progress(stage, fraction)
+            time.sleep(0.8)
+    return fake_pipeline(audio_path, settings, template=template, num_speakers=num_speakers,
+                         progress=progress)  # fmt: skip
+
+
+def test_progress_moves_with_an_estimate(tmp_path: Path) -> None:
+    from avt_notes.web.settings import WebSettings
+
+    web = WebSettings(worker=True, worker_poll_seconds=0.2, live_jobs=False)
+    with serve(tmp_path, web=web, pipeline=slow_pipeline) as server, chromium() as browser:
+        add_user(server.store, "ann")
+        context = phone_context(browser)
+        page = context.new_page()
+        page.goto(f"{server.url()}/login")
+        log_in(page)
+        page.wait_for_url(f"{server.url()}/")
+        page.fill("#label", "Progress")
+        page.click("text=Start a session")
+        page.wait_for_url("**/sessions/*")
+        page.check("input[value=verbal]")
+        page.click("#consent-submit")
+        page.wait_for_selector("#file-upload", state="visible")
+        page.click("#file-upload summary")
+        page.set_input_files("#file-input", str(SAMPLE_WAV))
+        page.click("#file-send")
+        seen: list[tuple[str, float]] = []
+        deadline = 40.0
+        import time
+
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            if page.locator("#draft").is_visible():
+                break
+            if page.locator("#processing").is_visible():
+                text = page.locator("#progress-text").inner_text()
+                value = float(page.locator("#progress-bar").evaluate("el => el.value || 0"))
+                if not seen or seen[-1][0] != text:
+                    seen.append((text, value))
+            time.sleep(0.2)
+        running = [(t, v) for t, v in seen if "% done" in t]
+        assert running, seen
+        assert max(v for _, v in running) > 0.2, seen  # the bar moves, not 0% throughout
+        assert any("left" in t and "estimating" not in t for t, _ in running), seen
+        page.screenshot(path=str(ARTIFACTS / "session-progress-390x844.png"))
         context.close()
