@@ -9,7 +9,6 @@ registry (`models.py`), never from a hub.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -18,11 +17,10 @@ from avt_notes.audio import SAMPLE_RATE
 from avt_notes.config import Settings
 from avt_notes.errors import ModelError
 from avt_notes.models import resolve
+from avt_notes.progress import Progress
 from avt_notes.schemas import ModelInfo, Word
 
 logger = logging.getLogger("avt_notes")
-
-Progress = Callable[[str, float], None]
 
 
 class Transcriber(Protocol):
@@ -47,15 +45,17 @@ class FasterWhisperTranscriber:
         from faster_whisper import WhisperModel
 
         self._name = model
-        self._folder = resolve(model, "asr", settings.model_cache, settings.extra_models)
+        self._folder = resolve(
+            model, "asr", settings.models.model_cache, settings.models.extra_models
+        )
         if language not in (None, "en") and model.endswith(".en"):
             raise ModelError(f"ASR model '{model}' is English-only but language is '{language}'")
         try:
             self._model = WhisperModel(
                 str(self._folder),
                 device="cpu",
-                compute_type=settings.asr_compute_type,
-                cpu_threads=settings.cpu_threads,
+                compute_type=settings.models.asr_compute_type,
+                cpu_threads=settings.models.cpu_threads,
                 local_files_only=True,
             )
         except (RuntimeError, ValueError, OSError) as error:
@@ -64,7 +64,7 @@ class FasterWhisperTranscriber:
                 "It must be a CTranslate2 conversion (model.bin, config.json, tokenizer.json)."
             ) from error
         self._language = language
-        self._beam_size = settings.asr_beam_size
+        self._beam_size = settings.models.asr_beam_size
 
     @property
     def model_info(self) -> ModelInfo:

@@ -68,6 +68,24 @@ class RiskItem(BaseModel):
     text: str
 
 
+POLARITY_WORDS: dict[str, str] = {
+    "reported": "mentioned",
+    "denied": "denied",
+    "asked": "asked, no clear answer",
+}
+
+
+def describe(item: RiskItem) -> str:
+    """How a risk item reads wherever it is shown (note, review, Markdown): one place.
+
+    Category, polarity and the words said, e.g. ``Suicide (denied): “No, never.”``;
+    a description, never a grade.
+    """
+    label = item.category_label or "Risk language"
+    quote = " ".join((item.text or item.phrase).split())
+    return f"{label} ({POLARITY_WORDS.get(item.polarity, item.polarity)}): “{quote}”"
+
+
 @dataclass(frozen=True)
 class _Category:
     key: str
@@ -98,9 +116,9 @@ def _alternation(words: list[str]) -> str:
 def load_lexicon(path: Path | None = None) -> RiskLexicon:
     """The risk lexicon from ``prompts/risk_lexicon.yaml`` (or `path`)."""
     if path is None:
-        from avt_notes.drafting.templates import prompts_dir
+        from avt_notes.config import get_settings
 
-        path = prompts_dir() / RISK_LEXICON_FILE
+        path = get_settings().drafting.prompts_dir / RISK_LEXICON_FILE
     stat = path.stat() if path.exists() else None
     if stat is None:
         raise TemplateError(f"risk lexicon not found at {path}")

@@ -19,10 +19,9 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from avt_notes.config import Settings
+from avt_notes.config import Settings, StoreSettings, WebSettings
 from avt_notes.store import Store
 from avt_notes.web.app import create_app
-from avt_notes.web.settings import WebSettings
 
 from webhelpers import ARTIFACTS, PASSWORD, fake_pipeline
 
@@ -57,12 +56,10 @@ def serve(
 ) -> Iterator[Served]:
     import uvicorn
 
-    app = create_app(
-        Settings(data_dir=tmp_path / "data"),
-        web or WebSettings(worker=False),
-        pipeline=pipeline,
-        start_worker=bool(web and web.worker),
+    settings = Settings(
+        store=StoreSettings(data_dir=tmp_path / "data"), web=web or WebSettings(worker=False)
     )
+    app = create_app(settings, pipeline=pipeline, start_worker=bool(web and web.worker))
     port = free_port()
     config = uvicorn.Config(
         app,

@@ -167,7 +167,7 @@ def slow_pipeline(audio_path: Path, settings: Any, *, template: str, num_speaker
 
 
 def test_progress_moves_with_an_estimate(tmp_path: Path) -> None:
-    from avt_notes.web.settings import WebSettings
+    from avt_notes.config import WebSettings
 
     web = WebSettings(worker=True, worker_poll_seconds=0.2, live_jobs=False)
     with serve(tmp_path, web=web, pipeline=slow_pipeline) as server, chromium() as browser:

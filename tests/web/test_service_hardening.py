@@ -24,10 +24,9 @@ from avt_notes.config import Settings
 from avt_notes.export import SignedDocument, render, to_document_reference
 from avt_notes.export.document import SignedSection
 from avt_notes.store import Store
-from avt_notes.store.models import RUNNING, Job
+from avt_notes.store.tables import RUNNING, Job
 from avt_notes.web.app import create_app
 from avt_notes.web.schemas import job_out
-from avt_notes.web.settings import WebSettings
 
 from reviewhelpers import FLAGGED, insert_processed_session
 from webhelpers import PASSWORD, Api, fake_pipeline, split
@@ -61,7 +60,7 @@ def test_api_docs_are_not_open_to_anonymous_users(
     anonymous = make_client()
     for path in ("/docs", "/redoc", "/openapi.json", "/api/openapi.json"):
         assert anonymous.get(path).status_code == 404, path
-    app = create_app(settings, WebSettings(worker=False, api_docs=True), pipeline=fake_pipeline)
+    app = create_app(settings.updated(web={"api_docs": True}), pipeline=fake_pipeline)
     with TestClient(app, base_url="https://testserver") as client:
         assert client.get("/api/openapi.json").status_code == 401
         client.post("/api/login", json={"username": "x", "password": "y"})
@@ -71,7 +70,7 @@ def test_api_docs_are_not_open_to_anonymous_users(
 def test_api_docs_for_logged_in_users_when_enabled(settings: Settings) -> None:
     from webhelpers import add_user
 
-    app = create_app(settings, WebSettings(worker=False, api_docs=True), pipeline=fake_pipeline)
+    app = create_app(settings.updated(web={"api_docs": True}), pipeline=fake_pipeline)
     add_user(app.state.services.store, "ann")
     with TestClient(app, base_url="https://testserver") as client:
         assert client.get("/api/openapi.json").status_code == 401
@@ -184,7 +183,8 @@ def test_chunk_numbers_beyond_the_longest_recording_are_refused(
 ) -> None:
     from webhelpers import add_user
 
-    app = create_app(settings, WebSettings(worker=False), pipeline=fake_pipeline)
+    # The default chunk limit (20,000), bounded by the longest recording (4 h at 4 s a chunk).
+    app = create_app(settings.updated(web={"max_chunks": 20_000}), pipeline=fake_pipeline)
     add_user(app.state.services.store, "ann")
     with TestClient(app, base_url="https://testserver") as client:
         login = client.post("/api/login", json={"username": "ann", "password": PASSWORD})
@@ -237,7 +237,7 @@ def test_undecodable_upload_error_names_no_internal_file(
                             headers={"Content-Type": "audio/wav"})  # fmt: skip
         detail = response.json()["detail"]
         assert response.status_code == 422 and detail.startswith("the recording")
-        assert "plain-" not in detail and str(settings.data_dir) not in detail
+        assert "plain-" not in detail and str(settings.store.data_dir) not in detail
 
 
 def test_a_long_recording_is_refused_while_decoding(
@@ -251,7 +251,7 @@ def test_a_long_recording_is_refused_while_decoding(
              "-t", "1200", "-c:a", "libopus", "-b:a", "16k", "-f", "webm", "pipe:1"],
             check=True, stdout=handle,
         )  # fmt: skip
-    settings.max_audio_seconds = 300
+    settings.audio.max_audio_seconds = 300
     ann = make_client("ann")
     session_id = ann.new_session()
     response = ann.post(f"/api/sessions/{session_id}/file", content=out.read_bytes(),

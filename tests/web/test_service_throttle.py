@@ -17,12 +17,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from avt_notes.config import Settings
+from avt_notes.config import Settings, StoreSettings, WebSettings
 from avt_notes.store import Store
-from avt_notes.store.models import AuditEntry
+from avt_notes.store.tables import AuditEntry
 from avt_notes.store.throttle import Subject
 from avt_notes.web.app import create_app
-from avt_notes.web.settings import WebSettings
 
 from reviewhelpers import insert_processed_session
 from webhelpers import PASSWORD, Api, add_user, fake_pipeline
@@ -56,7 +55,8 @@ def test_thirty_fast_wrong_logins_lock_the_account(
 
 def test_waits_grow_then_lock_out(tmp_path: Path) -> None:
     web = WebSettings(worker=False, throttle_account_limits="3/2 seconds;5/hour")
-    app = create_app(Settings(data_dir=tmp_path / "d"), web, pipeline=fake_pipeline)
+    settings = Settings(store=StoreSettings(data_dir=tmp_path / "d"), web=web)
+    app = create_app(settings, pipeline=fake_pipeline)
     add_user(app.state.services.store, "ann")
     with TestClient(app, base_url="https://testserver") as client:
         for _ in range(3):
@@ -104,9 +104,8 @@ def ann(make_client: Callable[..., Api]) -> Api:
 
 def test_counters_are_shared_between_app_instances(settings: Settings) -> None:
     """Two apps on one database stand for two worker processes."""
-    web = WebSettings(worker=False)
-    first = create_app(settings, web, pipeline=fake_pipeline)
-    second = create_app(settings, web, pipeline=fake_pipeline)
+    first = create_app(settings, pipeline=fake_pipeline)
+    second = create_app(settings, pipeline=fake_pipeline)
     add_user(first.state.services.store, "ann")
     with (
         TestClient(first, base_url="https://testserver") as a,
@@ -126,7 +125,10 @@ def test_redis_storage_when_configured(tmp_path: Path) -> None:
         pytest.skip("Redis at 127.0.0.1:6379 is not reachable")
     web = WebSettings(worker=False, throttle_storage_url="redis://127.0.0.1:6379/0")
     apps = [
-        create_app(Settings(data_dir=tmp_path / name), web, pipeline=fake_pipeline)
+        create_app(
+            Settings(store=StoreSettings(data_dir=tmp_path / name), web=web),
+            pipeline=fake_pipeline,
+        )
         for name in ("a", "b")  # separate databases: only Redis is shared
     ]
     username = f"r{uuid.uuid4().hex[:10]}"

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from avt_notes.errors import InputError
 from avt_notes.store import audit
 from avt_notes.store.errors import AuthenticationError, ConflictError
-from avt_notes.store.models import ROLES, LoginSession, User, utcnow
+from avt_notes.store.tables import ROLES, LoginSession, User, utcnow
 from avt_notes.store.text_rules import check_new_password, single_line
 
 _hasher = PasswordHasher()

@@ -30,7 +30,8 @@ from avt_notes.store.errors import (
     NotFoundError,
     WrongPasswordError,
 )
-from avt_notes.store.models import (
+from avt_notes.store.recordings import get_owned
+from avt_notes.store.tables import (
     AMENDING,
     EDITING,
     SIGNED,
@@ -40,7 +41,6 @@ from avt_notes.store.models import (
     User,
     utcnow,
 )
-from avt_notes.store.recordings import get_owned
 from avt_notes.store.text_rules import single_line
 
 MAX_REASON = 2000

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from avt_notes.errors import ConfigError
 from avt_notes.store import audit
 from avt_notes.store.errors import TooManyAttemptsError
-from avt_notes.store.models import RateLimitCounter
+from avt_notes.store.tables import RateLimitCounter
 
 _TABLE = Table(RateLimitCounter.__tablename__, RateLimitCounter.metadata)
 

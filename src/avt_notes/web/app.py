@@ -26,7 +26,6 @@ from avt_notes.store.recordings import Limits, Notice
 from avt_notes.store.throttle import PasswordThrottle, make_storage
 from avt_notes.web.deps import CurrentAuth, Services
 from avt_notes.web.errors import install_error_handlers
-from avt_notes.web.settings import WebSettings
 
 if TYPE_CHECKING:
     from avt_notes.audio import DurationCheck
@@ -81,16 +80,17 @@ def default_probe(settings: Settings) -> Callable[[Path], DurationCheck]:
     def probe(path: Path) -> DurationCheck:
         from avt_notes.audio import check_duration  # lazy: PyAV only when needed
 
-        return check_duration(path, settings.max_audio_seconds)
+        return check_duration(path, settings.audio.max_audio_seconds)
 
     return probe
 
 
-def longest_recording_chunks(settings: Settings, web: WebSettings) -> int:
+def longest_recording_chunks(settings: Settings) -> int:
     """Chunk numbers the longest allowed recording can use: twice what the page's timeslice
     gives (browsers may slice more often), so a stray number far beyond is refused at upload
     instead of leaving a gap no recording can fill."""
-    return min(web.max_chunks, math.ceil(2 * settings.max_audio_seconds / web.chunk_seconds))
+    web = settings.web
+    return min(web.max_chunks, math.ceil(2 * settings.audio.max_audio_seconds / web.chunk_seconds))
 
 
 FALLBACK_TEMPLATES = ["soap", "dap", "birp", "girp", "mental-health-progress"]
@@ -118,7 +118,6 @@ def _waker(worker: Worker) -> Callable[[str, int], None]:
 
 def create_app(
     settings: Settings | None = None,
-    web: WebSettings | None = None,
     *,
     pipeline: object | None = None,
     probe: Callable[[Path], DurationCheck] | None = None,
@@ -131,8 +130,8 @@ def create_app(
     from avt_notes.worker import Worker
 
     settings = settings or get_settings()
-    web = web or WebSettings()
-    store = open_store(settings.data_dir, settings.database_url, web.audio_key_file)
+    web = settings.web
+    store = open_store(settings.store)
     store.audio.sweep_scratch()
     worker = Worker(
         store,
@@ -187,8 +186,8 @@ def create_app(
         web=web,
         limits=Limits(
             max_chunk_bytes=web.max_chunk_bytes,
-            max_session_bytes=settings.max_upload_bytes,
-            max_chunks=longest_recording_chunks(settings, web),
+            max_session_bytes=settings.audio.max_upload_bytes,
+            max_chunks=longest_recording_chunks(settings),
             templates=tuple(web.templates),
             live_jobs=web.live_jobs,
         ),

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from avt_notes.store import review, signing
 from avt_notes.store.audio_store import AudioStore
-from avt_notes.store.models import EDITING, ClinicalSession, ReviewDraft, SignedNote
+from avt_notes.store.tables import EDITING, ClinicalSession, ReviewDraft, SignedNote
 
 LOW_CONFIDENCE = 0.5  # words below this probability are marked in the transcript
 
@@ -141,7 +141,7 @@ def review_state(
             "available": source is not None,
             "id": work.draft_id,
             "marker": source.marker if source else "",
-            "model": source.model if source else None,
+            "model": source.model.model_dump(mode="json") if source else None,
             "sections": [section.model_dump() for section in drafted],
         },
         working=review.read_copy(work),

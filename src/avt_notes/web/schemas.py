@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from avt_notes.store import jobs
-from avt_notes.store.models import (
+from avt_notes.store.tables import (
     AMENDING,
     CANCELLED,
     DONE,

@@ -12,7 +12,7 @@ from avt_notes.store.errors import (
     InsecureConnectionError,
     PermissionDeniedError,
 )
-from avt_notes.store.models import User
+from avt_notes.store.tables import User
 from avt_notes.web.deps import (
     INSECURE_MESSAGE,
     CurrentAuth,
@@ -62,7 +62,7 @@ def login(
         samesite="strict",
         secure=cookie_secure(request, services.web),
     )
-    return _me(new.login.user, new.login.csrf_token, services.settings.session_idle_minutes)
+    return _me(new.login.user, new.login.csrf_token, services.settings.web.session_idle_minutes)
 
 
 @router.post("/logout", status_code=204)
@@ -78,4 +78,4 @@ def logout(auth: CurrentAuth, db: DbDep, response: Response) -> Response:
 
 @router.get("/me")
 def me(auth: CurrentAuth, services: ServicesDep) -> MeOut:
-    return _me(auth.user, auth.login.csrf_token, services.settings.session_idle_minutes)
+    return _me(auth.user, auth.login.csrf_token, services.settings.web.session_idle_minutes)
