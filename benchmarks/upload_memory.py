@@ -18,16 +18,17 @@ import tempfile
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-MEASURE = """
-import resource, sys, time
+MEASURE = r"""
+import re, sys, time
 from avt_notes.audio import check_duration, load_audio
 started = time.perf_counter()
 if sys.argv[2] == "streaming":
     seconds = check_duration(sys.argv[1], 10 * 3600).seconds
 else:
     seconds = load_audio(sys.argv[1], 10 * 3600).duration
-print(round(seconds), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-      round(time.perf_counter() - started, 1))
+# VmHWM (peak resident set of this process image; ru_maxrss would include the parent's).
+peak = re.search(r"VmHWM:\s+(\d+)", open("/proc/self/status").read())[1]
+print(round(seconds), peak, round(time.perf_counter() - started, 1))
 """
 
 

@@ -264,11 +264,13 @@ def test_measuring_an_hour_holds_no_audio_in_memory(tmp_path: Path) -> None:
     flac = tmp_path / "hour.flac"
     ffmpeg("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "3600", str(flac))
     assert flac.stat().st_size < 5_000_000
+    # VmHWM, not ru_maxrss: the latter keeps the forking pytest process's peak across exec.
     script = (
-        "import resource, sys\n"
+        "import re, sys\n"
         "from avt_notes.audio import check_duration\n"
         "check = check_duration(sys.argv[1], 4 * 3600)\n"
-        "print(round(check.seconds), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "status = open('/proc/self/status').read()\n"
+        "print(round(check.seconds), re.search(r'VmHWM:\\s+(\\d+)', status)[1])\n"
     )
     env = dict(os.environ, PYTHONPATH=str(SRC))
     result = subprocess.run([sys.executable, "-c", script, str(flac)], env=env,
