@@ -43,9 +43,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-SRC = Path(__file__).resolve().parents[2] / "src"
-
-
 class Server:
     """`python -m avt_notes.web` in a subprocess, on one data folder."""
 
@@ -63,8 +60,6 @@ class Server:
         env = checkout_env(AVT_DATA_DIR=str(self.data_dir), AVT_WORKER="0")
         env["AVT_TEMPLATES"] = '["soap"]'  # skip listing prompt files: faster restarts
         env.pop("DATABASE_URL", None)
-        # This checkout's code, not whatever the virtualenv's editable install points at.
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "avt_notes.web", "--port", str(self.port)],
