@@ -22,12 +22,15 @@ STAGE_SHARES: tuple[tuple[str, float], ...] = (
     ("drafting", 0.29),
     ("saving", 0.01),
 )
+# Stages that stand in for another's share (a live job did the transcription while recording).
+SAME_SHARE_AS = {"finishing live work": "transcribing"}
 # Below this much done, elapsed time says little about what is left.
 MIN_DONE_FOR_ESTIMATE = 0.05
 
 
 def overall_fraction(stage: str, fraction: float) -> float | None:
     """The whole job's fraction done, or None for a stage this table does not know."""
+    stage = SAME_SHARE_AS.get(stage, stage)
     done = 0.0
     for prefix, share in STAGE_SHARES:
         if stage.startswith(prefix):
