@@ -22,8 +22,8 @@ from avt_notes.config import Settings
 from avt_notes.store import Store, audit
 from avt_notes.store.tables import AuditEntry, SignedNote
 
-from reviewhelpers import FLAGGED, insert_processed_session
-from webhelpers import PASSWORD, Api
+from reviewhelpers import sign_a_note
+from webhelpers import Api
 
 Invoke = Callable[..., tuple[int, str]]
 
@@ -52,14 +52,7 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]
 def signed_history(make_client: Callable[..., Api], store: Store) -> int:
     """Log in, review, decide, sign, export; returns the id of the "sign" entry."""
     ann = make_client("ann")
-    session_id = insert_processed_session(store, "ann", with_audio=False)
-    state = ann.get(f"/api/sessions/{session_id}/review").json()
-    state["working"]["decisions"] = dict.fromkeys(FLAGGED, "keep")
-    body = {"revision": state["revision"], **state["working"]}
-    assert ann.put(f"/api/sessions/{session_id}/review", json=body).status_code == 200
-    signed = ann.post(f"/api/sessions/{session_id}/sign",
-                      json={"attest": True, "password": PASSWORD})  # fmt: skip
-    assert signed.status_code == 200
+    session_id = sign_a_note(ann, store)
     assert ann.get(f"/api/sessions/{session_id}/note/export?format=pdf").status_code == 200
     with store.sessions() as db:
         entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "sign"))

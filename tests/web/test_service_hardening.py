@@ -28,7 +28,7 @@ from avt_notes.store.tables import RUNNING, Job
 from avt_notes.web.app import create_app
 from avt_notes.web.schemas import job_out
 
-from reviewhelpers import FLAGGED, insert_processed_session
+from reviewhelpers import insert_processed_session, sign_a_note
 from testdata import checkout_env
 from webhelpers import PASSWORD, Api, add_user, fake_pipeline, split
 
@@ -145,18 +145,6 @@ def test_free_text_never_becomes_structure_in_exports() -> None:
 
 
 # --- 6: review metrics --------------------------------------------------------------------------
-def sign_a_note(ann: Api, store: Store) -> str:
-    session_id = insert_processed_session(store, "ann", with_audio=False)
-    state = ann.get(f"/api/sessions/{session_id}/review").json()
-    state["working"]["decisions"] = dict.fromkeys(FLAGGED, "keep")
-    body = {"revision": state["revision"], **state["working"]}
-    assert ann.put(f"/api/sessions/{session_id}/review", json=body).status_code == 200
-    signed = ann.post(f"/api/sessions/{session_id}/sign",
-                      json={"attest": True, "password": PASSWORD})  # fmt: skip
-    assert signed.status_code == 200, signed.text
-    return session_id
-
-
 def test_reported_listening_time_is_bounded(make_client: Callable[..., Api], store: Store) -> None:
     ann = make_client("ann")
     session_id = insert_processed_session(store, "ann", with_audio=False)
