@@ -152,7 +152,7 @@ def test_phone_touch_targets_and_review_ergonomics(tmp_path: Path) -> None:
 
 
 def slow_pipeline(audio_path: Path, settings: Any, *, template: str, num_speakers: Any,
-                  progress: Any) -> Any:  # fmt: skip
+                  live: Any, progress: Any) -> Any:  # fmt: skip
     """Plumbing stand-in that takes its time in each stage, as the real models do."""
     import time
 
@@ -163,7 +163,7 @@ def slow_pipeline(audio_path: Path, settings: Any, *, template: str, num_speaker
             progress(stage, fraction)
             time.sleep(0.8)
     return fake_pipeline(audio_path, settings, template=template, num_speakers=num_speakers,
-                         progress=progress)  # fmt: skip
+                         live=live, progress=progress)  # fmt: skip
 
 
 def test_progress_moves_with_an_estimate(tmp_path: Path) -> None:
