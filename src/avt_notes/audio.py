@@ -114,6 +114,115 @@ def _header_duration(
     return None
 
 
+def _open(
+    path: Path, name: str, max_seconds: float | None
+) -> tuple[av.container.InputContainer, float | None]:
+    """The opened container (first audio stream checked) and the duration its header promises.
+
+    Raises an `AudioError` naming the file as `name`, also when the header alone
+    says the recording is over `max_seconds`."""
+    if not path.is_file():
+        raise AudioError(f"{name}: no such file")
+    if path.stat().st_size == 0:
+        raise EmptyAudioError(f"{name}: the file is empty (0 bytes)")
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    wav_promise = _wav_header_duration(path)
+    try:
+        container = av.open(str(path), mode="r", metadata_errors="ignore")
+    except (av.error.FFmpegError, UnicodeDecodeError) as error:
+        if looks_like_audio(head):
+            raise CorruptAudioError(
+                f"{name}: looks like audio but cannot be decoded; it may be damaged "
+                "or cut short before its index"
+            ) from error
+        raise NotAudioError(f"{name}: not an audio file (unrecognised format)") from error
+    if not container.streams.audio:
+        container.close()
+        raise NotAudioError(f"{name}: contains no audio stream")
+    expected = wav_promise or _header_duration(container, container.streams.audio[0])
+    if expected is not None and max_seconds is not None and expected > max_seconds:
+        container.close()
+        raise AudioTooLongError(
+            f"{name}: {_format_seconds(expected)} long, over the limit of "
+            f"{_format_seconds(max_seconds)} (setting AVT_MAX_AUDIO_SECONDS)"
+        )
+    return container, expected
+
+
+@dataclass(frozen=True)
+class DurationCheck:
+    """What a streaming decode found: decoded seconds, and where and why it stopped early."""
+
+    seconds: float
+    expected: float | None  # what the header promised, when it says
+    decode_error: str | None  # the decoder gave up here (damaged or truncated data)
+    # First to last frame by timestamps: a damaged stretch the demuxer skipped over leaves
+    # a gap between this and `seconds` even when no header gives a duration (MediaRecorder).
+    timeline: float | None = None
+
+    @property
+    def damaged(self) -> bool:
+        shortfall = (self.expected or 0.0) - self.seconds
+        gap = (self.timeline or 0.0) - self.seconds
+        return (
+            self.decode_error is not None
+            or shortfall > max(0.5, 0.02 * (self.expected or 0))
+            or gap > max(1.0, 0.05 * (self.timeline or 0))
+        )
+
+    def warning(self, name: str) -> str | None:
+        """A sentence for the clinician when part of the recording could not be decoded."""
+        if not self.damaged:
+            return None
+        whole = max(self.expected or 0.0, self.timeline or 0.0)
+        of = f" of {_format_seconds(whole)}" if whole > self.seconds else ""
+        return (
+            f"Only {_format_seconds(self.seconds)}{of} of {name} could be decoded: part of "
+            "the audio is damaged or missing, and what it held is not in the transcript or "
+            "the draft. Check the note against your own memory of the session."
+        )
+
+
+def check_duration(
+    path: str | Path, max_seconds: float, name: str = "the recording"
+) -> DurationCheck:
+    """Decode frame by frame, counting samples and keeping none; stop at `max_seconds`.
+
+    Memory stays at one decoded frame whatever the length, so a small file that
+    expands to hours (silence compresses to almost nothing) cannot exhaust the
+    server; `AudioTooLongError` as soon as the decoded audio passes the limit.
+    """
+    container, expected = _open(Path(path), name, max_seconds)
+    decoded = 0.0
+    first: float | None = None
+    last = 0.0
+    error: str | None = None
+    with container:
+        stream = container.streams.audio[0]
+        try:
+            for frame in container.decode(stream):
+                seconds = frame.samples / (frame.sample_rate or stream.rate or SAMPLE_RATE)
+                decoded += seconds
+                if frame.pts is not None and frame.time_base is not None:
+                    start = float(frame.pts * frame.time_base)
+                    first = start if first is None else min(first, start)
+                    last = max(last, start + seconds)
+                if decoded > max_seconds:
+                    raise AudioTooLongError(
+                        f"{name}: longer than the limit of {_format_seconds(max_seconds)} "
+                        "(setting AVT_MAX_AUDIO_SECONDS)"
+                    )
+        except (av.error.FFmpegError, ValueError) as failure:
+            error = str(failure)
+    if decoded == 0:
+        if error is not None or (expected or 0) > 0:
+            raise CorruptAudioError(f"{name}: no decodable audio")
+        raise EmptyAudioError(f"{name}: holds zero seconds of audio")
+    timeline = last - first if first is not None else None
+    return DurationCheck(seconds=decoded, expected=expected, decode_error=error, timeline=timeline)
+
+
 def load_audio(path: str | Path, max_seconds: float | None = None) -> Audio:
     """Decode a recording to 16 kHz mono float32, or raise an `AudioError` saying why not.
 
@@ -122,35 +231,9 @@ def load_audio(path: str | Path, max_seconds: float | None = None) -> Audio:
     decodable is an error.
     """
     path = Path(path)
-    if not path.is_file():
-        raise AudioError(f"{path}: no such file")
-    size = path.stat().st_size
-    if size == 0:
-        raise EmptyAudioError(f"{path.name}: the file is empty (0 bytes)")
-    with open(path, "rb") as handle:
-        head = handle.read(16)
-    wav_promise = _wav_header_duration(path)
-
-    try:
-        container = av.open(str(path), mode="r", metadata_errors="ignore")
-    except (av.error.FFmpegError, UnicodeDecodeError) as error:
-        if looks_like_audio(head):
-            raise CorruptAudioError(
-                f"{path.name}: looks like audio but cannot be decoded; it may be damaged "
-                f"or cut short before its index ({error})"
-            ) from error
-        raise NotAudioError(f"{path.name}: not an audio file (unrecognised format)") from error
-
+    container, expected = _open(path, path.name, max_seconds)
     with container:
-        if not container.streams.audio:
-            raise NotAudioError(f"{path.name}: contains no audio stream")
         stream = container.streams.audio[0]
-        expected = wav_promise or _header_duration(container, stream)
-        if expected is not None and max_seconds is not None and expected > max_seconds:
-            raise AudioTooLongError(
-                f"{path.name}: {_format_seconds(expected)} long, over the limit of "
-                f"{_format_seconds(max_seconds)} (setting AVT_MAX_AUDIO_SECONDS)"
-            )
         channels, decode_error = _decode(container, stream, max_seconds, path.name)
         info = AudioInfo(
             source=path.name,

@@ -143,6 +143,21 @@ class WebSettings(_Section):
     )
     session_idle_minutes: int = 30
     session_max_hours: float = Field(default=12.0, description="Absolute lifetime of a login.")
+    # Password throttling (login and signing; store.throttle): tiers of `limits` strings.
+    throttle_account_limits: str = Field(
+        default="5/minute;10/15 minutes;20/hour",
+        description="Wrong passwords allowed per account; each tier waits longer.",
+    )
+    throttle_address_limits: str = Field(
+        default="20/minute;60/hour", description="Wrong passwords allowed per client address."
+    )
+    throttle_storage_url: str | None = Field(
+        default=None,
+        description="`limits` storage URL (e.g. redis://127.0.0.1:6379); default: the database.",
+    )
+    api_docs: bool = Field(
+        default=False, description="Serve the OpenAPI schema at /api/openapi.json (logged in)."
+    )
     cookie_secure: bool | None = Field(
         default=None,
         description="Force the Secure cookie flag; default: on unless the host is local.",

@@ -33,6 +33,7 @@ from avt_notes.store.tables import (
 )
 
 from testdata import make_draft
+from webhelpers import PASSWORD, Api
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_audio"
@@ -151,4 +152,17 @@ def insert_processed_session(
         digest = hashlib.sha256(body.encode()).hexdigest()
         db.add(DraftRecord(session_id=session_id, transcript_id=record.id, template="soap",
                            body=body, body_sha256=digest))  # fmt: skip
+    return session_id
+
+
+def sign_a_note(ann: Api, store: Store) -> str:
+    """Review a processed session through the API, keep every flag and sign; returns its id."""
+    session_id = insert_processed_session(store, "ann", with_audio=False)
+    state = ann.get(f"/api/sessions/{session_id}/review").json()
+    state["working"]["decisions"] = dict.fromkeys(FLAGGED, "keep")
+    body = {"revision": state["revision"], **state["working"]}
+    assert ann.put(f"/api/sessions/{session_id}/review", json=body).status_code == 200
+    signed = ann.post(f"/api/sessions/{session_id}/sign",
+                      json={"attest": True, "password": PASSWORD})  # fmt: skip
+    assert signed.status_code == 200, signed.text
     return session_id

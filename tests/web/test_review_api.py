@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +19,14 @@ from sqlalchemy.exc import DBAPIError
 
 from avt_notes.config import Settings
 from avt_notes.store import Store, signing
-from avt_notes.store.tables import AuditEntry, DraftRecord, SignedNote, SignoffMetrics
+from avt_notes.store.tables import (
+    AuditEntry,
+    DraftRecord,
+    ReviewDraft,
+    SignedNote,
+    SignoffMetrics,
+    utcnow,
+)
 
 from reviewhelpers import FLAGGED, insert_processed_session
 from webhelpers import PASSWORD, Api
@@ -60,6 +68,14 @@ def edit_and_decide(api: Api, session_id: str) -> dict[str, Any]:
     sections[0]["sentences"][0]["text"] = EDITED
     sections[2]["sentences"][0]["text"] = "Possible viral illness."
     state["working"]["decisions"] = {"r0": "keep", "s1-0": "remove", "s2-0": "edit"}
+    # The review has been open a minute: the server believes no more listening than that.
+    store: Store = api.app.state.services.store
+    with store.transaction() as db:
+        db.execute(
+            update(ReviewDraft)
+            .where(ReviewDraft.session_id == session_id)
+            .values(first_viewed_at=utcnow() - timedelta(minutes=1))
+        )
     response = save(api, session_id, state, audio_seconds_played=12.5)
     assert response.status_code == 200, response.text
     return review(api, session_id)

@@ -9,20 +9,21 @@ link no longer matches, and that is the entry reported.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from typer.testing import CliRunner
 
 from avt_notes.config import Settings
 from avt_notes.store import Store, audit
-from avt_notes.store.tables import AuditEntry
+from avt_notes.store.tables import AuditEntry, SignedNote
 
-from reviewhelpers import FLAGGED, insert_processed_session
-from webhelpers import PASSWORD, Api
+from reviewhelpers import sign_a_note
+from webhelpers import Api
 
 Invoke = Callable[..., tuple[int, str]]
 
@@ -51,14 +52,7 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]
 def signed_history(make_client: Callable[..., Api], store: Store) -> int:
     """Log in, review, decide, sign, export; returns the id of the "sign" entry."""
     ann = make_client("ann")
-    session_id = insert_processed_session(store, "ann", with_audio=False)
-    state = ann.get(f"/api/sessions/{session_id}/review").json()
-    state["working"]["decisions"] = dict.fromkeys(FLAGGED, "keep")
-    body = {"revision": state["revision"], **state["working"]}
-    assert ann.put(f"/api/sessions/{session_id}/review", json=body).status_code == 200
-    signed = ann.post(f"/api/sessions/{session_id}/sign",
-                      json={"attest": True, "password": PASSWORD})  # fmt: skip
-    assert signed.status_code == 200
+    session_id = sign_a_note(ann, store)
     assert ann.get(f"/api/sessions/{session_id}/note/export?format=pdf").status_code == 200
     with store.sessions() as db:
         entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "sign"))
@@ -132,3 +126,26 @@ def test_verify_names_the_first_broken_entry(
     assert f"BROKEN at entry {expected}:" in output, output
     with store.sessions() as db:
         assert audit.verify(db).first_broken_id == expected
+
+
+@pytest.mark.parametrize("forge", ["text only", "text and hash"])
+def test_verify_rehashes_signed_notes_after_the_triggers_are_dropped(
+    make_client: Callable[..., Api], store: Store, cli: Invoke, forge: str
+) -> None:
+    """Someone with database access drops the immutability triggers and rewrites a note."""
+    signed_history(make_client, store)
+    forged = "S: Patient is well. P: No follow-up."
+    with store.transaction() as db:
+        if db.get_bind().dialect.name == "postgresql":
+            db.execute(text("DROP TRIGGER signed_notes_frozen ON signed_notes"))
+        else:
+            db.execute(text("DROP TRIGGER signed_notes_no_update"))
+        values: dict[str, str] = {"text": forged}
+        if forge == "text and hash":
+            values["content_sha256"] = hashlib.sha256(forged.encode()).hexdigest()
+        db.execute(update(SignedNote).values(**values))
+    code, output = cli("audit", "verify")
+    assert code == 1, output
+    assert "ALTERED" in output
+    expected = "does not match its stored" if forge == "text only" else "audited at signing"
+    assert expected in output

@@ -25,12 +25,12 @@ from avt_notes.store import Store
 from avt_notes.store.tables import ReviewDraft, SignedNote, SignoffMetrics
 from avt_notes.web.app import create_app
 
+from browserhelpers import chromium, wait_until
 from reviewhelpers import insert_processed_session
 from webhelpers import ARTIFACTS, PASSWORD, add_user, fake_pipeline
 
 pytestmark = [pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 900}
 EDITED = "Fever for one week with feeling hot and sweaty all the time."
@@ -68,29 +68,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Store]]:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (make setup installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--autoplay-policy=no-user-gesture-required"],
-        )  # fmt: skip
-        yield chromium
-        chromium.close()
-
-
-def wait_until(page: Any, expression: str, timeout: float = 15.0) -> None:
-    """Poll a JS expression (the page's CSP forbids wait_for_function's eval)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if page.evaluate(expression):
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for: {expression}")
+    with chromium("--autoplay-policy=no-user-gesture-required") as launched:
+        yield launched
 
 
 def open_review(context: Any, url: str, errors: list[str], login: bool = False) -> Any:
@@ -188,7 +167,7 @@ def test_review_flags_edit_and_sign(server: tuple[str, Store], browser: Any) -> 
     assert not page.is_disabled("#sign-button")
     page.fill("#sign-password", PASSWORD)
     page.click("#sign-button")  # without the attestation: refused on the page
-    assert "attestation" in (page.text_content("#error") or "")
+    assert "attestation" in (page.text_content("#sign-error") or "")  # beside the button
     page.check("#attest")
     page.click("#sign-button")
     page.wait_for_selector("#review[data-phase='signed']")

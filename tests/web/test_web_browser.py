@@ -28,6 +28,7 @@ from avt_notes.store import Store
 from avt_notes.store.tables import AudioChunk, ClinicalSession
 from avt_notes.web.app import create_app
 
+from browserhelpers import wait_until
 from webhelpers import ARTIFACTS, PASSWORD, add_user, fake_pipeline
 
 pytestmark = [pytest.mark.browser]
@@ -156,16 +157,6 @@ def login_and_consent(page: Any, server: LiveServer, label: str, shot: str | Non
 def clock_seconds(page: Any) -> int:
     minutes, seconds = (int(x) for x in (page.text_content("#elapsed") or "0:0").split(":"))
     return minutes * 60 + seconds
-
-
-def wait_until(page: Any, expression: str, timeout: float = 15.0) -> None:
-    """Poll a JS expression with page.evaluate (the page's CSP forbids wait_for_function's eval)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if page.evaluate(expression):
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for: {expression}")
 
 
 @pytest.mark.slow

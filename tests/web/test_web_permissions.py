@@ -151,7 +151,11 @@ def test_permission_matrix(
         "json:consent": {"json": {"method": "verbal", "notice_sha256": owner.notice_sha()}},
         "json:finish": {"json": {"total_chunks": 1}},
         "json:user": {
-            "json": {"username": "new-user", "password": "long enough", "role": "evaluator"}
+            "json": {
+                "username": "new-user",
+                "password": "a long enough passphrase",
+                "role": "evaluator",
+            }
         },
         "chunk": {"content": jfk_webm[:4096], "headers": {"Content-Type": "audio/webm"}},
         "file": {"content": jfk_wav.read_bytes(), "headers": {"Content-Type": "audio/wav"}},

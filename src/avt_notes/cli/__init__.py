@@ -25,6 +25,7 @@ def main() -> None:
         corpus,
         draft,
         serve,
+        tls,
         transcribe,
         worker,
     )

@@ -39,23 +39,30 @@ def _read_only_sessions() -> tuple[Engine, sessionmaker[Session]]:
 
 @audit_app.command("verify")
 def verify() -> None:
-    """Check every entry's hash and link; name the first broken entry."""
+    """Check every entry's hash and link, and re-hash every signed note; name what is broken."""
     from avt_notes.store import audit
 
     engine, sessions = _read_only_sessions()
     try:
         with sessions() as db:
             report = audit.verify(db)
+            notes = audit.verify_signed_notes(db)
     finally:
         engine.dispose()
-    if report.ok:
-        print(f"audit log intact: {report.entries} entries, hash chain verified")
+    if report.ok and not notes:
+        print(
+            f"audit log intact: {report.entries} entries, hash chain verified; "
+            "every signed note matches its hash"
+        )
         return
-    print(
-        f"audit log BROKEN at entry {report.first_broken_id}: {report.reason} "
-        f"({report.entries} entries read)",
-        file=sys.stderr,
-    )
+    if not report.ok:
+        print(
+            f"audit log BROKEN at entry {report.first_broken_id}: {report.reason} "
+            f"({report.entries} entries read)",
+            file=sys.stderr,
+        )
+    for problem in notes:
+        print(f"signed note ALTERED: {problem}", file=sys.stderr)
     raise typer.Exit(1)
 
 

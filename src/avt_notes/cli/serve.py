@@ -8,10 +8,21 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from avt_notes.cli.app import app
+from avt_notes.errors import InputError
+
+TlsCertOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--tls-cert", help="PEM certificate (chain) for HTTPS; see `avt-notes tls make-cert`."
+    ),
+]
+TlsKeyOpt = Annotated[Path | None, typer.Option("--tls-key", help="PEM private key for HTTPS.")]
 
 user_app = typer.Typer(help="Manage accounts of the web service.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
@@ -24,12 +35,32 @@ def serve(
     no_worker: bool = typer.Option(
         False, "--no-worker", help="Web app only: no models here (queue workers process)."
     ),
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
 ) -> None:
     """Run the clinician recording service (pages at /, JSON API under /api/)."""
     from avt_notes.web.app import run_server
 
-    print(f"avt-notes: serving on http://{host}:{port}/  (Ctrl+C stops)", file=sys.stderr)
-    run_server(host, port, start_worker=False if no_worker else None)
+    if (tls_cert is None) != (tls_key is None):
+        raise InputError("give both --tls-cert and --tls-key, or neither")
+    for path in (tls_cert, tls_key):
+        if path is not None and not path.is_file():
+            raise InputError(f"{path} does not exist (make one with `avt-notes tls make-cert`)")
+    scheme = "https" if tls_cert else "http"
+    print(f"avt-notes: serving on {scheme}://{host}:{port}/  (Ctrl+C stops)", file=sys.stderr)
+    if scheme == "http" and host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            "avt-notes: without --tls-cert phones on the network cannot log in or record "
+            "(browsers need https:// for the microphone)",
+            file=sys.stderr,
+        )
+    run_server(
+        host,
+        port,
+        start_worker=False if no_worker else None,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+    )
 
 
 @user_app.command("add")

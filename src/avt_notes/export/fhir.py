@@ -30,6 +30,7 @@ from typing import Any
 
 from avt_notes.errors import AvtError
 from avt_notes.export.document import SignedDocument
+from avt_notes.export.text import plain_display
 
 LOINC = "http://loinc.org"
 AI_EXTENSION = "urn:avt-notes:fhir:ai-assistance-statement"
@@ -76,7 +77,7 @@ def to_document_reference(document: SignedDocument) -> dict[str, Any]:
     data = document.text.encode()
     signer = {
         "identifier": {"system": USER_SYSTEM, "value": document.signer_username},
-        "display": document.signer_name,
+        "display": plain_display(document.signer_name),
     }
     resource: dict[str, Any] = {
         "resourceType": "DocumentReference",
@@ -96,7 +97,8 @@ def to_document_reference(document: SignedDocument) -> dict[str, Any]:
         "subject": {
             "type": "Patient",
             "identifier": {"system": SESSION_SYSTEM, "value": document.session_id},
-            "display": f"Patient of session “{document.session_label or document.session_id}”",
+            "display": "Patient of session "
+            f"“{plain_display(document.session_label or document.session_id)}”",
         },
         "date": _instant(document),
         "author": [{"type": "Practitioner", **signer}],

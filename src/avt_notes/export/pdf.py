@@ -15,6 +15,7 @@ from pathlib import Path
 from fpdf import FPDF
 
 from avt_notes.export.document import SignedDocument
+from avt_notes.export.text import one_line
 
 logger = logging.getLogger("avt_notes")
 
@@ -63,8 +64,9 @@ def to_pdf(document: SignedDocument) -> bytes:
     when = document.signed_at.strftime("%Y-%m-%d %H:%M:%S UTC")
     pdf = _Pdf(f"{document.title}, version {document.version}, signed {when}")
     pdf.set_title(f"{document.title} — version {document.version}")
-    pdf.set_author(document.signer_name)
-    pdf.set_subject(document.session_label or document.session_id)
+    pdf.set_author(one_line(document.signer_name))
+    label = one_line(document.session_label or document.session_id)
+    pdf.set_subject(label)
     pdf.set_creator("avt-notes")
     pdf.set_creation_date(document.signed_at)
     pdf.set_margins(18, 16, 18)
@@ -72,7 +74,6 @@ def to_pdf(document: SignedDocument) -> bytes:
     pdf.add_page()
     pdf.para(document.title, 17, "B")
     pdf.para(document.status_line(), 11, "B", 0)
-    label = document.session_label or document.session_id
     pdf.para(f"Session: {label} · {document.session_date.strftime('%Y-%m-%d')}", 10)
     pdf.set_fill_color(242, 244, 245)
     pdf.set_font(pdf.font_name, "I", 9.5)
@@ -86,9 +87,10 @@ def to_pdf(document: SignedDocument) -> bytes:
     pdf.ln(2)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
     pdf.ln(3)
-    pdf.para(f"Signed by {document.signer_name} ({document.signer_username}) on {when}.", 11, "B")
+    signer = one_line(document.signer_name)
+    pdf.para(f"Signed by {signer} ({document.signer_username}) on {when}.", 11, "B")
     pdf.para(f"Attestation: “{document.attestation}”", 10)
     if document.amendment_reason:
-        pdf.para(f"Reason for amendment: {document.amendment_reason}", 10)
+        pdf.para(f"Reason for amendment: {one_line(document.amendment_reason)}", 10)
     pdf.para(f"SHA-256 of the signed text: {document.content_sha256}", 8)
     return bytes(pdf.output())

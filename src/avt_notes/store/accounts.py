@@ -27,10 +27,11 @@ from avt_notes.errors import InputError
 from avt_notes.store import audit
 from avt_notes.store.errors import AuthenticationError, ConflictError
 from avt_notes.store.tables import ROLES, LoginSession, User, utcnow
+from avt_notes.store.text_rules import check_new_password, single_line
 
 _hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
-MIN_PASSWORD = 8
+MAX_DISPLAY_NAME = 100
 # A hash to verify against when the user does not exist, so timing does not tell
 # (made on first use: hashing at import would slow every start by ~0.3 s).
 _DUMMY_HASH: str | None = None
@@ -52,9 +53,9 @@ def set_password_hasher(hasher: PasswordHasher) -> None:
     _DUMMY_HASH = None
 
 
-def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD:
-        raise InputError(f"password must be at least {MIN_PASSWORD} characters")
+def hash_password(password: str, *personal: str) -> str:
+    """Hash a new password after the policy check (`personal`: names it must not build on)."""
+    check_new_password(password, *personal)
     return _hasher.hash(password)
 
 
@@ -71,11 +72,12 @@ def create_user(
         raise InputError("username: 2-64 letters, digits or . _ @ -")
     if role not in ROLES:
         raise InputError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    display_name = single_line(display_name, "display name", MAX_DISPLAY_NAME)
     user = User(
         username=username,
         display_name=display_name or username,
         role=role,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, username, display_name),
     )
     db.add(user)
     try:

@@ -62,3 +62,21 @@ class StoredDataError(AvtError):
     """Stored audio failed authentication (tampered, corrupted or misplaced)."""
 
     http_status = 500
+
+
+class InsecureConnectionError(PermissionDeniedError):
+    """The page was reached over plain HTTP from another machine: no cookie would stick."""
+
+
+class TooManyAttemptsError(AvtError):
+    """Too many wrong passwords: wait `retry_after` seconds (HTTP 429 + Retry-After)."""
+
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class WrongPasswordError(PermissionDeniedError):
+    """The password typed to confirm an action (signing) is not the account's."""

@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from avt_notes.audio import looks_like_audio
+from avt_notes.audio import DurationCheck, looks_like_audio
 from avt_notes.errors import AudioError, InputError
 from avt_notes.store import audit, jobs
 from avt_notes.store.audio_store import AssembledAudio, AudioStore
@@ -72,7 +72,8 @@ AUDIO_TYPES = {
 # File pickers send this when the OS does not know the type; the bytes then decide.
 GENERIC_TYPE = "application/octet-stream"
 
-Probe = Callable[[Path], float]  # decodes a file, returns seconds, raises AudioError
+# Decodes a file (streaming, bounded), says how much decoded; raises AudioError.
+Probe = Callable[[Path], DurationCheck]
 
 
 @dataclass(frozen=True)
@@ -90,12 +91,20 @@ def suffix_for(content_type: str | None) -> str:
     return AUDIO_TYPES.get(base_type(content_type), "")
 
 
-def _mark_finished(session: ClinicalSession, assembled: AssembledAudio, seconds: float) -> None:
-    """Record the stored recording's facts on the session; processing can start."""
+def _mark_finished(
+    session: ClinicalSession, assembled: AssembledAudio, check: DurationCheck
+) -> None:
+    """Record the stored recording's facts on the session; processing can start.
+
+    Audio that stops decoding part-way is kept (it is all there is) and the
+    clinician is told on the session and review pages, not only the server log."""
     session.status = FINISHED
     session.audio_bytes = assembled.bytes
     session.audio_sha256 = assembled.sha256
-    session.audio_seconds = seconds
+    session.audio_seconds = check.seconds
+    session.audio_warning = check.warning("the recording")
+    if session.audio_warning:
+        logger.warning("session %s: %s (%s)", session.id, session.audio_warning, check.decode_error)
     session.finished_at = utcnow()
 
 
@@ -129,7 +138,10 @@ def save_chunk(
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise InputError("header X-Chunk-SHA256 must be the 64-hex-digit SHA-256 of the body")
     if not 0 <= seq < limits.max_chunks:
-        raise InputError(f"sequence number must be between 0 and {limits.max_chunks - 1}")
+        raise InputError(
+            f"sequence number {seq} is outside 0-{limits.max_chunks - 1} "
+            "(the longest recording allowed)"
+        )
     if not data:
         raise InputError(f"chunk {seq} is empty")
     if len(data) > limits.max_chunk_bytes:
@@ -249,7 +261,7 @@ def finish(
     with store.scratch_file(suffix) as plain:
         assembled = store.write_audio(session_id, store.iter_chunks(session_id, order), plain)
         try:
-            seconds = probe(plain)
+            check = probe(plain)
         except AudioError:
             store.discard_audio(session_id)
             raise
@@ -262,7 +274,7 @@ def finish(
         store.discard_audio(session_id)
         _require_accepting(session)
     session.total_chunks = total_chunks
-    _mark_finished(session, assembled, seconds)
+    _mark_finished(session, assembled, check)
     audit.append(
         db,
         "recording_finished",
@@ -271,7 +283,8 @@ def finish(
         chunks=total_chunks,
         bytes=assembled.bytes,
         sha256=assembled.sha256,
-        seconds=round(seconds, 2),
+        seconds=round(check.seconds, 2),
+        damaged=check.damaged,
     )
     jobs.enqueue(db, session_id, jobs.PROCESS)
     db.commit()
@@ -313,7 +326,7 @@ def store_file(
             raise UnsupportedMediaError(f"{filename or 'the file'} is not an audio file")
     db.commit()
 
-    seconds = probe(plain)
+    check = probe(plain)
 
     def pieces() -> Iterator[bytes]:
         with open(plain, "rb") as handle:
@@ -328,7 +341,7 @@ def store_file(
         raise ConflictError("this session changed while the file was uploading")
     session.source = "file"
     session.mime_type = (content_type or GENERIC_TYPE)[:100]
-    _mark_finished(session, assembled, seconds)
+    _mark_finished(session, assembled, check)
     audit.append(
         db,
         "upload",
@@ -337,7 +350,8 @@ def store_file(
         filename=filename[:200],
         bytes=assembled.bytes,
         sha256=assembled.sha256,
-        seconds=round(seconds, 2),
+        seconds=round(check.seconds, 2),
+        damaged=check.damaged,
     )
     jobs.enqueue(db, session_id, jobs.PROCESS)
     db.commit()

@@ -37,6 +37,7 @@ from avt_notes.store.tables import (
     User,
     utcnow,
 )
+from avt_notes.store.text_rules import single_line
 
 logger = logging.getLogger("avt_notes.store")
 
@@ -93,6 +94,9 @@ def received_chunks(db: Session, session_id: str) -> list[AudioChunk]:
     )
 
 
+MAX_LABEL = 200
+
+
 # --- create and consent -------------------------------------------------------------
 def create(
     db: Session, user: User, label: str, template: str, limits: Limits, num_speakers: int | None
@@ -105,7 +109,7 @@ def create(
     session = ClinicalSession(
         id=uuid.uuid4().hex,
         owner_id=user.id,
-        label=label.strip()[:200],
+        label=single_line(label, "session label", MAX_LABEL),
         template=template,
         num_speakers=num_speakers,
         status=AWAITING_CONSENT,

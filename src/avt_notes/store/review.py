@@ -38,7 +38,16 @@ from avt_notes.store.generated import (
     parse_draft,
 )
 from avt_notes.store.recordings import get_owned
-from avt_notes.store.tables import AMENDING, EDITING, SIGNED, DraftRecord, ReviewDraft, User, utcnow
+from avt_notes.store.tables import (
+    AMENDING,
+    EDITING,
+    SIGNED,
+    ClinicalSession,
+    DraftRecord,
+    ReviewDraft,
+    User,
+    utcnow,
+)
 
 logger = logging.getLogger("avt_notes.store")
 
@@ -47,6 +56,8 @@ DECISIONS: tuple[str, ...] = ("keep", "edit", "remove")
 MAX_SENTENCES = 1000
 MAX_SENTENCE_CHARS = 5000
 MAX_PLAYED_SECONDS = 24 * 3600.0
+# Listening time the server accepts from the page: the recording replayed this many times.
+REPLAY_FACTOR = 3.0
 _SENTENCE_ID = re.compile(r"^(s\d{1,4}-\d{1,4}|r\d{1,4}|n[0-9a-z-]{1,40})$")
 _ROLE = re.compile(r"^(clinician|patient|other(-\d{1,2})?)$")
 __all__ = [  # what other modules use from here, including the generated-draft views
@@ -216,7 +227,12 @@ def save(
     current = read_copy(review)
     _check_copy(copy, current, flagged_for(db, review))
     if audio_seconds_played is not None:
-        played = min(max(audio_seconds_played, 0.0), MAX_PLAYED_SECONDS)
+        session = db.get(ClinicalSession, session_id)
+        played = bounded_playback(
+            audio_seconds_played,
+            (session.audio_seconds if session else None) or 0.0,
+            seconds_between(review.first_viewed_at, utcnow()),
+        )
         review.audio_seconds_played = max(review.audio_seconds_played, played)
     body = _body(copy)
     if body != review.body:
@@ -302,6 +318,13 @@ def transcript_view(db: Session, review: ReviewDraft) -> Any:
         transcript.utterances, transcript.speakers, overrides
     )
     return transcript.model_copy(update={"utterances": utterances, "speakers": speakers})
+
+
+def bounded_playback(reported: float, audio_seconds: float, seconds_open: float) -> float:
+    """The page's listening time, believed only as far as it can be true: no more than the
+    recording played `REPLAY_FACTOR` times, nor than the time the review has been open."""
+    ceiling = min(audio_seconds * REPLAY_FACTOR, seconds_open, MAX_PLAYED_SECONDS)
+    return round(min(max(reported, 0.0), ceiling), 3)
 
 
 def seconds_between(start: datetime, end: datetime) -> float:

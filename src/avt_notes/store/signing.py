@@ -25,7 +25,11 @@ from sqlalchemy.orm import Session
 from avt_notes.editing import NoteEdit, normalise_space, note_edit
 from avt_notes.errors import InputError
 from avt_notes.store import accounts, audit, review
-from avt_notes.store.errors import ConflictError, NotFoundError, PermissionDeniedError
+from avt_notes.store.errors import (
+    ConflictError,
+    NotFoundError,
+    WrongPasswordError,
+)
 from avt_notes.store.recordings import get_owned
 from avt_notes.store.tables import (
     AMENDING,
@@ -37,6 +41,9 @@ from avt_notes.store.tables import (
     User,
     utcnow,
 )
+from avt_notes.store.text_rules import single_line
+
+MAX_REASON = 2000
 
 ATTESTATION = "I have reviewed this note against the session and take responsibility for it."
 Outcome = Literal["kept", "edited", "removed"]
@@ -155,7 +162,7 @@ def _check_password(db: Session, user: User, session_id: str, password: str) -> 
     if fresh is None or not accounts.check_password(db, fresh, password):
         audit.append(db, "sign_refused", actor=user, session_id=session_id, reason="password")
         db.commit()
-        raise PermissionDeniedError("the password is not correct; the note was not signed")
+        raise WrongPasswordError("the password is not correct; the note was not signed")
 
 
 def sign(
@@ -176,7 +183,7 @@ def sign(
     if not attested:
         raise InputError(f"confirm the attestation to sign: “{ATTESTATION}”")
     amending = work.phase == AMENDING
-    reason = (reason or "").strip()
+    reason = single_line(reason or "", "amendment reason", MAX_REASON)
     if amending and not reason:
         raise InputError("an amendment needs a reason")
     _check_password(db, user, session_id, password)

@@ -121,6 +121,8 @@ class ClinicalSession(Base):
     audio_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     audio_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     audio_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Said to the clinician on the session and review pages: part of the audio did not decode.
+    audio_warning: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -323,3 +325,13 @@ class SignoffMetrics(Base):
     flagged_removed: Mapped[int] = mapped_column(Integer)
     sections: Mapped[str] = mapped_column(Text)  # JSON: per-section edit metrics
     decisions: Mapped[str] = mapped_column(Text)  # JSON: per flagged item, decision and outcome
+
+
+class RateLimitCounter(Base):
+    """One fixed-window counter of the password throttle (`store.throttle`); expires by time."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Float)  # Unix time, as the `limits` library uses

@@ -10,11 +10,12 @@ thread from startup (`jobs.warmup`), so the service answers at once and
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -23,11 +24,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from avt_notes.config import Settings, get_settings
 from avt_notes.store import open_store
 from avt_notes.store.recordings import Limits, Notice
-from avt_notes.web.deps import Services
+from avt_notes.store.throttle import PasswordThrottle, make_storage
+from avt_notes.web.deps import CurrentAuth, Services
 from avt_notes.web.errors import install_error_handlers
 from avt_notes.web.routes.queue_admin import router as queue_admin_router
 
 if TYPE_CHECKING:
+    from avt_notes.audio import DurationCheck
     from avt_notes.jobs import Worker
     from avt_notes.tasks.dispatch import TaskDispatcher
 
@@ -73,18 +76,24 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def default_probe(settings: Settings) -> Callable[[Path], float]:
-    """Decode a file with the project's audio loader; returns seconds or raises AudioError."""
+def default_probe(settings: Settings) -> Callable[[Path], DurationCheck]:
+    """Measure a recording by decoding it frame by frame (bounded memory, stops at the limit);
+    raises AudioError. The message calls it "the recording", never by its scratch-file name."""
 
-    def probe(path: Path) -> float:
-        from avt_notes.audio import load_audio  # lazy: numpy + PyAV only when needed
+    def probe(path: Path) -> DurationCheck:
+        from avt_notes.audio import check_duration  # lazy: PyAV only when needed
 
-        audio = load_audio(path, settings.audio.max_audio_seconds)
-        for warning in audio.warnings:
-            logger.warning("%s", warning)
-        return audio.duration
+        return check_duration(path, settings.audio.max_audio_seconds)
 
     return probe
+
+
+def longest_recording_chunks(settings: Settings) -> int:
+    """Chunk numbers the longest allowed recording can use: twice what the page's timeslice
+    gives (browsers may slice more often), so a stray number far beyond is refused at upload
+    instead of leaving a gap no recording can fill."""
+    web = settings.web
+    return min(web.max_chunks, math.ceil(2 * settings.audio.max_audio_seconds / web.chunk_seconds))
 
 
 FALLBACK_TEMPLATES = ["soap", "dap", "birp", "girp", "mental-health-progress"]
@@ -122,7 +131,7 @@ def create_app(
     settings: Settings | None = None,
     *,
     pipeline: object | None = None,
-    probe: Callable[[Path], float] | None = None,
+    probe: Callable[[Path], DurationCheck] | None = None,
     start_worker: bool | None = None,
     on_chunk: Callable[[str, int], None] | None = None,
 ) -> FastAPI:
@@ -186,6 +195,10 @@ def create_app(
         title="avt-notes",
         summary="Clinician recording service: consent, durable upload, encrypted storage.",
         lifespan=lifespan,
+        # No anonymous API map: the schema is served to logged-in users only, when enabled.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.worker = worker
     app.state.live_worker = follower
@@ -198,7 +211,7 @@ def create_app(
         limits=Limits(
             max_chunk_bytes=web.max_chunk_bytes,
             max_session_bytes=settings.audio.max_upload_bytes,
-            max_chunks=web.max_chunks,
+            max_chunks=longest_recording_chunks(settings),
             templates=tuple(web.templates),
             live_jobs=web.live_jobs,
         ),
@@ -206,6 +219,11 @@ def create_app(
         probe=probe or default_probe(settings),
         wake_worker=dispatcher.wake if dispatcher is not None else worker.wake,
         on_chunk=on_chunk or _chunk_hook(dispatcher, follower),
+        throttle=PasswordThrottle(
+            make_storage(store.sessions, web.throttle_storage_url),
+            web.throttle_account_limits,
+            web.throttle_address_limits,
+        ),
     )
     install_error_handlers(app)
     for module in (auth, sessions, uploads, users, review, pages, review_page):
@@ -218,6 +236,12 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok", **warmup.status()}
 
+    if web.api_docs:
+
+        @app.get("/api/openapi.json", tags=["meta"], include_in_schema=False)
+        def openapi_schema(_auth: CurrentAuth) -> dict[str, Any]:
+            return app.openapi()
+
     return app
 
 
@@ -227,9 +251,11 @@ def run_server(
     log_level: str = "info",
     *,
     start_worker: bool | None = None,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
 ) -> None:
     """Serve with uvicorn (one process; the worker runs inside it unless AVT_WORKER=0,
-    `start_worker=False` or a broker is configured)."""
+    `start_worker=False` or a broker is configured); HTTPS when a certificate and key are given."""
     import uvicorn
 
     logging.basicConfig(
@@ -237,4 +263,12 @@ def run_server(
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     app = create_app(start_worker=start_worker)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=True)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        proxy_headers=True,
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
+    )

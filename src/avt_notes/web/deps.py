@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -21,8 +20,10 @@ from sqlalchemy.orm import Session
 from avt_notes.config import Settings, WebSettings
 from avt_notes.store import Store, accounts
 from avt_notes.store.errors import AuthenticationError, PermissionDeniedError
+from avt_notes.store.intake import Probe
 from avt_notes.store.recordings import Limits, Notice
 from avt_notes.store.tables import LoginSession, User
+from avt_notes.store.throttle import PasswordThrottle, Subject
 from avt_notes.web.errors import COOKIE_NAME
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -38,11 +39,12 @@ class Services:
     web: WebSettings
     limits: Limits
     notice: Notice
-    probe: Callable[[Path], float]
+    probe: Probe
     wake_worker: Callable[[], None]
     # Called after each newly stored chunk (session id, seq): the hook for processing
     # while recording. Default: wake the worker when "live" jobs are enabled.
     on_chunk: Callable[[str, int], None]
+    throttle: PasswordThrottle
 
 
 @dataclass(frozen=True)
@@ -122,3 +124,21 @@ def cookie_secure(request: Request, web: WebSettings) -> bool:
         return web.cookie_secure
     host = request.url.hostname or ""
     return not (host in LOCAL_HOSTS or host.endswith(".localhost"))
+
+
+INSECURE_MESSAGE = (
+    "This page was opened over plain http:// from another device. The browser would drop "
+    "the login cookie, and it does not allow the microphone on such a page. Open the "
+    "https:// address of this server instead (start it with --tls-cert and --tls-key; see "
+    'the README, "Phones on the clinic network").'
+)
+
+
+def secure_enough(request: Request, web: WebSettings) -> bool:
+    """False when a Secure cookie would be set over plain HTTP (the browser would drop it)."""
+    return request.url.scheme == "https" or not cookie_secure(request, web)
+
+
+def password_subject(request: Request, account: str) -> Subject:
+    """Whose password guesses these are: the account and the client address."""
+    return Subject(account=account, address=request.client.host if request.client else "")

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from avt_notes.errors import AvtError
-from avt_notes.store.errors import AuthenticationError, ConflictError
+from avt_notes.store.errors import AuthenticationError, ConflictError, TooManyAttemptsError
 
 logger = logging.getLogger("avt_notes.web")
 
@@ -45,6 +45,11 @@ def install_error_handlers(app: FastAPI) -> None:
         response = JSONResponse(content, status_code=status)
         if isinstance(error, AuthenticationError):
             response.delete_cookie(COOKIE_NAME, path="/")
+        if isinstance(error, TooManyAttemptsError):
+            content["retry_after"] = error.retry_after
+            response = JSONResponse(
+                content, status_code=status, headers={"Retry-After": str(error.retry_after)}
+            )
         return response
 
     @app.exception_handler(RequestValidationError)

@@ -7,9 +7,21 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request, Response
 
 from avt_notes.store import accounts
-from avt_notes.store.errors import PermissionDeniedError
+from avt_notes.store.errors import (
+    AuthenticationError,
+    InsecureConnectionError,
+    PermissionDeniedError,
+)
 from avt_notes.store.tables import User
-from avt_notes.web.deps import CurrentAuth, DbDep, ServicesDep, cookie_secure
+from avt_notes.web.deps import (
+    INSECURE_MESSAGE,
+    CurrentAuth,
+    DbDep,
+    ServicesDep,
+    cookie_secure,
+    password_subject,
+    secure_enough,
+)
 from avt_notes.web.errors import COOKIE_NAME
 from avt_notes.web.schemas import LoginIn, MeOut, user_out
 
@@ -28,7 +40,19 @@ def login(
     origin = request.headers.get("origin")
     if origin and urlsplit(origin).netloc != request.headers.get("host", ""):
         raise PermissionDeniedError("login from another site is not allowed")
-    new = accounts.login(db, body.username, body.password, request.headers.get("user-agent", ""))
+    if not secure_enough(request, services.web):
+        raise InsecureConnectionError(INSECURE_MESSAGE)
+    subject = password_subject(request, body.username)
+    services.throttle.check(subject)
+    try:
+        new = accounts.login(
+            db, body.username, body.password, request.headers.get("user-agent", "")
+        )
+    except AuthenticationError:
+        services.throttle.failed(db, subject, "login")
+        db.commit()
+        raise
+    services.throttle.succeeded(subject)
     response.set_cookie(
         COOKIE_NAME,
         new.token,

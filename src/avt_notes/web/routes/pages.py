@@ -15,7 +15,15 @@ from fastapi.templating import Jinja2Templates
 
 from avt_notes.store import recordings
 from avt_notes.store.errors import NotFoundError
-from avt_notes.web.deps import Auth, DbDep, PageAuth, ServicesDep
+from avt_notes.web.deps import (
+    INSECURE_MESSAGE,
+    Auth,
+    DbDep,
+    PageAuth,
+    ServicesDep,
+    secure_enough,
+)
+from avt_notes.web.redirects import login_url, safe_next
 from avt_notes.web.schemas import session_out
 
 router = APIRouter(include_in_schema=False)
@@ -34,14 +42,18 @@ def _page(
 
 
 def _to_login(request: Request) -> RedirectResponse:
-    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    return RedirectResponse(login_url(request.url.path), status_code=303)
 
 
 @router.get("/login")
-def login_page(request: Request, auth: PageAuth) -> Response:
+def login_page(
+    request: Request, auth: PageAuth, services: ServicesDep, next: str | None = None
+) -> Response:
+    target = safe_next(next)
     if auth is not None:
-        return RedirectResponse("/", status_code=303)
-    return _page(request, "login.html", None)
+        return RedirectResponse(target, status_code=303)
+    insecure = "" if secure_enough(request, services.web) else INSECURE_MESSAGE
+    return _page(request, "login.html", None, next_path=target, insecure=insecure)
 
 
 @router.get("/")

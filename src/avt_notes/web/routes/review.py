@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from avt_notes.export import FORMATS, render
-from avt_notes.store import audit, recordings, review, signing
-from avt_notes.web.deps import Auth, ClinicianAuth, DbDep, Services, ServicesDep
+from avt_notes.store import accounts, audit, recordings, review, signing
+from avt_notes.store.errors import TooManyAttemptsError, WrongPasswordError
+from avt_notes.web.deps import (
+    Auth,
+    ClinicianAuth,
+    DbDep,
+    Services,
+    ServicesDep,
+    password_subject,
+)
 from avt_notes.web.review_view import (
     ReviewOut,
     RolesIn,
@@ -68,13 +76,42 @@ def set_roles(
 
 @router.post("/sign")
 def sign(
-    session_id: str, body: SignIn, auth: ClinicianAuth, db: DbDep, services: ServicesDep
+    session_id: str,
+    body: SignIn,
+    request: Request,
+    auth: ClinicianAuth,
+    db: DbDep,
+    services: ServicesDep,
 ) -> ReviewOut:
-    """Sign (attestation + password); while amending, sign the amendment (reason required)."""
-    signing.sign(
-        db, auth.user, session_id, attested=body.attest, password=body.password, reason=body.reason
-    )
-    db.commit()
+    """Sign (attestation + password); while amending, sign the amendment (reason required).
+
+    Wrong passwords count against the account's throttle (shared with login); when it
+    engages, this login session ends: whoever is guessing is logged out."""
+    subject = password_subject(request, auth.user.username)
+    services.throttle.check(subject)
+    try:
+        signing.sign(
+            db,
+            auth.user,
+            session_id,
+            attested=body.attest,
+            password=body.password,
+            reason=body.reason,
+        )
+    except WrongPasswordError as wrong:
+        wait = services.throttle.failed(db, subject, "sign")
+        if wait:
+            accounts.logout(db, db.merge(auth.login))
+        db.commit()
+        if wait:
+            raise TooManyAttemptsError(
+                f"{wrong}. Too many wrong passwords: you are logged out; log in again in "
+                f"{wait} seconds",
+                retry_after=wait,
+            ) from wrong
+        raise
+    db.commit()  # before the throttle's own connection writes (SQLite has one writer)
+    services.throttle.succeeded(subject)
     return _state(db, services, auth, session_id)
 
 

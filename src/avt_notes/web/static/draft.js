@@ -26,7 +26,9 @@ function renderSection(parent, title, body) {
       const li = appendText(list, "li", sentenceText(item));
       if (item && (item.status === "unsupported" || item.supported === false)) {
         li.classList.add("unsupported");
-        li.title = (item.reasons || []).join("; ") || "No supporting utterance found";
+        // Shown, not a hover tooltip: phones have no hover.
+        const reason = (item.reasons || []).join("; ") || "no supporting utterance found";
+        appendText(li, "span", `⚠ Not supported by the transcript: ${reason}`, "reason");
       }
     }
     parent.append(list);
@@ -69,3 +71,26 @@ export async function renderDraft(sessionId, box) {
   box.dataset.loaded = "1";
 }
 
+
+// The latest signed version (what the clinician signed, not the AI draft) and its amendments.
+export async function renderSigned(sessionId, signed) {
+  const versions = await api("GET", `/api/sessions/${sessionId}/note`);
+  const latest = versions[versions.length - 1];
+  document.getElementById("signed-version").textContent = `version ${latest.version}`;
+  const when = new Date(latest.signed_at).toLocaleString();
+  document.getElementById("signed-line").textContent = `Signed by ${latest.signer_name}, ${when}`;
+  const body = document.getElementById("signed-body");
+  body.textContent = "";
+  for (const section of latest.sections) {
+    appendText(body, "h3", section.name);
+    const list = document.createElement("ul");
+    for (const sentence of section.sentences) appendText(list, "li", sentenceText(sentence));
+    body.append(list);
+  }
+  const amendments = document.getElementById("amendments");
+  amendments.textContent = "";
+  for (const version of versions.slice(1)) {
+    appendText(amendments, "li", `Version ${version.version}: ${version.amendment_reason || ""}`);
+  }
+  amendments.hidden = signed.amendments === 0;
+}

@@ -27,7 +27,8 @@ export function renderUtterances(list, transcript, threshold, onSelect) {
     who.className = "who";
     const name = document.createElement("b");
     name.textContent = roleName(u.role);
-    who.append(name, ` · ${u.speaker} · ${clock(u.start)}–${clock(u.end)} · ${u.id}`);
+    // Clinicians see roles and times; diarisation labels and utterance ids stay internal.
+    who.append(name, ` · ${clock(u.start)}–${clock(u.end)}`);
     const text = document.createElement("span");
     text.className = "utt-text";
     if (u.words && u.words.length) {
@@ -66,9 +67,9 @@ export function renderUtterances(list, transcript, threshold, onSelect) {
 export function renderSpeakers(box, swapButton, transcript, editable, onRoles) {
   box.textContent = "";
   const roles = ["clinician", "patient", "other-1", "other-2"];
-  for (const speaker of transcript.speakers) {
+  transcript.speakers.forEach((speaker, index) => {
     const label = document.createElement("label");
-    label.textContent = speaker.label;
+    label.textContent = `Voice ${index + 1}`;
     const select = document.createElement("select");
     select.disabled = !editable;
     select.dataset.speaker = speaker.label;
@@ -82,7 +83,7 @@ export function renderSpeakers(box, swapButton, transcript, editable, onRoles) {
     select.addEventListener("change", () => onRoles({ [speaker.label]: select.value }));
     label.append(select);
     box.append(label);
-  }
+  });
   const clinicians = transcript.speakers.filter((s) => s.role === "clinician");
   const patients = transcript.speakers.filter((s) => s.role === "patient");
   swapButton.hidden = !editable || !clinicians.length || !patients.length;

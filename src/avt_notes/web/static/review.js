@@ -161,7 +161,8 @@ function sentenceElement(sentence) {
     const chip = document.createElement("button");
     chip.type = "button";
     chip.className = "ev";
-    chip.textContent = u ? `${id} · ${clock(u.start)}` : id;
+    chip.textContent = u ? `▶ ${clock(u.start)}` : "evidence";
+    chip.setAttribute("aria-label", u ? `Evidence at ${clock(u.start)}` : "Evidence");
     chip.addEventListener("click", () => selectSentence(sentence.id));
     meta.append(chip);
   }
@@ -305,14 +306,24 @@ async function changeRoles(roles) {
 }
 
 // --- signing ----------------------------------------------------------------------------
+// Signing problems show beside the sign button, where the clinician is looking.
+function showSignError(message) {
+  const box = $("sign-error");
+  box.textContent = message;
+  box.hidden = !message;
+  // The button sits below the message: bringing it into view shows both, clear of the audio bar.
+  if (message) $("sign-button").scrollIntoView({ block: "nearest" });
+}
+
 async function sign() {
   clearError();
-  if (!$("attest").checked) return showError("Tick the attestation to sign the note.");
+  showSignError("");
+  if (!$("attest").checked) return showSignError("Tick the attestation to sign the note.");
   const password = $("sign-password").value;
-  if (!password) return showError("Enter your password to sign.");
+  if (!password) return showSignError("Enter your password to sign.");
   const amending = data.phase === "amending";
   const reason = $("reason").value.trim();
-  if (amending && !reason) return showError("Give a reason for the amendment.");
+  if (amending && !reason) return showSignError("Give a reason for the amendment.");
   $("sign-button").disabled = true;
   try {
     if (!(await saver.flush())) throw new Error("The latest edits could not be saved; not signed.");
@@ -330,7 +341,10 @@ async function sign() {
       data.flagged = [...new Set([...data.flagged, ...error.body.unresolved])];
       updateFlags();
     }
-    showError(error.message);
+    if (error instanceof ApiError && (error.status === 401 || error.status === 429)) {
+      showError(error.message); // logged out or locked: the page-level message
+    }
+    showSignError(error.message);
   } finally {
     $("sign-button").disabled = editable() && unresolved().length > 0;
   }
@@ -412,7 +426,10 @@ function setupTabs() {
 
 async function load() {
   setupTabs();
-  $("sign-button").addEventListener("click", sign);
+  $("sign-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    sign();
+  });
   $("amend").addEventListener("click", () => amend(true));
   $("amend-cancel").addEventListener("click", () => amend(false));
   try {

@@ -5,7 +5,7 @@ import { api, ApiError, clearError, showError } from "/static/common.js";
 import * as chunkdb from "/static/chunkdb.js";
 import { Recorder, formatElapsed } from "/static/recorder.js";
 import { Uploader, sha256Hex } from "/static/uploader.js";
-import { renderDraft } from "/static/draft.js";
+import { renderDraft, renderSigned } from "/static/draft.js";
 
 const root = document.getElementById("session");
 const sessionId = root.dataset.sessionId;
@@ -33,7 +33,7 @@ const uploader = new Uploader(sessionId, {
 });
 
 function show(...ids) {
-  for (const id of ["consent", "declined", "withdrawn", "resume", "recorder", "processing", "draft", "danger", "controls"]) {
+  for (const id of ["consent", "declined", "withdrawn", "resume", "recorder", "processing", "draft", "signed", "danger", "controls"]) {
     $(id).hidden = !ids.includes(id);
   }
 }
@@ -302,6 +302,20 @@ function schedulePoll() {
   }, 1500);
 }
 
+function aboutTime(seconds) {
+  if (seconds < 60) return "less than a minute";
+  const minutes = Math.round(seconds / 60);
+  return minutes === 1 ? "about 1 minute" : `about ${minutes} minutes`;
+}
+
+// "Transcribing · 46% done · about 2 minutes left": the whole job, not the stage.
+function progressText(job) {
+  const stage = job.stage ? job.stage[0].toUpperCase() + job.stage.slice(1) : "Processing";
+  if (job.overall === null || job.overall === undefined) return `${stage} ${Math.round(job.progress * 100)}%`;
+  const left = job.seconds_left === null ? "estimating time left" : `${aboutTime(job.seconds_left)} left`;
+  return `${stage} · ${Math.round(job.overall * 100)}% done · ${left}`;
+}
+
 function renderProgress() {
   const job = session.job;
   const text = $("progress-text");
@@ -319,8 +333,8 @@ function renderProgress() {
     text.textContent = job && job.stage ? job.stage : "Queued for processing";
     bar.removeAttribute("value");
   } else {
-    text.textContent = `${job.stage || "processing"} ${Math.round(job.progress * 100)}%`;
-    bar.value = job.progress;
+    text.textContent = progressText(job);
+    bar.value = job.overall ?? job.progress;
   }
   schedulePoll();
 }
@@ -328,6 +342,9 @@ function renderProgress() {
 // --- page state -----------------------------------------------------------------------------------
 async function render() {
   root.dataset.state = session.state;
+  const warning = $("audio-warning");
+  warning.textContent = session.audio_warning || "";
+  warning.hidden = !session.audio_warning;
   const s = session.state;
   if (root.dataset.recording === "1") return; // a live recording keeps its own view
   if (s === "consent") {
@@ -352,6 +369,11 @@ async function render() {
       updateStateLine(pending ? "Unsent audio on this device" : `Recording not finished (${session.chunks} chunks on server)`);
       showResume();
     }
+  } else if (s === "signed") {
+    show("signed", "danger");
+    const signed = session.signed;
+    updateStateLine(signed.amending ? "Signed · an amendment is being edited" : "Signed");
+    await renderSigned(sessionId, signed);
   } else if (s === "done") {
     show("draft", "danger");
     updateStateLine(`Done · ${Math.round(session.audio_seconds || 0)} s of audio`);
