@@ -9,20 +9,28 @@ registry (`models.py`), never from a hub.
 from __future__ import annotations
 
 import logging
+import math
+import threading
 from collections.abc import Callable
-from typing import Protocol
+from functools import lru_cache
+from typing import Any, Protocol
 
 import numpy as np
+import yaml
 
 from avt_notes.audio import SAMPLE_RATE
 from avt_notes.config import Settings
 from avt_notes.errors import ModelError
+from avt_notes.hallucination import looks_hallucinated
 from avt_notes.models import resolve
 from avt_notes.schemas import ModelInfo, Word
 
 logger = logging.getLogger("avt_notes")
 
 Progress = Callable[[str, float], None]
+VOCABULARY_FILE = "asr_vocabulary.txt"
+WINDOW_SECONDS = 30  # Whisper's own window
+MIN_WINDOW_SECONDS = 4
 
 
 class Transcriber(Protocol):
@@ -32,6 +40,27 @@ class Transcriber(Protocol):
     def transcribe(self, samples: np.ndarray, *, progress: Progress | None = None) -> list[Word]:
         """Words with times (seconds from the start of `samples`) and probabilities."""
         ...
+
+
+def decoding_options(settings: Settings) -> dict[str, Any]:
+    """faster-whisper `transcribe` keyword arguments from the settings."""
+    return {
+        "beam_size": settings.asr_beam_size,
+        "patience": settings.asr_patience,
+        "temperature": list(settings.asr_temperatures),
+        "compression_ratio_threshold": settings.asr_compression_ratio_threshold,
+        "log_prob_threshold": settings.asr_log_prob_threshold,
+        "no_speech_threshold": settings.asr_no_speech_threshold,
+        # Off by default: a repetition loop in one window would otherwise carry
+        # over into the next for the rest of the session.
+        "condition_on_previous_text": settings.asr_condition_on_previous_text,
+        "vad_filter": settings.asr_vad_filter,
+        "vad_parameters": {
+            "min_silence_duration_ms": settings.asr_vad_min_silence_ms,
+            "speech_pad_ms": settings.asr_vad_speech_pad_ms,
+        },
+        "hotwords": hotwords() if settings.asr_hotwords else None,
+    }
 
 
 class FasterWhisperTranscriber:
@@ -64,7 +93,10 @@ class FasterWhisperTranscriber:
                 "It must be a CTranslate2 conversion (model.bin, config.json, tokenizer.json)."
             ) from error
         self._language = language
-        self._beam_size = settings.asr_beam_size
+        self._options = decoding_options(settings)
+        self._short_window = settings.asr_short_clip_window
+        self._drop_hallucinations = settings.asr_drop_hallucinations
+        self._lock = threading.Lock()
 
     @property
     def model_info(self) -> ModelInfo:
@@ -79,31 +111,70 @@ class FasterWhisperTranscriber:
 
     def transcribe(self, samples: np.ndarray, *, progress: Progress | None = None) -> list[Word]:
         duration = len(samples) / SAMPLE_RATE
-        segments, _info = self._model.transcribe(
-            samples,
-            language=self._language,
-            beam_size=self._beam_size,
-            vad_filter=True,
-            word_timestamps=True,
-            # Each segment decoded on its own: avoids Whisper's repetition loops
-            # carrying over a whole session.
-            condition_on_previous_text=False,
-        )
         words: list[Word] = []
-        for segment in segments:  # a lazy generator: decoding happens here
-            for word in segment.words or []:
-                text = word.word.strip()
-                if text:
-                    words.append(
-                        Word(
-                            text=text,
-                            start=round(float(word.start), 3),
-                            end=round(float(max(word.end, word.start)), 3),
-                            probability=round(min(max(float(word.probability), 0.0), 1.0), 4),
-                        )
+        # faster-whisper keeps the window length on its shared feature extractor
+        # while the lazy generator runs: one transcription at a time per model.
+        with self._lock:
+            segments, _info = self._model.transcribe(
+                samples,
+                language=self._language,
+                word_timestamps=True,
+                chunk_length=window_seconds(duration) if self._short_window else WINDOW_SECONDS,
+                **self._options,
+            )
+            for segment in segments:  # a lazy generator: decoding happens here
+                found = [w for w in segment.words or [] if w.word.strip()]
+                if self._drop_hallucinations and looks_hallucinated([w.word for w in found]):
+                    logger.warning(
+                        "dropped a recognised segment at %.1f-%.1f s that spells letters or "
+                        "loops (no support in the audio): %r",
+                        segment.start,
+                        segment.end,
+                        segment.text[:80],
                     )
-            if progress is not None and duration > 0:
-                progress("transcribing", min(segment.end / duration, 1.0))
+                    found = []
+                words.extend(
+                    Word(
+                        text=w.word.strip(),
+                        start=round(float(w.start), 3),
+                        end=round(float(max(w.end, w.start)), 3),
+                        probability=round(min(max(float(w.probability), 0.0), 1.0), 4),
+                    )
+                    for w in found
+                )
+                if progress is not None and duration > 0:
+                    progress("transcribing", min(segment.end / duration, 1.0))
         if progress is not None:
             progress("transcribing", 1.0)
         return words
+
+
+def window_seconds(duration: float) -> int:
+    """The decoding window for a recording of `duration` seconds.
+
+    Whisper encodes every window as 30 s of audio, padding short input with
+    silence: on a 3 s clip nine tenths of the encoder's work is padding, the
+    fixed cost that made short clips 6x slower per audio second than long
+    files. A clip shorter than the window is encoded in a window just longer
+    than itself (CTranslate2 accepts shorter encoder input).
+    """
+    return int(min(WINDOW_SECONDS, max(MIN_WINDOW_SECONDS, math.ceil(duration) + 1)))
+
+
+@lru_cache(maxsize=1)
+def hotwords() -> str:
+    """Drug names (prompts/drugs.yaml) and clinical terms (prompts/asr_vocabulary.txt).
+
+    Passed to Whisper as `hotwords`: a prompt that makes these spellings more
+    likely without forcing them.
+    """
+    from avt_notes.drafting.templates import prompts_dir
+
+    folder = prompts_dir()
+    drugs = yaml.safe_load((folder / "drugs.yaml").read_text(encoding="utf-8"))["drugs"]
+    terms = [
+        line.strip()
+        for line in (folder / VOCABULARY_FILE).read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    return ", ".join([*terms, *drugs])

@@ -33,7 +33,6 @@ class Settings(BaseSettings):
     model_cache: Path = Field(default_factory=_default_model_cache)
     asr_model: str = Field("base", description="Registry name or a CTranslate2 Whisper folder.")
     asr_compute_type: str = "int8"
-    asr_beam_size: int = 5
     language: str | None = Field("en", description="Spoken language; None to detect.")
     cpu_threads: int = 2
     diarization_model: str = Field(
@@ -48,6 +47,32 @@ class Settings(BaseSettings):
         "minilm-l6", description="Registry name or a sentence-transformers model folder."
     )
     drafter_max_new_tokens: int = 384
+    # --- speech recognition decoding (measured in benchmarks/decoding.py) ------
+    asr_beam_size: int = 5
+    asr_patience: float = 1.0
+    asr_temperatures: list[float] = Field(
+        [0.0, 0.2, 0.4, 0.6, 0.8, 1.0], description="Fallback temperatures, tried in order."
+    )
+    asr_compression_ratio_threshold: float | None = 2.4
+    asr_log_prob_threshold: float | None = -1.0
+    asr_no_speech_threshold: float | None = 0.6
+    asr_condition_on_previous_text: bool = False
+    asr_vad_filter: bool = True
+    asr_vad_min_silence_ms: int = 2000
+    asr_vad_speech_pad_ms: int = 400
+    asr_short_clip_window: bool = Field(
+        False, description="Encode clips under 30 s in a window their own length (faster)."
+    )
+    asr_drop_hallucinations: bool = Field(
+        False, description="Drop segments that spell out letters or loop on one phrase."
+    )
+    asr_hotwords: bool = Field(False, description="Bias decoding to prompts/asr_vocabulary.")
+    asr_low_probability: float = Field(
+        0.5, description="Words below this probability are marked for review."
+    )
+    asr_low_confidence_share: float = Field(
+        0.2, description="A session with this share of marked words gets a review notice."
+    )
     # Extra registry entries: name -> local folder (e.g. {"large-v3": "/models/whisper-large-v3"}).
     extra_models: dict[str, Path] = Field(default_factory=dict)
 

@@ -25,6 +25,7 @@ from avt_notes.bench.automation_bias import summarise as summarise_signoffs
 from avt_notes.bench.document import Document, cell, ci, pct, ratio_text
 from avt_notes.bench.summary import Breakdown, Summary
 
+BREAKDOWN_COLUMNS = ("n rec.", "n units", "words", "WER [95% CI]", "CER", "S", "D", "I", "term WER")
 NO_SIGNED_NOTES = "No signed notes yet: these figures appear once clinicians sign drafts."
 
 
@@ -70,11 +71,12 @@ def headline_rows(summary: Summary) -> list[tuple[str, str]]:
 
 def _breakdown_table(document: Document, breakdown: Breakdown) -> None:
     document.table(
-        [breakdown.field, "n rec.", "words", "WER [95% CI]", "CER", "S", "D", "I", "term WER"],
+        [breakdown.field, *BREAKDOWN_COLUMNS],
         [
             [
                 r.group,
                 r.recordings,
+                r.speakers,
                 r.words,
                 ci(r.wer),
                 pct(r.cer),
@@ -106,13 +108,14 @@ def _asr_sections(document: Document, summary: Summary, out_dir: Path) -> None:
             [r.wer.high for r in scored],
             [r.recordings for r in scored],
             out_dir / "plots" / "wer_by_accent.png",
-            title="WER by accent group (95% bootstrap CI over recordings)",
+            title="WER by accent group (95% bootstrap CI over speakers/recordings)",
         )
         document.image("plots/wer_by_accent.png", "WER by accent group with 95% intervals")
     document.paragraph(
         f"Worst/best group WER ratio ({accent.worst} / {accent.best}): "
         f"{ratio_text(accent.worst_best_ratio)}. Per-speaker words are attributed by reference "
-        "time, so these figures do not depend on the diarisation."
+        "time, so these figures do not depend on the diarisation. Intervals resample "
+        "speakers where the manifest records them (n units), else recordings."
     )
     for name, other in asr.by.items():
         if name != "accent_group":

@@ -119,7 +119,16 @@ def create_app(
 ) -> FastAPI:
     """Build the app. `pipeline` replaces the real model pipeline (tests, benchmarks);
     `on_chunk(session_id, seq)` is told about every newly stored chunk."""
-    from avt_notes.web.routes import auth, pages, review, review_page, sessions, uploads, users
+    from avt_notes.web.routes import (
+        auth,
+        confidence,
+        pages,
+        review,
+        review_page,
+        sessions,
+        uploads,
+        users,
+    )
     from avt_notes.worker import Worker
 
     settings = settings or get_settings()
@@ -186,7 +195,7 @@ def create_app(
         on_chunk=on_chunk or (_waker(live_worker) if live_worker is not None else _ignore),
     )
     install_error_handlers(app)
-    for module in (auth, sessions, uploads, users, review, pages, review_page):
+    for module in (auth, sessions, uploads, users, review, pages, review_page, confidence):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeaders)
