@@ -30,7 +30,7 @@ logger = logging.getLogger("avt_notes")
 Progress = Callable[[str, float], None]
 VOCABULARY_FILE = "asr_vocabulary.txt"
 WINDOW_SECONDS = 30  # Whisper's own window
-MIN_WINDOW_SECONDS = 4
+FRAMES_PER_SECOND = 100  # Whisper's mel frames (10 ms hop)
 
 
 class Transcriber(Protocol):
@@ -73,14 +73,12 @@ class FasterWhisperTranscriber:
         settings: Settings,
         language: str | None = "en",
     ) -> None:
-        from faster_whisper import WhisperModel
-
         self._name = model
         self._folder = resolve(model, "asr", settings.model_cache, settings.extra_models)
         if language not in (None, "en") and model.endswith(".en"):
             raise ModelError(f"ASR model '{model}' is English-only but language is '{language}'")
         try:
-            self._model = WhisperModel(
+            self._model = _windowed_model_class()(
                 str(self._folder),
                 device="cpu",
                 compute_type=settings.asr_compute_type,
@@ -94,7 +92,7 @@ class FasterWhisperTranscriber:
             ) from error
         self._language = language
         self._options = decoding_options(settings)
-        self._short_window = settings.asr_short_clip_window
+        self._min_window = settings.asr_min_window_seconds
         self._drop_hallucinations = settings.asr_drop_hallucinations
         self._lock = threading.Lock()
 
@@ -112,15 +110,14 @@ class FasterWhisperTranscriber:
     def transcribe(self, samples: np.ndarray, *, progress: Progress | None = None) -> list[Word]:
         duration = len(samples) / SAMPLE_RATE
         words: list[Word] = []
-        # faster-whisper keeps the window length on its shared feature extractor
-        # while the lazy generator runs: one transcription at a time per model.
+        # The encoder window is set on the model while the lazy generator runs:
+        # one transcription at a time per model.
         with self._lock:
+            self._model.encoder_frames = (
+                window_seconds(duration, self._min_window) * FRAMES_PER_SECOND
+            )
             segments, _info = self._model.transcribe(
-                samples,
-                language=self._language,
-                word_timestamps=True,
-                chunk_length=window_seconds(duration) if self._short_window else WINDOW_SECONDS,
-                **self._options,
+                samples, language=self._language, word_timestamps=True, **self._options
             )
             for segment in segments:  # a lazy generator: decoding happens here
                 found = [w for w in segment.words or [] if w.word.strip()]
@@ -149,16 +146,39 @@ class FasterWhisperTranscriber:
         return words
 
 
-def window_seconds(duration: float) -> int:
+def window_seconds(duration: float, shortest: int = WINDOW_SECONDS) -> int:
     """The decoding window for a recording of `duration` seconds.
 
     Whisper encodes every window as 30 s of audio, padding short input with
     silence: on a 3 s clip nine tenths of the encoder's work is padding, the
     fixed cost that made short clips 6x slower per audio second than long
-    files. A clip shorter than the window is encoded in a window just longer
-    than itself (CTranslate2 accepts shorter encoder input).
+    files. A clip shorter than the window can be encoded in a window just
+    longer than itself, but no shorter than `shortest` seconds (CTranslate2
+    accepts shorter encoder input; Whisper was trained on 30 s windows, so
+    how short is measured, not assumed: see benchmarks/decoding.py).
     """
-    return int(min(WINDOW_SECONDS, max(MIN_WINDOW_SECONDS, math.ceil(duration) + 1)))
+    return int(min(WINDOW_SECONDS, max(shortest, math.ceil(duration) + 1)))
+
+
+@lru_cache(maxsize=1)
+def _windowed_model_class() -> type[Any]:
+    """faster-whisper's model with an encoder that can skip the padding of short clips.
+
+    faster-whisper always pads a window's features to 30 s (3,000 frames)
+    before encoding; with `encoder_frames` set, the padding beyond that many
+    frames is cut off first. Defined lazily: faster-whisper loads CTranslate2.
+    """
+    from faster_whisper import WhisperModel
+
+    class WindowedWhisperModel(WhisperModel):  # type: ignore[misc]
+        encoder_frames: int | None = None
+
+        def encode(self, features: np.ndarray) -> Any:
+            if self.encoder_frames is not None and features.shape[-1] > self.encoder_frames:
+                features = features[..., : self.encoder_frames]
+            return super().encode(features)
+
+    return WindowedWhisperModel
 
 
 @lru_cache(maxsize=1)

@@ -60,8 +60,8 @@ class Settings(BaseSettings):
     asr_vad_filter: bool = True
     asr_vad_min_silence_ms: int = 2000
     asr_vad_speech_pad_ms: int = 400
-    asr_short_clip_window: bool = Field(
-        False, description="Encode clips under 30 s in a window their own length (faster)."
+    asr_min_window_seconds: int = Field(
+        30, ge=1, le=30, description="Encode shorter clips in a window this long, not 30 s."
     )
     asr_drop_hallucinations: bool = Field(
         False, description="Drop segments that spell out letters or loop on one phrase."
@@ -82,6 +82,21 @@ class Settings(BaseSettings):
         None, validation_alias="DATABASE_URL", description="SQLAlchemy URL; SQLite by default."
     )
     session_idle_minutes: int = 30
+    # Self-described by the patient, recorded only with their agreement; the first
+    # entry is the default and means "not recorded".
+    patient_language_groups: list[str] = Field(
+        [
+            "prefer not to say",
+            "English as a first language",
+            "English as an additional language: South Asian languages",
+            "English as an additional language: East Asian languages",
+            "English as an additional language: African languages",
+            "English as an additional language: European languages",
+            "English as an additional language: Middle Eastern languages",
+            "English as an additional language: other",
+        ],
+        min_length=1,
+    )
     environment: Literal["development", "production"] = "development"
 
 

@@ -16,6 +16,7 @@ from avt_notes.bench import plots
 from avt_notes.bench.automation_bias import (
     READING_CHARS_PER_SECOND,
     AutomationBiasSummary,
+    MeanInterval,
     Period,
     SignedNoteRecord,
     SignoffStats,
@@ -294,6 +295,53 @@ def write_bench_report(
     return document.write(out_dir, "report")
 
 
+def _interval(found: MeanInterval, digits: int = 3) -> str:
+    if found.value is None:
+        return "–"
+    if found.low is None or found.high is None:
+        return f"{found.value:.{digits}f}"
+    return f"{found.value:.{digits}f} [{found.low:.{digits}f}, {found.high:.{digits}f}]"
+
+
+def _language_group_section(document: Document, found: AutomationBiasSummary) -> None:
+    """Per self-described language/accent group, small groups withheld."""
+    document.heading("By patient language/accent group (recorded only with consent)")
+    if not found.by_language_group:
+        document.paragraph("Not recorded.")
+        return
+    rows: list[list[object]] = []
+    for g in found.by_language_group:
+        if not g.shown:
+            rows.append([g.group, f"< {found.min_group_size}", "withheld", "", "", ""])
+            continue
+        rows.append(
+            [
+                g.group,
+                g.notes,
+                _interval(g.edit_distance),
+                _interval(g.sentences_changed),
+                _interval(g.review_seconds, 0),
+                _interval(g.transcript_confidence),
+            ]
+        )
+    document.table(
+        [
+            "group",
+            "notes",
+            "edit distance [95% CI]",
+            "share of sentences changed",
+            "review seconds",
+            "transcript confidence (mean word probability)",
+        ],
+        rows,
+    )
+    document.paragraph(
+        f"Means with 95% bootstrap intervals over notes. Groups with fewer than "
+        f"{found.min_group_size} signed notes are withheld (small groups identify people); "
+        "notes where the patient preferred not to say are left out."
+    )
+
+
 def write_automation_bias_report(
     records: Sequence[SignedNoteRecord],
     out_dir: Path,
@@ -313,13 +361,13 @@ def write_automation_bias_report(
         for title, groups in (
             ("By clinician", found.by_clinician),
             ("By template", found.by_template),
-            ("By accent group (where recorded with consent)", found.by_accent_group),
         ):
             document.heading(title)
             if groups:
                 document.table(*_stats_table(groups))
             else:
                 document.paragraph("Not recorded.")
+        _language_group_section(document, found)
         document.heading(f"Trend by {found.period}")
         document.table(*_stats_table(dict(found.trend)))
         periods = [p for p, _ in found.trend]

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from avt_notes.config import get_settings
 from avt_notes.store import recordings
 from avt_notes.store.errors import NotFoundError
 from avt_notes.web.deps import Auth, DbDep, PageAuth, ServicesDep
@@ -78,4 +79,5 @@ def session_page(
         session=session_out(db, session),
         notice=services.notice,
         chunk_ms=int(services.web.chunk_seconds * 1000),
+        language_groups=get_settings().patient_language_groups,
     )

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
+from avt_notes.config import get_settings
 from avt_notes.store import audit, intake, jobs, recordings, signing
 from avt_notes.store.errors import NotFoundError
 from avt_notes.store.models import DraftRecord, TranscriptRecord
@@ -49,7 +50,14 @@ def give_consent(
     session_id: str, body: ConsentIn, auth: ClinicianAuth, db: DbDep, services: ServicesDep
 ) -> SessionOut:
     session = recordings.record_consent(
-        db, auth.user, session_id, body.method, body.notice_sha256, services.notice
+        db,
+        auth.user,
+        session_id,
+        body.method,
+        body.notice_sha256,
+        services.notice,
+        language_group=body.language_group,
+        language_groups=get_settings().patient_language_groups,
     )
     db.commit()
     return session_out(db, session)
