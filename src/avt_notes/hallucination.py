@@ -25,7 +25,10 @@ _WORD_LETTERS = frozenset({"a", "i", "o"})
 
 
 def _is_letter(token: str) -> bool:
-    return bool(_LETTER.match(token)) and token.strip("-.,").lower() not in _WORD_LETTERS
+    """A lone letter; "a", "I" and "O" only when spelled ("-O", "A.")."""
+    if not _LETTER.match(token):
+        return False
+    return token.strip(",").lower() not in _WORD_LETTERS
 
 
 def spelled_letter_run(words: Sequence[str], run: int = LETTER_RUN) -> bool:

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from avt_notes.config import get_settings
 from avt_notes.store import recordings
 from avt_notes.store.errors import NotFoundError
 from avt_notes.web.deps import Auth, DbDep, PageAuth, ServicesDep
@@ -79,5 +78,5 @@ def session_page(
         session=session_out(db, session),
         notice=services.notice,
         chunk_ms=int(services.web.chunk_seconds * 1000),
-        language_groups=get_settings().patient_language_groups,
+        language_groups=services.settings.patient_language_groups,
     )

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from avt_notes.config import get_settings
 from avt_notes.store import audit, intake, jobs, recordings, signing
 from avt_notes.store.errors import NotFoundError
 from avt_notes.store.models import DraftRecord, TranscriptRecord
@@ -57,7 +56,7 @@ def give_consent(
         body.notice_sha256,
         services.notice,
         language_group=body.language_group,
-        language_groups=get_settings().patient_language_groups,
+        language_groups=services.settings.patient_language_groups,
     )
     db.commit()
     return session_out(db, session)
