@@ -35,6 +35,7 @@ from avt_notes.bench.stats import bootstrap_ratio  # noqa: E402
 from avt_notes.config import Settings  # noqa: E402
 from avt_notes.hallucination import repeated_phrase, spelled_letter_run  # noqa: E402
 from avt_notes.metrics.asr import error_rates  # noqa: E402
+from avt_notes.metrics.clinical_terms import term_errors  # noqa: E402
 from avt_notes.metrics.word_confidence import error_by_band, split_at, word_correctness  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,7 +57,10 @@ def run_clip(item: CorpusItem, transcriber: FasterWhisperTranscriber) -> dict[st
     reference = " ".join(s.text for s in item.reference or [])
     texts = [w.text for w in words]
     rates = error_rates(reference, " ".join(texts))
+    terms = term_errors(reference, " ".join(texts))
     return {
+        "term_errors": terms.errors,
+        "term_words": terms.reference_words,
         "id": item.id,
         "speaker": str(item.metadata.get("speaker", item.id)),
         "age_band": str(item.metadata.get("age_band", "none")),
@@ -96,6 +100,10 @@ def report(rows: list[dict[str, Any]], label: str) -> None:
     print(f"WER {wer_text(rows)}")
     for band in sorted({r["age_band"] for r in rows}):
         print(f"  {band:<6} WER {wer_text([r for r in rows if r['age_band'] == band])}")
+    term_words = sum(r.get("term_words", 0) for r in rows)
+    if term_words:
+        term_wer = sum(r.get("term_errors", 0) for r in rows) / term_words
+        print(f"clinical-term WER {term_wer:.1%} ({term_words} term words)")
     bad = [r for r in rows if r["letters"] or r["loop"]]
     print(
         f"spelled-letter runs: {sum(r['letters'] for r in rows)}, loops: "

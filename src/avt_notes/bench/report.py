@@ -10,6 +10,7 @@ is not a finding.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 
 from avt_notes.bench import plots
@@ -25,6 +26,7 @@ from avt_notes.bench.automation_bias import (
 from avt_notes.bench.automation_bias import summarise as summarise_signoffs
 from avt_notes.bench.document import Document, cell, ci, pct, ratio_text
 from avt_notes.bench.summary import Breakdown, Summary
+from avt_notes.metrics.word_confidence import BAND_EDGES
 
 BREAKDOWN_COLUMNS = ("n rec.", "n units", "words", "WER [95% CI]", "CER", "S", "D", "I", "term WER")
 NO_SIGNED_NOTES = "No signed notes yet: these figures appear once clinicians sign drafts."
@@ -132,10 +134,41 @@ def _asr_sections(document: Document, summary: Summary, out_dir: Path) -> None:
             ["insertions", asr.insertions, pct(asr.insertions / total if total else None)],
         ],
     )
+    _probability_bands(document, asr.probability_bands)
     missed = ", ".join(f"{term} ({n})" for term, n in asr.missed_terms) or "none"
     document.paragraph(
         f"Clinical-term WER (list {summary.terms_version}, {asr.term_words} term words): "
         f"{ci(asr.term_wer)}; terms recognised: {pct(asr.term_recall)}. Most missed: {missed}."
+    )
+
+
+def _probability_bands(document: Document, bands: Sequence[tuple[int, int]]) -> None:
+    """Are low-probability words wrong more often? (the review page marks them)."""
+    if not bands or not sum(words for words, _ in bands):
+        return
+    document.heading("Error rate by word probability")
+    edges = BAND_EDGES
+    document.table(
+        ["probability", "words", "wrong", "error rate"],
+        [
+            [f"{low:.1f}–{high:.1f}", words, wrong, pct(wrong / words if words else None)]
+            for (low, high), (words, wrong) in zip(pairwise(edges), bands, strict=True)
+        ],
+    )
+    rows = []
+    for index, threshold in enumerate(edges[1:-1], start=1):
+        marked, rest = bands[:index], bands[index:]
+        m_words, m_wrong = sum(w for w, _ in marked), sum(x for _, x in marked)
+        r_words, r_wrong = sum(w for w, _ in rest), sum(x for _, x in rest)
+        m_rate = m_wrong / m_words if m_words else None
+        r_rate = r_wrong / r_words if r_words else None
+        ratio = f"{m_rate / r_rate:.1f}x" if m_rate is not None and r_rate else "–"
+        rows.append([f"< {threshold:.1f}", m_words, pct(m_rate), pct(r_rate), ratio])
+    document.table(["marked if", "marked words", "marked wrong", "unmarked wrong", "ratio"], rows)
+    document.paragraph(
+        "A recognised word is wrong when it does not align to the same reference word. "
+        "The review page marks words below the configured probability "
+        "(AVT_ASR_LOW_PROBABILITY); marked words should be wrong several times as often."
     )
 
 

@@ -78,6 +78,7 @@ class AsrSummary(BaseModel):
     term_recall: float | None
     missed_terms: list[tuple[str, int]]
     by: dict[str, Breakdown]  # accent_group first, then other metadata fields
+    probability_bands: list[tuple[int, int]] = Field(default_factory=list)  # [words, wrong]
 
 
 class FileDiarization(BaseModel):
@@ -243,6 +244,11 @@ def summarise_asr(results: Sequence[ItemResult], seed: int, resamples: int) -> A
         return Interval.of(estimate)
 
     missed = Counter(term for u in units for term in u.missed_terms)
+    bands = [r.asr.probability_bands for r in scored if r.asr and r.asr.probability_bands]
+    pooled_bands = [
+        (sum(b[i][0] for b in bands), sum(b[i][1] for b in bands))
+        for i in range(len(bands[0]) if bands else 0)
+    ]
     terms = sum(u.terms for u in units)
     by = {ACCENT: _breakdown(scored, ACCENT, lambda u: u.accent_group, seed, n)}
     for field in (*BREAKDOWN_FIELDS, "role"):
@@ -262,6 +268,7 @@ def summarise_asr(results: Sequence[ItemResult], seed: int, resamples: int) -> A
         term_recall=sum(u.terms_recognised for u in units) / terms if terms else None,
         missed_terms=missed.most_common(10),
         by=by,
+        probability_bands=pooled_bands,
     )
 
 
