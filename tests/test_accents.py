@@ -218,3 +218,18 @@ def test_hotwords_carry_drug_names_and_clinical_terms() -> None:
     assert "sertraline" in words and "safeguarding" in words and "#" not in words
     assert decoding_options(Settings())["hotwords"] is None
     assert decoding_options(Settings(asr_hotwords=True))["hotwords"] == words
+
+
+def test_other_manifests_merge_beside_the_imported_clips(tmp_path: Path) -> None:
+    import json
+
+    other = tmp_path / "native" / "manifest.json"
+    other.parent.mkdir()
+    shutil.copy(DATA / "audio" / "2244_022440038.flac", other.parent / "n.flac")
+    recording = {"id": "native1", "audio": "n.flac", "text": "insurance",
+                 "metadata": {"accent_group": "british"}}  # fmt: skip
+    other.write_text(json.dumps({"name": "native", "recordings": [recording]}))
+    out = write_manifest(DATA / "manifest.csv", tmp_path / "all" / "manifest.json", merge=[other])
+    items = {i.id: i for i in load_manifest(out).items}
+    assert len(items) == 4 and items["native1"].audio == (other.parent / "n.flac").resolve()
+    assert {i.accent_group() for i in items.values()} == {"L2-Mandarin", "british"}

@@ -19,6 +19,7 @@ import csv
 import json
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,38 @@ def stratified_subset(
     return [r for r in recordings if id(r) in keep]
 
 
+PATH_FIELDS = (
+    "audio",
+    "reference_text",
+    "reference_json",
+    "reference_rttm",
+    "reference_uem",
+    "reference_note",
+    "metadata_file",
+)
+
+
+def recordings_from(manifest: Path, out_dir: Path) -> list[dict[str, Any]]:
+    """Another manifest's recordings with their paths made relative to `out_dir`.
+
+    So one report can put the imported clips next to corpora we already have
+    (native-speaker real clips, the synthetic consultations).
+    """
+    from avt_notes.bench.manifest import load_manifest
+
+    load_manifest(manifest)  # validated as a whole first
+    document = json.loads(manifest.read_text(encoding="utf-8"))
+    moved = []
+    for recording in document["recordings"]:
+        copy = dict(recording)
+        for name in PATH_FIELDS:
+            if copy.get(name):
+                target = (manifest.parent / copy[name]).resolve()
+                copy[name] = os.path.relpath(target, out_dir.resolve())
+        moved.append(copy)
+    return moved
+
+
 def write_manifest(
     csv_path: Path,
     out: Path,
@@ -135,12 +168,15 @@ def write_manifest(
     name: str | None = None,
     size: int | None = None,
     source: str = "",
+    merge: Sequence[Path] = (),
 ) -> Path:
-    """Write `out` (a .json manifest) from the clip list; returns its path."""
+    """Write `out` (a .json manifest) from the clip list (plus `merge`d manifests)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     recordings = read_clip_csv(csv_path, out.parent)
     if size is not None and size < len(recordings):
         recordings = stratified_subset(recordings, size)
+    for other in merge:
+        recordings += recordings_from(other, out.parent)
     document = {
         "name": name or csv_path.parent.name,
         "version": 1,

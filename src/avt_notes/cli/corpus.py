@@ -161,12 +161,16 @@ def import_clips(
         ),
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Corpus name.")] = None,
+    merge: Annotated[
+        list[Path] | None,
+        typer.Option("--merge", help="Also include this manifest's recordings (repeatable)."),
+    ] = None,
 ) -> None:
     """Import a speaker-annotated clip list (e.g. speechocean762's manifest.csv) as a manifest."""
     from avt_notes.bench.manifest import load_manifest
     from avt_notes.bench.speaker_csv import write_manifest
 
-    path = write_manifest(csv_file, out, name=name, size=size)
+    path = write_manifest(csv_file, out, name=name, size=size, merge=merge or ())
     manifest = load_manifest(path)  # the benchmark's own validation, now rather than later
     speakers = {item.metadata.get("speaker", item.id) for item in manifest.items}
     typer.echo(f"{path}  {len(manifest.items)} clips, {len(speakers)} speakers")
