@@ -198,7 +198,7 @@ def test_short_clips_are_encoded_in_a_short_window_and_still_right() -> None:
     from avt_notes.metrics.asr import word_error_rate
 
     assert window_seconds(4.3, 10) == 10 and window_seconds(12.2, 10) == 14
-    assert window_seconds(4.3) == window_seconds(95.0) == 30  # the default: Whisper's own
+    assert window_seconds(4.3) == window_seconds(95.0) == 30  # Whisper's own
     transcriber = FasterWhisperTranscriber("base", settings=Settings(asr_min_window_seconds=10))
     with (DATA / "manifest.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))

@@ -61,10 +61,10 @@ class Settings(BaseSettings):
     asr_vad_min_silence_ms: int = 2000
     asr_vad_speech_pad_ms: int = 400
     asr_min_window_seconds: int = Field(
-        30, ge=1, le=30, description="Encode shorter clips in a window this long, not 30 s."
+        10, ge=1, le=30, description="Encode shorter clips in a window this long, not 30 s."
     )
     asr_drop_hallucinations: bool = Field(
-        False, description="Drop segments that spell out letters or loop on one phrase."
+        True, description="Drop segments that spell out letters or loop on one phrase."
     )
     asr_hotwords: bool = Field(False, description="Bias decoding to prompts/asr_vocabulary.")
     asr_low_probability: float = Field(
