@@ -75,6 +75,7 @@ def run_clip(item: CorpusItem, transcriber: FasterWhisperTranscriber) -> dict[st
         "scored": [
             (w.probability, ok)
             for w, ok in zip(words, word_correctness(reference, texts), strict=True)
+            if ok is not None
         ],
     }
 

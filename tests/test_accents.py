@@ -125,6 +125,8 @@ def test_word_correctness_follows_the_alignment() -> None:
         True,
         False,
     ]
+    # "[unclear]" (a dropped segment) is not scored, like WER does not score it.
+    assert word_correctness("we call", ["[unclear]", "we", "call"]) == [None, True, True]
     # Normalised per word: "4," is "four"; one of the two "3," is an insertion.
     found = word_correctness("four three eight", ["4,", "3,", "3,", "8"])
     assert found[0] and found[3] and found[1:3].count(False) == 1

@@ -30,6 +30,7 @@ logger = logging.getLogger("avt_notes")
 Progress = Callable[[str, float], None]
 VOCABULARY_FILE = "asr_vocabulary.txt"
 WINDOW_SECONDS = 30  # Whisper's own window
+UNCLEAR = "[unclear]"  # stands for a dropped segment; scoring ignores bracketed text
 FRAMES_PER_SECOND = 100  # Whisper's mel frames (10 ms hop)
 
 
@@ -123,11 +124,21 @@ class FasterWhisperTranscriber:
                 found = [w for w in segment.words or [] if w.word.strip()]
                 if self._drop_hallucinations and looks_hallucinated([w.word for w in found]):
                     logger.warning(
-                        "dropped a recognised segment at %.1f-%.1f s that spells letters or "
-                        "loops (no support in the audio): %r",
+                        "replaced a recognised segment at %.1f-%.1f s that spells letters or "
+                        "loops (no support in the audio) by %s: %r",
                         segment.start,
                         segment.end,
+                        UNCLEAR,
                         segment.text[:80],
+                    )
+                    # A visible, marked gap: the reviewer hears that stretch themselves.
+                    words.append(
+                        Word(
+                            text=UNCLEAR,
+                            start=round(float(segment.start), 3),
+                            end=round(float(segment.end), 3),
+                            probability=0.0,
+                        )
                     )
                     found = []
                 words.extend(

@@ -2,10 +2,10 @@
 
 On accented or unclear speech Whisper sometimes gives up on words and spells
 letters ("C -S -O -T -F -O -M") or repeats one phrase until the window ends.
-Both are fluent-looking text with no support in the audio, so the recogniser
-re-decodes such a segment and, if it still fails, drops it (a gap the
-clinician can hear is safer than invented words). These checks are pure
-functions over the segment's word strings.
+Both are text with no support in the audio, so the recogniser replaces such a
+segment by one "[unclear]" word with probability 0: a marked gap the clinician
+listens to is safer than invented words. These checks are pure functions over
+the segment's word strings.
 """
 
 from __future__ import annotations

@@ -228,7 +228,9 @@ def score_asr(item: CorpusItem, transcript: Transcript, terms: TermList) -> AsrR
     rates = whole.reference_words
     recognised = [w for u in transcript.utterances for w in u.words]
     right = word_correctness(whole_ref, [w.text for w in recognised])
-    bands = error_by_band([(w.probability, ok) for w, ok in zip(recognised, right, strict=True)])
+    bands = error_by_band(
+        [(w.probability, ok) for w, ok in zip(recognised, right, strict=True) if ok is not None]
+    )
     return AsrResult(
         probability_bands=[(band.words, band.wrong) for band in bands],
         terms_version=terms.version,

@@ -20,28 +20,29 @@ from avt_notes.metrics.asr import normalise
 BAND_EDGES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
-def word_correctness(reference: str, words: Sequence[str]) -> list[bool]:
+def word_correctness(reference: str, words: Sequence[str]) -> list[bool | None]:
     """For each recognised word, whether all of its normalised tokens match the reference.
 
-    A word that normalises to nothing (punctuation, a filler) counts as right:
-    it is not scored by WER either.
+    None for a word that normalises to nothing (punctuation, a filler,
+    "[unclear]"): WER does not score it either.
     """
     pieces = [normalise(w).split() for w in words]
     hypothesis = [token for piece in pieces for token in piece]
     ref = normalise(reference).split()
     if not hypothesis:
-        return [True] * len(words)
+        return [None] * len(words)
     if not ref:
-        return [not piece for piece in pieces]
+        return [False if piece else None for piece in pieces]
     right = [False] * len(hypothesis)
     alignment = jiwer.process_words(" ".join(ref), " ".join(hypothesis))
     for chunk in alignment.alignments[0]:
         if chunk.type == "equal":
             for index in range(chunk.hyp_start_idx, chunk.hyp_end_idx):
                 right[index] = True
-    out, position = [], 0
+    out: list[bool | None] = []
+    position = 0
     for piece in pieces:
-        out.append(all(right[position : position + len(piece)]))
+        out.append(all(right[position : position + len(piece)]) if piece else None)
         position += len(piece)
     return out
 
