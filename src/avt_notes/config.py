@@ -71,7 +71,7 @@ class Settings(BaseSettings):
         0.5, description="Words below this probability are marked for review."
     )
     asr_low_confidence_share: float = Field(
-        0.2, description="A session with this share of marked words gets a review notice."
+        0.25, description="A session with this share of marked words gets a review notice."
     )
     # Extra registry entries: name -> local folder (e.g. {"large-v3": "/models/whisper-large-v3"}).
     extra_models: dict[str, Path] = Field(default_factory=dict)
