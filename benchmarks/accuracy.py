@@ -10,6 +10,7 @@ overnight run.
 
     .venv/bin/python benchmarks/accuracy.py [--size 8] [--crop 75] [--snr DB]
         [--asr-model base] [--no-notes] [--workers 1] [--manifest FILE]
+        [--source PRIMOCK57_FOLDER (default ../shared/data/primock57)]
 """
 
 from __future__ import annotations
@@ -39,10 +40,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def ensure_corpus(
-    folder: Path, size: int, crop: float | None, max_gap: float, snr: float | None
+    source: Path, folder: Path, size: int, crop: float | None, max_gap: float, snr: float | None
 ) -> Path:
     """The corpus manifest, building the corpus when absent or built differently."""
-    from avt_notes.bench.primock import build_corpus, default_source_dir
+    from avt_notes.bench.primock import build_corpus
 
     manifest = folder / "manifest.json"
     wanted = {"size": size, "crop": crop, "max_gap": max_gap, "snr_db": snr}
@@ -51,14 +52,15 @@ def ensure_corpus(
         if all(built.get(key) == value for key, value in wanted.items()):
             return manifest
     print(f"building the corpus in {folder} ({size} consultations) ...", flush=True)
-    return build_corpus(
-        default_source_dir(), folder, size=size, crop=crop, max_gap=max_gap, snr_db=snr
-    )
+    return build_corpus(source, folder, size=size, crop=crop, max_gap=max_gap, snr_db=snr)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--manifest", type=Path, help="benchmark this manifest instead")
+    parser.add_argument(
+        "--source", type=Path, default=None, help="PriMock57 folder (default ../shared/...)"
+    )
     parser.add_argument("--corpus", type=Path, default=ROOT / "out" / "bench-corpus")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
     parser.add_argument("--size", type=int, default=8)
@@ -73,18 +75,29 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
 
     started = time.perf_counter()
-    path = args.manifest or ensure_corpus(
-        args.corpus, args.size, args.crop or None, args.max_gap, args.snr
-    )
+    from avt_notes.bench.primock import default_source_dir
+    from avt_notes.errors import ConfigError
+
+    try:
+        path = args.manifest or ensure_corpus(
+            args.source or default_source_dir(),
+            args.corpus,
+            args.size,
+            args.crop or None,
+            args.max_gap,
+            args.snr,
+        )
+    except ConfigError as error:
+        raise SystemExit(f"error: {error}") from None
     manifest = load_manifest(path)
     notes = not args.no_notes
     if notes and importlib.util.find_spec("avt_notes.drafting") is None:
         print("note drafting is not available in this build: running without notes")
         notes = False
     options = BenchOptions(
-        asr_model=args.asr_model or get_settings().asr_model,
+        asr_model=args.asr_model or get_settings().models.asr_model,
         template=args.template if notes else None,
-        drafter=get_settings().drafter if notes else "",
+        drafter=get_settings().drafting.drafter if notes else "",
         workers=args.workers,
     )
 

@@ -151,7 +151,7 @@ def main() -> None:
     if path.exists():
         done = {json.loads(line)["id"]: json.loads(line) for line in path.open()}
     if not args.report_only:
-        settings = Settings().model_copy(update=parse_overrides(args.set))
+        settings = Settings().updated(decoding=parse_overrides(args.set))
         transcriber = FasterWhisperTranscriber(args.asr_model, settings=settings)
         with path.open("a", encoding="utf-8") as handle:
             for item in items:

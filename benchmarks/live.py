@@ -9,6 +9,7 @@ first in both modes, as on a running server. The recording is a PriMock57
 consultation synthesised with two TTS voices (needs espeak-ng and flite).
 
     .venv/bin/python benchmarks/live.py [--minutes 10] [--speed 1.0] [--template soap]
+        [--source PRIMOCK57_FOLDER (default ../shared/data/primock57)]
 
 `--speed 2` replays twice as fast as real time (quicker, but then the live
 worker has less time than a real session gives it).
@@ -38,10 +39,10 @@ from avt_notes.bench.primock import (  # noqa: E402
     load_consultation,
     render_consultation,
 )
-from avt_notes.config import Settings  # noqa: E402
+from avt_notes.config import Settings, StoreSettings, WebSettings  # noqa: E402
+from avt_notes.errors import ConfigError  # noqa: E402
 from avt_notes.store import accounts  # noqa: E402
 from avt_notes.web.app import create_app  # noqa: E402
-from avt_notes.web.settings import WebSettings  # noqa: E402
 
 CHUNK_SECONDS = 4.0
 PASSWORD = "benchmark password 1"
@@ -64,9 +65,8 @@ def webm_opus(samples: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def recording(minutes: float) -> tuple[str, np.ndarray]:
+def recording(source: Path, minutes: float) -> tuple[str, np.ndarray]:
     """The first consultation that lasts `minutes` when spoken (cropped), else the longest."""
-    source = default_source_dir()
     consultations = [load_consultation(source, name) for name in list_consultations(source)]
     # Longest conversations first, so the first render usually suffices.
     consultations.sort(key=lambda c: -max(u.end for u in c.utterances))
@@ -85,9 +85,11 @@ def recording(minutes: float) -> tuple[str, np.ndarray]:
 def run(
     data: bytes, seconds: float, *, live: bool, speed: float, template: str, workdir: Path
 ) -> dict[str, float]:
-    settings = Settings(data_dir=workdir / ("live" if live else "after"))
-    web = WebSettings(worker=True, worker_poll_seconds=0.2, live_jobs=live)
-    app = create_app(settings, web)
+    settings = Settings(
+        store=StoreSettings(data_dir=workdir / ("live" if live else "after")),
+        web=WebSettings(worker=True, worker_poll_seconds=0.2, live_jobs=live),
+    )
+    app = create_app(settings)
     store = app.state.services.store
     with store.transaction() as db:
         accounts.create_user(db, "bench", PASSWORD, "clinician")
@@ -159,9 +161,15 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--template", default="soap")
+    parser.add_argument(
+        "--source", type=Path, default=None, help="PriMock57 folder (default ../shared/...)"
+    )
     args = parser.parse_args()
 
-    name, samples = recording(args.minutes)
+    try:
+        name, samples = recording(args.source or default_source_dir(), args.minutes)
+    except ConfigError as error:
+        raise SystemExit(f"error: {error}") from None
     seconds = len(samples) / SAMPLE_RATE
     data = webm_opus(samples)
     print(

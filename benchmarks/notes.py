@@ -27,9 +27,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
 from avt_notes.bench.primock import (
     Consultation,
     default_source_dir,
@@ -95,7 +92,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             template,
             drafter,
             strategy=args.strategy,
-            max_new_tokens=args.max_new_tokens or settings.drafter_max_new_tokens,
+            max_new_tokens=args.max_new_tokens or settings.drafting.drafter_max_new_tokens,
         )
         seconds = time.perf_counter() - began
         cpu_seconds = time.process_time() - cpu_began
@@ -146,7 +143,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "template_sha256": template.sha256,
         "model": drafter.info.model_dump(),
         "model_load_seconds": round(load_seconds, 1),
-        "cpu_threads": settings.cpu_threads,
+        "cpu_threads": settings.models.cpu_threads,
         "load_average": load_before,
         "command": " ".join(["benchmarks/notes.py", *sys.argv[1:]]),
         "systems": systems,

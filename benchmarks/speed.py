@@ -29,7 +29,7 @@ from avt_notes.config import Settings  # noqa: E402
 from avt_notes.pipeline import get_diarizer, get_transcriber, transcribe_audio  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT.parent / "shared" / "data" / "real"
+REAL = ROOT.parent / "shared" / "data" / "real"  # default corpus; files on the command line
 SHORT_CLIPS = sorted((ROOT / "tests" / "data" / "speechocean762" / "audio").glob("*.flac"))
 DEFAULT_FILES = [
     ROOT / "sample_audio" / "consultation.wav",
@@ -49,16 +49,16 @@ def bare_faster_whisper_seconds(settings: Settings, model: str, samples: np.ndar
     from avt_notes.models import resolve
 
     whisper = WhisperModel(
-        str(resolve(model, "asr", settings.model_cache)),
+        str(resolve(model, "asr", settings.models.model_cache)),
         device="cpu",
-        compute_type=settings.asr_compute_type,
-        cpu_threads=settings.cpu_threads,
+        compute_type=settings.models.asr_compute_type,
+        cpu_threads=settings.models.cpu_threads,
     )
     started = time.perf_counter()
     segments, _ = whisper.transcribe(
         samples,
-        language=settings.language,
-        beam_size=settings.asr_beam_size,
+        language=settings.models.language,
+        beam_size=settings.decoding.asr_beam_size,
         vad_filter=True,
         word_timestamps=True,
         condition_on_previous_text=False,
@@ -81,7 +81,9 @@ def short_clip_speed(model: str, clips: list[Path], windows: list[int], repeat: 
     samples = [load_audio(path).samples for path in clips]
     audio = sum(len(x) for x in samples) / 16_000
     transcribers = {
-        w: FasterWhisperTranscriber(model, settings=Settings(asr_min_window_seconds=w))
+        w: FasterWhisperTranscriber(
+            model, settings=Settings().updated(decoding={"asr_min_window_seconds": w})
+        )
         for w in windows
     }
     best = {w: (float("inf"), 0.0) for w in windows}
@@ -127,18 +129,27 @@ def main() -> None:
     if args.short_clips:
         files = args.files if args.files != DEFAULT_FILES else SHORT_CLIPS
         short_clip_speed(
-            args.asr_model or Settings().asr_model, files, args.window or [30, 10], args.repeat
+            args.asr_model or Settings().models.asr_model,
+            files,
+            args.window or [30, 10],
+            args.repeat,
         )
         return
+    missing = [str(path) for path in args.files if not path.is_file()]
+    if missing:
+        raise SystemExit(
+            f"error: missing audio {', '.join(missing)}: pass recordings on the command line "
+            f"(the defaults are the sample consultation and ../shared/data/real's AMI excerpts)"
+        )
 
     settings = Settings()
-    model = args.asr_model or settings.asr_model
+    model = args.asr_model or settings.models.asr_model
     started = time.perf_counter()
     transcriber = get_transcriber(settings, model)
     diarizer = get_diarizer(settings)
     print(
-        f"models: asr={model} diarization={settings.diarization_model}; "
-        f"loaded in {time.perf_counter() - started:.1f}s; threads={settings.cpu_threads}"
+        f"models: asr={model} diarization={settings.models.diarization_model}; "
+        f"loaded in {time.perf_counter() - started:.1f}s; threads={settings.models.cpu_threads}"
     )
     header = (
         f"{'file':<22}{'audio s':>8}{'decode':>8}{'asr':>8}{'diar':>8}{'align':>8}"
@@ -152,7 +163,7 @@ def main() -> None:
         bare = float("inf")
         for _ in range(args.repeat):
             t0 = time.perf_counter()
-            audio = load_audio(path, settings.max_audio_seconds)
+            audio = load_audio(path, settings.audio.max_audio_seconds)
             decode = time.perf_counter() - t0
             transcript = transcribe_audio(audio, transcriber, diarizer)
             stages = {t.stage: t.seconds for t in transcript.timings} | {"decode": decode}

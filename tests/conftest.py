@@ -1,14 +1,11 @@
-"""Shared fixtures: paths to real data in ../shared, settings, models loaded once per session."""
+"""Shared fixtures: settings and models loaded once per session (test data: tests/data)."""
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 warnings.filterwarnings("ignore", message=".*torchcodec.*")
 
 

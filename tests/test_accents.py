@@ -185,9 +185,13 @@ def test_session_notice_when_the_marked_share_reaches_the_threshold() -> None:
                               words=words)],
         speakers=[],
     )  # fmt: skip
-    found = transcript_confidence(transcript, Settings(asr_low_confidence_share=0.3))
+    found = transcript_confidence(
+        transcript, Settings().updated(decoding={"asr_low_confidence_share": 0.3})
+    )
     assert (found.marked, found.low) == (3, True) and found.notice and "30%" in found.notice
-    quiet = transcript_confidence(transcript, Settings(asr_low_confidence_share=0.4))
+    quiet = transcript_confidence(
+        transcript, Settings().updated(decoding={"asr_low_confidence_share": 0.4})
+    )
     assert not quiet.low and quiet.notice is None
 
 
@@ -201,7 +205,9 @@ def test_short_clips_are_encoded_in_a_short_window_and_still_right() -> None:
 
     assert window_seconds(4.3, 10) == 10 and window_seconds(12.2, 10) == 14
     assert window_seconds(4.3) == window_seconds(95.0) == 30  # Whisper's own
-    transcriber = FasterWhisperTranscriber("base", settings=Settings(asr_min_window_seconds=10))
+    transcriber = FasterWhisperTranscriber(
+        "base", settings=Settings().updated(decoding={"asr_min_window_seconds": 10})
+    )
     with (DATA / "manifest.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     for row in rows:
@@ -216,10 +222,12 @@ def test_hotwords_carry_drug_names_and_clinical_terms() -> None:
     from avt_notes.asr import decoding_options, hotwords
     from avt_notes.config import Settings
 
-    words = hotwords()
+    words = hotwords(Settings().drafting.prompts_dir)
     assert "sertraline" in words and "safeguarding" in words and "#" not in words
     assert decoding_options(Settings())["hotwords"] is None
-    assert decoding_options(Settings(asr_hotwords=True))["hotwords"] == words
+    assert (
+        decoding_options(Settings().updated(decoding={"asr_hotwords": True}))["hotwords"] == words
+    )
 
 
 def test_other_manifests_merge_beside_the_imported_clips(tmp_path: Path) -> None:

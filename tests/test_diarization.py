@@ -3,7 +3,7 @@
 AMI meeting excerpts (far-field, overlapping speech) are scored against their
 RTTM with pyannote.metrics inside the UEM; the stereo file (one speaker per
 channel) checks speakers, overlaps and voice embeddings. Sources and licences:
-../shared/data/real/README.md.
+tests/data/README.md.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pyannote.core import Annotation, Segment, Timeline
 from pyannote.metrics.diarization import DiarizationErrorRate
 
 from avt_notes.audio import SAMPLE_RATE, Audio, load_audio
-from avt_notes.config import Settings
+from avt_notes.config import ModelSettings, Settings
 from avt_notes.diarization import DiarizationResult, PyannoteDiarizer, load_diarizer
 from avt_notes.errors import AudioError, ModelNotFoundError
 from avt_notes.schemas import SpeakerTurn
@@ -196,10 +196,10 @@ def test_model_info(diarizer) -> None:
 
 def test_missing_or_broken_pipeline_folder_says_how_to_fix(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFoundError, match="not found"):
-        load_diarizer(Settings(diarization_model=str(tmp_path / "absent")))
+        load_diarizer(Settings(models=ModelSettings(diarization_model=str(tmp_path / "absent"))))
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelNotFoundError, match="fix"):
-        load_diarizer(Settings(diarization_model=str(tmp_path / "empty")))
+        load_diarizer(Settings(models=ModelSettings(diarization_model=str(tmp_path / "empty"))))
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "config.yaml").write_text(
@@ -207,4 +207,4 @@ def test_missing_or_broken_pipeline_folder_says_how_to_fix(tmp_path: Path) -> No
         "  params:\n    segmentation: $model/segmentation\n"
     )
     with pytest.raises(ModelNotFoundError, match="community-1"):
-        load_diarizer(Settings(diarization_model=str(broken)))
+        load_diarizer(Settings(models=ModelSettings(diarization_model=str(broken))))

@@ -1,6 +1,6 @@
 """Drafting: chunking and merging, both strategies, the real SmolLM2 and a real HTTP server.
 
-`ScriptedDrafter` is a deterministic fake used where a test is about plumbing
+`testdata.ScriptedDrafter` is a deterministic fake used where a test is about plumbing
 (chunk boundaries, merging, evidence); the model tests use the real embedded
 SmolLM2 and a real OpenAI-compatible server on a local socket.
 """
@@ -8,12 +8,10 @@ SmolLM2 and a real OpenAI-compatible server on a local socket.
 from __future__ import annotations
 
 import json
-import math
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -29,73 +27,15 @@ from avt_notes.drafting import (
 from avt_notes.drafting.backend import ChatMessage, load_drafter
 from avt_notes.drafting.http import HttpDrafter
 from avt_notes.errors import DraftingError
-from avt_notes.schemas import AudioInfo, ModelInfo, Speaker, Transcript, Utterance
+from avt_notes.schemas import Transcript
 
-ROOT = Path(__file__).resolve().parents[1]
-PRIMOCK = ROOT.parent / "shared" / "data" / "primock57"
+from testdata import CONSULTATION, PRIMOCK, ROOT, ScriptedDrafter, make_transcript
+
 LINE = re.compile(r"^(u\d{4}) (\w+): (.*)$", re.MULTILINE)
-
-
-def make_transcript(rows: Sequence[tuple[str, str]], gap: float = 5.0) -> Transcript:
-    """A transcript from (role, text) rows, ids u0001..., `gap` seconds apart."""
-    utterances = [
-        Utterance(
-            id=f"u{i + 1:04d}",
-            start=i * gap,
-            end=i * gap + gap - 0.5,
-            speaker=role,
-            role=role,
-            text=text,
-            confidence=1.0,
-        )
-        for i, (role, text) in enumerate(rows)
-    ]
-    return Transcript(
-        audio=AudioInfo(source="test.wav", duration=len(rows) * gap),
-        language="en",
-        utterances=utterances,
-        speakers=[Speaker(label=r, role=r) for r in ("clinician", "patient")],
-    )
-
-
-class ScriptedDrafter:
-    """A fake drafter: `script(messages)` gives each reply; tokens are chars / 4."""
-
-    def __init__(
-        self,
-        script: Callable[[Sequence[ChatMessage]], str],
-        context_tokens: int = 8192,
-        prefers_extract: bool = False,
-    ) -> None:
-        self.script = script
-        self.context_tokens = context_tokens
-        self.prefers_extract = prefers_extract
-        self.info = ModelInfo(stage="drafter", name="scripted", version="1", source="test")
-        self.calls: list[list[ChatMessage]] = []
-
-    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
-        return math.ceil(sum(len(m["content"]) for m in messages) / 4) + 4 * len(messages)
-
-    def complete(
-        self, messages: Sequence[ChatMessage], *, max_new_tokens: int, stop: Sequence[str] = ()
-    ) -> str:
-        self.calls.append(list(messages))
-        return self.script(messages)
 
 
 def shown_ids(messages: Sequence[ChatMessage]) -> list[str]:
     return [m.group(1) for m in LINE.finditer(messages[-1]["content"])]
-
-
-CONSULTATION = [
-    ("clinician", "Hello, what brings you in today?"),
-    ("patient", "I've had a bad cough for two weeks and it keeps me up at night."),
-    ("clinician", "Any fever?"),
-    ("patient", "No, no fever at all."),
-    ("patient", "I take ibuprofen 200 milligrams when it hurts."),
-    ("clinician", "It sounds like a viral chest infection that is settling."),
-    ("clinician", "Please come back in one week if the cough is not better."),
-]
 
 
 # --- chunking and merging -------------------------------------------------------------
@@ -268,7 +208,8 @@ def chat_server():
 
 def test_http_backend_drafts_against_a_real_server(chat_server, settings):
     transcript = make_transcript(CONSULTATION)
-    drafter = load_drafter(settings.model_copy(update={"drafter_http_model": "tiny"}), chat_server)
+    drafting = {"drafter_http_model": "tiny"}
+    drafter = load_drafter(settings.updated(drafting=drafting), chat_server)
     assert isinstance(drafter, HttpDrafter)
     _ChatHandler.requests.clear()
     note = draft_note(transcript, load_template("soap"), drafter)

@@ -12,7 +12,8 @@ from avt_notes.grounding import (
     load_grounding_lexicon,
     quantities,
 )
-from test_drafting import CONSULTATION, ScriptedDrafter, make_transcript
+
+from testdata import CONSULTATION, ScriptedDrafter, make_transcript
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from avt_notes.risk import detect_in_text, detect_risk, load_lexicon
-from test_drafting import make_transcript
+
+from testdata import make_transcript
 
 
 @pytest.fixture(scope="module")

@@ -7,17 +7,18 @@ from collections.abc import Sequence
 
 import pytest
 
+from avt_notes.config import get_settings
 from avt_notes.drafting import (
     draft_note,
     list_templates,
     load_template,
     parse_markdown,
-    prompts_dir,
     to_markdown,
 )
 from avt_notes.drafting.backend import ChatMessage
 from avt_notes.errors import TemplateError
-from test_drafting import CONSULTATION, ScriptedDrafter, make_transcript
+
+from testdata import CONSULTATION, ScriptedDrafter, make_transcript
 
 TEMPLATE_IDS = ["birp", "dap", "girp", "mental-health-progress", "soap"]
 
@@ -62,7 +63,7 @@ def test_template_draft_renders_and_parses_into_all_sections(template_id):
 
 
 def test_a_new_template_file_needs_no_code(tmp_path):
-    text = (prompts_dir() / "templates" / "dap.yaml").read_text()
+    text = (get_settings().drafting.prompts_dir / "templates" / "dap.yaml").read_text()
     text = text.replace("id: dap", "id: brief").replace("name: DAP note", "name: Brief note")
     path = tmp_path / "brief.yaml"
     path.write_text(text)
@@ -78,7 +79,7 @@ def test_a_new_template_file_needs_no_code(tmp_path):
 
 
 def test_template_errors_name_the_problem(tmp_path):
-    good = (prompts_dir() / "templates" / "soap.yaml").read_text()
+    good = (get_settings().drafting.prompts_dir / "templates" / "soap.yaml").read_text()
     cases = {
         "unknown.yaml": good.replace("{transcript}", "{transcript} {patient_name}"),
         "notranscript.yaml": good.replace("{transcript}", ""),

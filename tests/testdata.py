@@ -1,20 +1,30 @@
-"""Paths to real test data and small helpers shared by test modules.
+"""Paths to the real test data in tests/data and small helpers shared by test modules.
 
 A plain module (not conftest) so test files can import it by a unique name:
 tests/ and tests/web/ each have a conftest, and `import conftest` finds one.
+The data is committed (see tests/data/README.md for sources and licences), so
+the suite runs from a clone with nothing beside it.
+
+`ScriptedDrafter` is a deterministic fake drafter for tests about plumbing
+(chunk boundaries, merging, evidence); model tests use real models.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import av
 import numpy as np
 
+from avt_notes.drafting.backend import ChatMessage
+from avt_notes.schemas import AudioInfo, ModelInfo, Speaker, Transcript, Utterance
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-REAL = SHARED / "data" / "real"
-PRIMOCK = SHARED / "data" / "primock57"
+DATA = ROOT / "tests" / "data"
+REAL = DATA / "real"
+PRIMOCK = DATA / "primock57"  # three consultations: the ones the tests name
 SAMPLE = ROOT / "sample_audio"
 
 JFK_TEXT = (
@@ -47,3 +57,62 @@ def encode_audio(
         for packet in stream.encode(None):
             out.mux(packet)
     return path
+
+
+# --- transcripts and a scripted drafter ------------------------------------------------
+CONSULTATION = [
+    ("clinician", "Hello, what brings you in today?"),
+    ("patient", "I've had a bad cough for two weeks and it keeps me up at night."),
+    ("clinician", "Any fever?"),
+    ("patient", "No, no fever at all."),
+    ("patient", "I take ibuprofen 200 milligrams when it hurts."),
+    ("clinician", "It sounds like a viral chest infection that is settling."),
+    ("clinician", "Please come back in one week if the cough is not better."),
+]
+
+
+def make_transcript(rows: Sequence[tuple[str, str]], gap: float = 5.0) -> Transcript:
+    """A transcript from (role, text) rows, ids u0001..., `gap` seconds apart."""
+    utterances = [
+        Utterance(
+            id=f"u{i + 1:04d}",
+            start=i * gap,
+            end=i * gap + gap - 0.5,
+            speaker=role,
+            role=role,
+            text=text,
+            confidence=1.0,
+        )
+        for i, (role, text) in enumerate(rows)
+    ]
+    return Transcript(
+        audio=AudioInfo(source="test.wav", duration=len(rows) * gap),
+        language="en",
+        utterances=utterances,
+        speakers=[Speaker(label=r, role=r) for r in ("clinician", "patient")],
+    )
+
+
+class ScriptedDrafter:
+    """A fake drafter: `script(messages)` gives each reply; tokens are chars / 4."""
+
+    def __init__(
+        self,
+        script: Callable[[Sequence[ChatMessage]], str],
+        context_tokens: int = 8192,
+        prefers_extract: bool = False,
+    ) -> None:
+        self.script = script
+        self.context_tokens = context_tokens
+        self.prefers_extract = prefers_extract
+        self.info = ModelInfo(stage="drafter", name="scripted", version="1", source="test")
+        self.calls: list[list[ChatMessage]] = []
+
+    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        return math.ceil(sum(len(m["content"]) for m in messages) / 4) + 4 * len(messages)
+
+    def complete(
+        self, messages: Sequence[ChatMessage], *, max_new_tokens: int, stop: Sequence[str] = ()
+    ) -> str:
+        self.calls.append(list(messages))
+        return self.script(messages)

@@ -2,7 +2,8 @@
 
 import os as _os
 
-# Set before torch or pyannote are imported (importing this package comes first):
+# The one place the process environment is set for the libraries we load. Set before
+# torch or pyannote are imported (importing this package comes first):
 # - OpenMP threads that spin while waiting made diarisation 10x slower whenever
 #   another process shared the 2 cores; passive waiting costs nothing when idle.
 # - pyannote.audio 4 sends usage telemetry by default; clinical audio stays local.

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -23,11 +23,11 @@ from avt_notes.config import Settings
 from avt_notes.errors import ModelError
 from avt_notes.hallucination import looks_hallucinated
 from avt_notes.models import resolve
+from avt_notes.progress import Progress
 from avt_notes.schemas import ModelInfo, Word
 
 logger = logging.getLogger("avt_notes")
 
-Progress = Callable[[str, float], None]
 VOCABULARY_FILE = "asr_vocabulary.txt"
 WINDOW_SECONDS = 30  # Whisper's own window
 UNCLEAR = "[unclear]"  # stands for a dropped segment; scoring ignores bracketed text
@@ -45,22 +45,23 @@ class Transcriber(Protocol):
 
 def decoding_options(settings: Settings) -> dict[str, Any]:
     """faster-whisper `transcribe` keyword arguments from the settings."""
+    d = settings.decoding
     return {
-        "beam_size": settings.asr_beam_size,
-        "patience": settings.asr_patience,
-        "temperature": list(settings.asr_temperatures),
-        "compression_ratio_threshold": settings.asr_compression_ratio_threshold,
-        "log_prob_threshold": settings.asr_log_prob_threshold,
-        "no_speech_threshold": settings.asr_no_speech_threshold,
+        "beam_size": d.asr_beam_size,
+        "patience": d.asr_patience,
+        "temperature": list(d.asr_temperatures),
+        "compression_ratio_threshold": d.asr_compression_ratio_threshold,
+        "log_prob_threshold": d.asr_log_prob_threshold,
+        "no_speech_threshold": d.asr_no_speech_threshold,
         # Off by default: a repetition loop in one window would otherwise carry
         # over into the next for the rest of the session.
-        "condition_on_previous_text": settings.asr_condition_on_previous_text,
-        "vad_filter": settings.asr_vad_filter,
+        "condition_on_previous_text": d.asr_condition_on_previous_text,
+        "vad_filter": d.asr_vad_filter,
         "vad_parameters": {
-            "min_silence_duration_ms": settings.asr_vad_min_silence_ms,
-            "speech_pad_ms": settings.asr_vad_speech_pad_ms,
+            "min_silence_duration_ms": d.asr_vad_min_silence_ms,
+            "speech_pad_ms": d.asr_vad_speech_pad_ms,
         },
-        "hotwords": hotwords() if settings.asr_hotwords else None,
+        "hotwords": hotwords(settings.drafting.prompts_dir) if d.asr_hotwords else None,
     }
 
 
@@ -75,15 +76,17 @@ class FasterWhisperTranscriber:
         language: str | None = "en",
     ) -> None:
         self._name = model
-        self._folder = resolve(model, "asr", settings.model_cache, settings.extra_models)
+        self._folder = resolve(
+            model, "asr", settings.models.model_cache, settings.models.extra_models
+        )
         if language not in (None, "en") and model.endswith(".en"):
             raise ModelError(f"ASR model '{model}' is English-only but language is '{language}'")
         try:
             self._model = _windowed_model_class()(
                 str(self._folder),
                 device="cpu",
-                compute_type=settings.asr_compute_type,
-                cpu_threads=settings.cpu_threads,
+                compute_type=settings.models.asr_compute_type,
+                cpu_threads=settings.models.cpu_threads,
                 local_files_only=True,
             )
         except (RuntimeError, ValueError, OSError) as error:
@@ -93,8 +96,8 @@ class FasterWhisperTranscriber:
             ) from error
         self._language = language
         self._options = decoding_options(settings)
-        self._min_window = settings.asr_min_window_seconds
-        self._drop_hallucinations = settings.asr_drop_hallucinations
+        self._min_window = settings.decoding.asr_min_window_seconds
+        self._drop_hallucinations = settings.decoding.asr_drop_hallucinations
         self._lock = threading.Lock()
 
     @property
@@ -192,20 +195,18 @@ def _windowed_model_class() -> type[Any]:
     return WindowedWhisperModel
 
 
-@lru_cache(maxsize=1)
-def hotwords() -> str:
-    """Drug names (prompts/drugs.yaml) and clinical terms (prompts/asr_vocabulary.txt).
+@lru_cache(maxsize=4)
+def hotwords(folder: Path) -> str:
+    """Drug names (`folder`/drugs.yaml) and clinical terms (`folder`/asr_vocabulary.txt).
 
     Passed to Whisper as `hotwords`: a prompt that makes these spellings more
-    likely without forcing them.
+    likely without forcing them. Whisper keeps the end of a long prompt, so the
+    clinical terms come last.
     """
-    from avt_notes.drafting.templates import prompts_dir
-
-    folder = prompts_dir()
     drugs = yaml.safe_load((folder / "drugs.yaml").read_text(encoding="utf-8"))["drugs"]
     terms = [
         line.strip()
         for line in (folder / VOCABULARY_FILE).read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    return ", ".join([*terms, *drugs])
+    return ", ".join([*drugs, *terms])

@@ -2,8 +2,8 @@
 
 Accent, noise and distance all show up the same way: more words with low
 recogniser probability. The review page marks each word below
-`Settings.asr_low_probability`; a session whose share of marked words reaches
-`Settings.asr_low_confidence_share` gets a notice on the draft and review
+`settings.decoding.asr_low_probability`; a session whose share of marked words reaches
+`settings.decoding.asr_low_confidence_share` gets a notice on the draft and review
 pages so the clinician reviews it more deeply. Both thresholds were picked
 from the benchmark's error rate by probability band (benchmarks/decoding.py):
 a marked word must be wrong several times as often as an unmarked one.
@@ -38,15 +38,16 @@ class TranscriptConfidence(BaseModel):
 
 def transcript_confidence(transcript: Transcript, settings: Settings) -> TranscriptConfidence:
     """Marked-word counts and whether the session needs the low-confidence notice."""
+    d = settings.decoding
     probabilities = [w.probability for u in transcript.utterances for w in u.words]
-    marked = sum(1 for p in probabilities if p < settings.asr_low_probability)
+    marked = sum(1 for p in probabilities if p < d.asr_low_probability)
     share = marked / len(probabilities) if probabilities else None
     return TranscriptConfidence(
         words=len(probabilities),
         marked=marked,
         marked_share=share,
         mean_probability=sum(probabilities) / len(probabilities) if probabilities else None,
-        word_threshold=settings.asr_low_probability,
-        session_threshold=settings.asr_low_confidence_share,
-        low=share is not None and share >= settings.asr_low_confidence_share,
+        word_threshold=d.asr_low_probability,
+        session_threshold=d.asr_low_confidence_share,
+        low=share is not None and share >= d.asr_low_confidence_share,
     )

@@ -1,7 +1,15 @@
-"""Settings, read from the environment (prefix ``AVT_``) and an optional ``.env``.
+"""Settings: one object in sections, read from the environment (``AVT_``) and ``.env``.
 
 Every knob a deployment may turn lives here, with embedded defaults that work
-on a fresh machine with no network.
+on a fresh machine with no network. `Settings` groups them by concern
+(``settings.models.asr_model``, ``settings.store.data_dir``, ``settings.web``,
+``settings.retention`` …). Each section reads the flat names the project has
+always used (``AVT_ASR_MODEL``, ``AVT_DATA_DIR``, ``DATABASE_URL``,
+``AVT_AUDIO_RETENTION_DAYS`` …), so a section is a grouping in code, not a new
+name to learn. A test or a benchmark overrides one section:
+``Settings(store=StoreSettings(data_dir=tmp))``.
+
+This module imports nothing heavy: the CLI reads settings before any model loads.
 """
 
 from __future__ import annotations
@@ -9,10 +17,20 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_NOTICE = (
+    "This session will be recorded so that an assistant program can draft the clinical "
+    "note. The recording is stored encrypted on this clinic's server, is used only to "
+    "prepare your clinician's note, and is deleted after the note is signed, within the "
+    "retention period. Your clinician reviews, corrects and signs the note; the program "
+    "does not make decisions about your care. You can say no, and you can change your "
+    "mind at any time during or after the session: the recording will then be deleted. "
+    "Saying no does not affect your care."
+)
 
 
 def _default_model_cache() -> Path:
@@ -20,16 +38,27 @@ def _default_model_cache() -> Path:
     return Path(sys.prefix) / "share" / "avt-notes" / "models"
 
 
-class Settings(BaseSettings):
+def _repository_prompts() -> Path:
+    # src/avt_notes/config.py -> the repository's prompts/ (templates, lexicons, rules).
+    return Path(__file__).resolve().parents[2] / "prompts"
+
+
+class _Section(BaseSettings):
+    """A group of settings, each read from ``AVT_<FIELD>`` (or its alias)."""
+
     model_config = SettingsConfigDict(
         env_prefix="AVT_", env_file=".env", extra="ignore", populate_by_name=True
     )
 
-    # --- audio ---------------------------------------------------------------
+
+class AudioSettings(_Section):
     max_audio_seconds: float = Field(4 * 3600, description="Longest recording accepted.")
     max_upload_bytes: int = Field(1024 * 1024 * 1024, description="Largest file accepted.")
 
-    # --- models --------------------------------------------------------------
+
+class ModelSettings(_Section):
+    """Which local models the stages load, and how."""
+
     model_cache: Path = Field(default_factory=_default_model_cache)
     asr_model: str = Field("base", description="Registry name or a CTranslate2 Whisper folder.")
     asr_compute_type: str = "int8"
@@ -38,16 +67,16 @@ class Settings(BaseSettings):
     diarization_model: str = Field(
         "pyannote-local", description="Registry name or a pyannote pipeline folder."
     )
-    drafter: str = Field(
-        "smollm2-135m",
-        description="Registry name, a transformers model folder, or an http(s):// base URL.",
-    )
-    drafter_http_model: str = "default"
     embedding_model: str = Field(
         "minilm-l6", description="Registry name or a sentence-transformers model folder."
     )
-    drafter_max_new_tokens: int = 384
-    # --- speech recognition decoding (measured in benchmarks/decoding.py) ------
+    # Extra registry entries: name -> local folder (e.g. {"large-v3": "/models/whisper-large-v3"}).
+    extra_models: dict[str, Path] = Field(default_factory=dict)
+
+
+class DecodingSettings(_Section):
+    """How Whisper decodes and how its confidence is shown (measured: benchmarks/decoding.py)."""
+
     asr_beam_size: int = 5
     asr_patience: float = 1.0
     asr_temperatures: list[float] = Field(
@@ -73,15 +102,68 @@ class Settings(BaseSettings):
     asr_low_confidence_share: float = Field(
         0.25, description="A session with this share of marked words gets a review notice."
     )
-    # Extra registry entries: name -> local folder (e.g. {"large-v3": "/models/whisper-large-v3"}).
-    extra_models: dict[str, Path] = Field(default_factory=dict)
 
-    # --- storage / web -------------------------------------------------------
+
+class DraftingSettings(_Section):
+    """The note drafter and the prompts folder (templates, lexicons, grounding rules)."""
+
+    drafter: str = Field(
+        "smollm2-135m",
+        description="Registry name, a transformers model folder, or an http(s):// base URL.",
+    )
+    drafter_http_model: str = "default"
+    drafter_max_new_tokens: int = 384
+    prompts_dir: Path = Field(
+        default_factory=_repository_prompts,
+        description="Note templates, lexicons and grounding rules (prompts/ in the repository).",
+    )
+
+
+class StoreSettings(_Section):
+    """Where the database and the encrypted audio live."""
+
     data_dir: Path = Field(Path("data"), description="SQLite file, audio store, keys.")
     database_url: str | None = Field(
         None, validation_alias="DATABASE_URL", description="SQLAlchemy URL; SQLite by default."
     )
+    audio_key_file: Path | None = Field(
+        default=None, description="AES key file; default <data_dir>/keys/audio.key."
+    )
+
+
+class WebSettings(_Section):
+    """The recording and review service."""
+
+    environment: Literal["development", "production"] = "development"
+    worker: bool = Field(default=True, description="Run the job worker inside the web process.")
+    worker_poll_seconds: float = 1.0
+    job_stale_seconds: float = Field(
+        default=120.0, description="A running job without a heartbeat this long is re-queued."
+    )
+    max_chunk_bytes: int = Field(
+        default=16 * 1024 * 1024, description="Largest single upload chunk."
+    )
+    max_chunks: int = Field(
+        default=20_000, description="Highest sequence number + 1 per recording."
+    )
+    chunk_seconds: float = Field(default=4.0, description="MediaRecorder timeslice the page uses.")
+    live_jobs: bool = Field(
+        default=True,
+        description="Transcribe and diarise while a session records (a 'live' job per session).",
+    )
     session_idle_minutes: int = 30
+    session_max_hours: float = Field(default=12.0, description="Absolute lifetime of a login.")
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Force the Secure cookie flag; default: on unless the host is local.",
+    )
+    consent_notice: str = DEFAULT_NOTICE
+    consent_notice_version: str = "2025-01"
+    templates: list[str] = Field(
+        default_factory=list,
+        description="Note template ids offered; default: every template in prompts/templates.",
+    )
+    default_template: str = "soap"
     # Self-described by the patient, recorded only with their agreement; the first
     # entry is the default and means "not recorded".
     patient_language_groups: list[str] = Field(
@@ -97,7 +179,35 @@ class Settings(BaseSettings):
         ],
         min_length=1,
     )
-    environment: Literal["development", "production"] = "development"
+
+
+class RetentionSettings(_Section):
+    """Days after the first signature before each kind of data is deleted."""
+
+    audio_retention_days: float = Field(default=30.0, ge=0, description="Audio, after signing.")
+    transcript_retention_days: float = Field(default=90.0, ge=0, description="Transcripts.")
+    draft_retention_days: float = Field(default=90.0, ge=0, description="Generated drafts.")
+
+
+class Settings(BaseModel):
+    """All settings; each section reads its own variables when it is made."""
+
+    model_config = ConfigDict(extra="forbid")  # a flat keyword here is a mistake, not ignored
+
+    audio: AudioSettings = Field(default_factory=AudioSettings)
+    models: ModelSettings = Field(default_factory=ModelSettings)
+    decoding: DecodingSettings = Field(default_factory=DecodingSettings)
+    drafting: DraftingSettings = Field(default_factory=DraftingSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+
+    def updated(self, **sections: dict[str, Any]) -> Settings:
+        """A copy with some fields changed, by section: ``updated(web={"live_jobs": True})``."""
+        changed = {
+            name: getattr(self, name).model_copy(update=fields) for name, fields in sections.items()
+        }
+        return self.model_copy(update=changed)
 
 
 @lru_cache(maxsize=1)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import threading
 import warnings
-from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -31,14 +30,13 @@ from avt_notes.audio import SAMPLE_RATE, Audio
 from avt_notes.config import Settings
 from avt_notes.errors import AudioError, ModelError, ModelNotFoundError
 from avt_notes.models import resolve
+from avt_notes.progress import Progress
 from avt_notes.schemas import ModelInfo, SpeakerTurn
 
 if TYPE_CHECKING:
     from pyannote.audio import Pipeline
 
 logger = logging.getLogger("avt_notes")
-
-ProgressCallback = Callable[[str, float], None]
 
 # Layout of the "pyannote-local" registry folder (see models.py).
 SEGMENTATION_CHECKPOINT = Path("segmentation") / "pytorch_model.bin"
@@ -110,7 +108,7 @@ class Diarizer(Protocol):
         num_speakers: int | None = None,
         min_speakers: int | None = None,
         max_speakers: int | None = None,
-        progress: ProgressCallback | None = None,
+        progress: Progress | None = None,
     ) -> DiarizationResult: ...
 
     def embed(self, samples: np.ndarray) -> np.ndarray: ...
@@ -260,7 +258,7 @@ class PyannoteDiarizer:
         num_speakers: int | None = None,
         min_speakers: int | None = None,
         max_speakers: int | None = None,
-        progress: ProgressCallback | None = None,
+        progress: Progress | None = None,
         precomputed: dict[str, Any] | None = None,
     ) -> DiarizationResult:
         """Speaker turns of `audio`; exceptions raised by `progress` abort the run.
@@ -379,10 +377,10 @@ class PyannoteDiarizer:
 
 
 def load_diarizer(settings: Settings) -> Diarizer:
-    """The diariser `settings.diarization_model` names: the registry entry or a pipeline folder."""
-    torch.set_num_threads(max(1, settings.cpu_threads))
-    name = settings.diarization_model
-    folder = resolve(name, "diarization", settings.model_cache, settings.extra_models)
+    """The diariser `settings.models.diarization_model` names: registry entry or pipeline folder."""
+    torch.set_num_threads(max(1, settings.models.cpu_threads))
+    name = settings.models.diarization_model
+    folder = resolve(name, "diarization", settings.models.model_cache, settings.models.extra_models)
     if folder.is_file() and folder.name == "config.yaml":
         folder = folder.parent
     if (folder / "config.yaml").is_file():

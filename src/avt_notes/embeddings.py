@@ -12,7 +12,6 @@ so callers pair them with rules; nothing here decides support or risk.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
@@ -40,8 +39,6 @@ class SentenceTransformerEncoder:
     """A sentence-transformers model folder (default: all-MiniLM-L6-v2 from PyPI)."""
 
     def __init__(self, folder: Path, *, name: str, threads: int = 2, batch_size: int = 64) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -78,9 +75,9 @@ class SentenceTransformerEncoder:
 
 def load_encoder(settings: Settings, model: str | None = None) -> SentenceEncoder:
     """The configured encoder, loaded once per process (loading takes about a second)."""
-    name = model or settings.embedding_model
-    folder = resolve(name, "embedding", settings.model_cache, settings.extra_models)
-    return _cached(str(folder), name, settings.cpu_threads)
+    name = model or settings.models.embedding_model
+    folder = resolve(name, "embedding", settings.models.model_cache, settings.models.extra_models)
+    return _cached(str(folder), name, settings.models.cpu_threads)
 
 
 @lru_cache(maxsize=4)

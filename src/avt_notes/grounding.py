@@ -130,9 +130,9 @@ class Quantity:
 def load_grounding_lexicon(directory: Path | None = None) -> GroundingLexicon:
     """The grounding rules and drug names from the prompts folder."""
     if directory is None:
-        from avt_notes.drafting.templates import prompts_dir
+        from avt_notes.config import get_settings
 
-        directory = prompts_dir()
+        directory = get_settings().drafting.prompts_dir
     paths = (directory / GROUNDING_FILE, directory / DRUGS_FILE)
     for path in paths:
         if not path.is_file():
@@ -190,9 +190,9 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
 
 
 def lexicon_sha256(directory: Path | None = None) -> str:
-    from avt_notes.drafting.templates import prompts_dir
+    from avt_notes.config import get_settings
 
-    folder = directory or prompts_dir()
+    folder = directory or get_settings().drafting.prompts_dir
     digest = hashlib.sha256()
     for name in (GROUNDING_FILE, DRUGS_FILE):
         digest.update((folder / name).read_bytes())

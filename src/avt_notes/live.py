@@ -36,14 +36,11 @@ import torch
 from avt_notes.asr import Transcriber
 from avt_notes.audio import SAMPLE_RATE, Audio
 from avt_notes.diarization import PyannoteDiarizer
-from avt_notes.pipeline import Progress, SpeakerOptions, attribute_words
+from avt_notes.pipeline import SpeakerOptions, attribute_words
+from avt_notes.progress import Progress, no_progress
 from avt_notes.schemas import StageTiming, Transcript, Word
 
 logger = logging.getLogger("avt_notes")
-
-
-def _quiet(stage: str, fraction: float) -> None:
-    """Default progress callback: report nowhere."""
 
 
 def speech_spans(samples: np.ndarray) -> list[tuple[int, int]]:
@@ -230,7 +227,7 @@ class LiveSession:
         speakers: SpeakerOptions | None = None,
         enrolment: np.ndarray | None = None,
         language: str = "en",
-        progress: Progress = _quiet,
+        progress: Progress = no_progress,
     ) -> Transcript:
         """The transcript of the whole recording, doing only what is left."""
         samples = audio.samples

@@ -22,12 +22,13 @@ from avt_notes.audio import load_audio
 from avt_notes.errors import AudioError
 from avt_notes.store import jobs
 from avt_notes.store.intake import suffix_for
-from avt_notes.store.models import READY, RECORDING, ClinicalSession, Job
 from avt_notes.store.recordings import received_chunks
+from avt_notes.store.tables import READY, RECORDING, ClinicalSession, Job
 
 if TYPE_CHECKING:
     from avt_notes.live import LiveSession
-    from avt_notes.worker import Progress, Worker
+    from avt_notes.progress import Progress
+    from avt_notes.worker import Worker
 
 logger = logging.getLogger("avt_notes.worker")
 
@@ -108,7 +109,7 @@ def _update(
         except Exception as error:  # the store raises its own errors for missing files
             raise AvtStoreGone(str(error)) from error
         try:
-            audio = load_audio(plain, worker.settings.max_audio_seconds)
+            audio = load_audio(plain, worker.settings.audio.max_audio_seconds)
         except AudioError as error:
             logger.debug("live: prefix not decodable yet (%s)", error)
             return

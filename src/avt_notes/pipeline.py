@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +31,8 @@ from avt_notes.audio import Audio, load_audio
 from avt_notes.config import Settings
 from avt_notes.diarization import DiarizationResult, Diarizer, load_diarizer
 from avt_notes.errors import InputError
+from avt_notes.progress import Progress, no_progress
 from avt_notes.schemas import Speaker, SpeakerTurn, StageTiming, Transcript, Utterance, Word
-
-Progress = Callable[[str, float], None]
 
 
 @dataclass(frozen=True)
@@ -43,10 +42,6 @@ class SpeakerOptions:
     num_speakers: int | None = None
     min_speakers: int | None = None
     max_speakers: int | None = None
-
-
-def _quiet(stage: str, fraction: float) -> None:
-    """Default progress callback: report nowhere."""
 
 
 @contextmanager
@@ -64,7 +59,7 @@ def transcribe_audio(
     speakers: SpeakerOptions = SpeakerOptions(),
     enrolment: np.ndarray | None = None,
     language: str = "en",
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
     timings: list[StageTiming] | None = None,
 ) -> Transcript:
     """A speaker-attributed transcript of decoded audio."""
@@ -131,7 +126,7 @@ def transcribe_channels(
     transcriber: Transcriber,
     *,
     language: str = "en",
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
     timings: list[StageTiming] | None = None,
 ) -> Transcript:
     """A transcript of a recording with one speaker per channel (lapel mics, phone calls).
@@ -177,19 +172,25 @@ _models_lock = threading.Lock()
 
 def get_transcriber(settings: Settings, model: str | None = None) -> Transcriber:
     """A loaded transcriber, shared within the process."""
-    name = model or settings.asr_model
-    key = ("asr", name, settings.asr_compute_type, settings.cpu_threads, settings.language)
+    name = model or settings.models.asr_model
+    key = (
+        "asr",
+        name,
+        settings.models.asr_compute_type,
+        settings.models.cpu_threads,
+        settings.models.language,
+    )
     with _models_lock:
         if key not in _models:
             _models[key] = FasterWhisperTranscriber(
-                name, settings=settings, language=settings.language
+                name, settings=settings, language=settings.models.language
             )
         return _models[key]  # type: ignore[no-any-return]
 
 
 def get_diarizer(settings: Settings) -> Diarizer:
     """A loaded diariser, shared within the process."""
-    key = ("diarization", settings.diarization_model, settings.cpu_threads)
+    key = ("diarization", settings.models.diarization_model, settings.models.cpu_threads)
     with _models_lock:
         if key not in _models:
             _models[key] = load_diarizer(settings)
@@ -206,16 +207,16 @@ def transcribe_file(
     max_speakers: int | None = None,
     enrolment_path: Path | None = None,
     channels_as_speakers: bool = False,
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
 ) -> Transcript:
     """Decode, transcribe and diarise one recording with models chosen by `settings`."""
     timings: list[StageTiming] = []
     with _timed("decode", timings):
         progress("decoding", 0.0)
-        audio = load_audio(path, settings.max_audio_seconds)
+        audio = load_audio(path, settings.audio.max_audio_seconds)
         progress("decoding", 1.0)
     transcriber = get_transcriber(settings, asr_model)
-    language = settings.language or "auto"
+    language = settings.models.language or "auto"
     if channels_as_speakers:
         return transcribe_channels(
             audio, transcriber, language=language, progress=progress, timings=timings
@@ -223,7 +224,9 @@ def transcribe_file(
     diarizer = get_diarizer(settings)
     enrolment = None
     if enrolment_path is not None:
-        enrolment = diarizer.embed(load_audio(enrolment_path, settings.max_audio_seconds).samples)
+        enrolment = diarizer.embed(
+            load_audio(enrolment_path, settings.audio.max_audio_seconds).samples
+        )
     return transcribe_audio(
         audio,
         transcriber,

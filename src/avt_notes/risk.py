@@ -98,9 +98,9 @@ def _alternation(words: list[str]) -> str:
 def load_lexicon(path: Path | None = None) -> RiskLexicon:
     """The risk lexicon from ``prompts/risk_lexicon.yaml`` (or `path`)."""
     if path is None:
-        from avt_notes.drafting.templates import prompts_dir
+        from avt_notes.config import get_settings
 
-        path = prompts_dir() / RISK_LEXICON_FILE
+        path = get_settings().drafting.prompts_dir / RISK_LEXICON_FILE
     stat = path.stat() if path.exists() else None
     if stat is None:
         raise TemplateError(f"risk lexicon not found at {path}")

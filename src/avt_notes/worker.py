@@ -20,7 +20,6 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -32,16 +31,15 @@ from avt_notes.audio import load_audio
 from avt_notes.config import Settings
 from avt_notes.errors import AvtError
 from avt_notes.live_worker import take_live_session
+from avt_notes.progress import Progress
 from avt_notes.store import Store, audit, jobs
 from avt_notes.store.intake import suffix_for
-from avt_notes.store.models import ClinicalSession, DraftRecord, Job, TranscriptRecord
+from avt_notes.store.tables import ClinicalSession, DraftRecord, Job, TranscriptRecord
 
 if TYPE_CHECKING:
     from avt_notes.live import LiveSession
 
 logger = logging.getLogger("avt_notes.worker")
-
-Progress = Callable[[str, float], None]
 
 
 @dataclass
@@ -89,15 +87,15 @@ def run_pipeline(
             audio_path, settings, num_speakers=num_speakers, progress=progress
         )
     else:
-        audio = load_audio(audio_path, settings.max_audio_seconds)
+        audio = load_audio(audio_path, settings.audio.max_audio_seconds)
         with live.lock:
             transcript = live.finish(
                 audio,
                 speakers=SpeakerOptions(num_speakers=num_speakers),
-                language=settings.language or "auto",
+                language=settings.models.language or "auto",
                 progress=progress,
             )
-    key = (settings.drafter, settings.drafter_max_new_tokens)
+    key = (settings.drafting.drafter, settings.drafting.drafter_max_new_tokens)
     with _drafters_lock:
         if key not in _drafters:
             progress("loading drafting model", 0.0)
@@ -108,7 +106,7 @@ def run_pipeline(
         note_template,
         drafter,
         progress=progress,
-        max_new_tokens=settings.drafter_max_new_tokens,
+        max_new_tokens=settings.drafting.drafter_max_new_tokens,
     )
     return PipelineResult(transcript=transcript, draft=draft)
 

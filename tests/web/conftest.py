@@ -19,10 +19,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from avt_notes.config import Settings
+from avt_notes.config import Settings, StoreSettings, WebSettings
 from avt_notes.store import Store
 from avt_notes.web.app import create_app
-from avt_notes.web.settings import WebSettings
 
 from webhelpers import JFK, PASSWORD, Api, add_user, fake_pipeline
 
@@ -87,18 +86,16 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> str | None:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str | None) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database_url)
-
-
-@pytest.fixture
-def web_settings() -> WebSettings:
-    return WebSettings(worker=False, max_chunk_bytes=256 * 1024, max_chunks=1000)
+    return Settings(
+        store=StoreSettings(data_dir=tmp_path / "data", database_url=database_url),
+        web=WebSettings(worker=False, max_chunk_bytes=256 * 1024, max_chunks=1000),
+    )
 
 
 # --- app and clients -------------------------------------------------------------------------
 @pytest.fixture
-def app(settings: Settings, web_settings: WebSettings) -> Iterator[FastAPI]:
-    application = create_app(settings, web_settings, pipeline=fake_pipeline, start_worker=False)
+def app(settings: Settings) -> Iterator[FastAPI]:
+    application = create_app(settings, pipeline=fake_pipeline, start_worker=False)
     yield application
     application.state.services.store.close()
 

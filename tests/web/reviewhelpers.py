@@ -20,7 +20,7 @@ from avt_notes.drafting.schemas import DraftNote, DraftSentence, NoteSection
 from avt_notes.risk import RiskItem
 from avt_notes.schemas import AudioInfo, ModelInfo, Speaker, Transcript, Utterance, Word
 from avt_notes.store import Store
-from avt_notes.store.models import (
+from avt_notes.store.tables import (
     DONE,
     FINISHED,
     ClinicalSession,

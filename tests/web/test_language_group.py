@@ -11,7 +11,7 @@ from test_review_api import edit_and_decide, sign
 
 from avt_notes.config import Settings
 from avt_notes.store import Store
-from avt_notes.store.models import ClinicalSession, Consent, SignoffMetrics
+from avt_notes.store.tables import ClinicalSession, Consent, SignoffMetrics
 
 from reviewhelpers import insert_processed_session, sample_transcript
 from webhelpers import Api
@@ -87,9 +87,9 @@ def test_confidence_notice_follows_the_marked_share(
     session_id = insert_processed_session(store, "ann", with_audio=False)
     found = ann.get(f"/api/sessions/{session_id}/confidence").json()
     words = [w.probability for u in sample_transcript().utterances for w in u.words]
-    marked = sum(1 for p in words if p < settings.asr_low_probability)
+    marked = sum(1 for p in words if p < settings.decoding.asr_low_probability)
     assert found["words"] == len(words) and found["marked"] == marked
-    assert found["low"] is (marked / len(words) >= settings.asr_low_confidence_share)
+    assert found["low"] is (marked / len(words) >= settings.decoding.asr_low_confidence_share)
     assert (found["notice"] is not None) is found["low"]
     other = make_client("bob")
     assert other.get(f"/api/sessions/{session_id}/confidence").status_code in (403, 404)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from avt_notes.config import Settings
 from avt_notes.store import Store, signing
-from avt_notes.store.models import AuditEntry, DraftRecord, SignedNote, SignoffMetrics
+from avt_notes.store.tables import AuditEntry, DraftRecord, SignedNote, SignoffMetrics
 
 from reviewhelpers import FLAGGED, insert_processed_session
 from webhelpers import PASSWORD, Api
@@ -150,7 +150,9 @@ def test_sign_stores_frozen_text_and_metrics(
     assert record.flagged_kept_unedited == 1 and record.signed_unchanged is False
     from avt_notes.bench.automation_bias import load_signed_notes
 
-    loaded = load_signed_notes(settings.data_dir, settings.database_url)  # SELECT * FROM table
+    loaded = load_signed_notes(
+        settings.store.data_dir, settings.store.database_url
+    )  # SELECT * FROM table
     assert [(r.clinician, r.flagged_total, r.review_seconds) for r in loaded] == [
         (record.clinician, 3, record.review_seconds)
     ]

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from avt_notes.config import Settings
 from avt_notes.store import Store, audit
-from avt_notes.store.models import AuditEntry
+from avt_notes.store.tables import AuditEntry
 
 from reviewhelpers import FLAGGED, insert_processed_session
 from webhelpers import PASSWORD, Api
@@ -33,9 +33,9 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]
     from avt_notes.cli.app import app
     from avt_notes.config import get_settings
 
-    monkeypatch.setenv("AVT_DATA_DIR", str(settings.data_dir))
-    if settings.database_url:
-        monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("AVT_DATA_DIR", str(settings.store.data_dir))
+    if settings.store.database_url:
+        monkeypatch.setenv("DATABASE_URL", settings.store.database_url)
     else:
         monkeypatch.delenv("DATABASE_URL", raising=False)
     get_settings.cache_clear()

@@ -20,11 +20,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from avt_notes.config import Settings
+from avt_notes.config import Settings, StoreSettings, WebSettings
 from avt_notes.store import Store
-from avt_notes.store.models import ReviewDraft, SignedNote, SignoffMetrics
+from avt_notes.store.tables import ReviewDraft, SignedNote, SignoffMetrics
 from avt_notes.web.app import create_app
-from avt_notes.web.settings import WebSettings
 
 from reviewhelpers import insert_processed_session
 from webhelpers import ARTIFACTS, PASSWORD, add_user, fake_pipeline
@@ -46,8 +45,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Store]]:
     import uvicorn
 
     app = create_app(
-        Settings(data_dir=tmp_path / "data"),
-        WebSettings(worker=False),
+        Settings(store=StoreSettings(data_dir=tmp_path / "data"), web=WebSettings(worker=False)),
         pipeline=fake_pipeline,
         start_worker=False,
     )

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from avt_notes.config import Settings, get_settings
+from avt_notes.config import RetentionSettings, Settings, get_settings
 from avt_notes.store import Store, audit, retention
-from avt_notes.store.models import (
+from avt_notes.store.tables import (
     AuditEntry,
     ClinicalSession,
     DraftRecord,
@@ -23,7 +23,7 @@ from avt_notes.store.models import (
 from reviewhelpers import FLAGGED, insert_processed_session
 from webhelpers import PASSWORD, Api
 
-POLICY = retention.RetentionPolicy(
+POLICY = RetentionSettings(
     audio_retention_days=30, transcript_retention_days=60, draft_retention_days=90
 )
 
@@ -106,10 +106,10 @@ def test_retention_cli_with_a_given_time(
 
     ann = make_client("ann")
     signed = sign_session(ann, store)
-    monkeypatch.setenv("AVT_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("AVT_DATA_DIR", str(settings.store.data_dir))
     monkeypatch.setenv("AVT_AUDIO_RETENTION_DAYS", "7")
-    if settings.database_url:
-        monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    if settings.store.database_url:
+        monkeypatch.setenv("DATABASE_URL", settings.store.database_url)
     get_settings.cache_clear()
     try:
         later = (retention.utcnow() + timedelta(days=8)).strftime("%Y-%m-%dT%H:%M:%S")

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from avt_notes.store import Store
-from avt_notes.store.models import AuditEntry, LoginSession, utcnow
+from avt_notes.store.tables import AuditEntry, LoginSession, utcnow
 
 from webhelpers import PASSWORD, Api, add_user
 

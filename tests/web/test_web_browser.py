@@ -23,11 +23,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from avt_notes.config import Settings
+from avt_notes.config import DraftingSettings, ModelSettings, Settings, StoreSettings, WebSettings
 from avt_notes.store import Store
-from avt_notes.store.models import AudioChunk, ClinicalSession
+from avt_notes.store.tables import AudioChunk, ClinicalSession
 from avt_notes.web.app import create_app
-from avt_notes.web.settings import WebSettings
 
 from webhelpers import ARTIFACTS, PASSWORD, add_user, fake_pipeline
 
@@ -55,9 +54,13 @@ def serve(tmp_path: Path, pipeline: object | None) -> Iterator[LiveServer]:
     """The app and its in-process worker, served by uvicorn in a thread."""
     import uvicorn
 
-    settings = Settings(data_dir=tmp_path / "data", asr_model="tiny.en", drafter_max_new_tokens=96)
-    web = WebSettings(worker=True, worker_poll_seconds=0.3, chunk_seconds=3.0)
-    app = create_app(settings, web, pipeline=pipeline)
+    settings = Settings(
+        models=ModelSettings(asr_model="tiny.en"),
+        drafting=DraftingSettings(drafter_max_new_tokens=96),
+        store=StoreSettings(data_dir=tmp_path / "data"),
+        web=WebSettings(worker=True, worker_poll_seconds=0.3, chunk_seconds=3.0),
+    )
+    app = create_app(settings, pipeline=pipeline)
     store: Store = app.state.services.store
     add_user(store, "ann")
     port = _free_port()

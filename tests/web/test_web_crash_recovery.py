@@ -27,8 +27,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from avt_notes.config import StoreSettings
 from avt_notes.store import Store, open_store
-from avt_notes.store.models import AudioChunk
+from avt_notes.store.tables import AudioChunk
 
 from webhelpers import PASSWORD, add_user, soak_enabled
 
@@ -126,7 +127,9 @@ def run_lane(root: Path, iterations: int, seed: int, data: bytes) -> int:
     rng = random.Random(seed)
     pieces = [data[i : i + CHUNK_BYTES] for i in range(0, len(data), CHUNK_BYTES)]
     server = Server(root / "data", root / "server.log")
-    store = open_store(server.data_dir)  # the test's own view of the database and key
+    store = open_store(
+        StoreSettings(data_dir=server.data_dir)
+    )  # the test's own view of the database and key
     add_user(store, "ann")
     server.start()
     client = httpx.Client(base_url=server.url, timeout=10)

@@ -16,9 +16,8 @@ from sqlalchemy import select, update
 from avt_notes.config import Settings
 from avt_notes.errors import DraftingError
 from avt_notes.store import Store, jobs
-from avt_notes.store.models import RUNNING, Job, utcnow
+from avt_notes.store.tables import RUNNING, Job, utcnow
 from avt_notes.web.app import create_app
-from avt_notes.web.settings import WebSettings
 from avt_notes.worker import PipelineResult, Worker
 
 from webhelpers import JFK, Api, fake_draft, fake_transcript, split
@@ -125,14 +124,14 @@ def test_withdrawal_cancels_a_running_job(app: FastAPI, clinician: Api, jfk_webm
 
 
 def test_queued_job_survives_restart(
-    settings: Settings, web_settings: WebSettings, app: FastAPI, clinician: Api, jfk_webm: bytes
+    settings: Settings, app: FastAPI, clinician: Api, jfk_webm: bytes
 ) -> None:
     session_id = recorded_session(clinician, jfk_webm)
     app.state.services.store.close()  # "the server stops" before the worker ran
 
     from webhelpers import fake_pipeline
 
-    restarted = create_app(settings, web_settings, pipeline=fake_pipeline, start_worker=False)
+    restarted = create_app(settings, pipeline=fake_pipeline, start_worker=False)
     try:
         assert restarted.state.worker.run_once() is True
         with restarted.state.services.store.sessions() as db:
@@ -158,13 +157,12 @@ def test_running_job_of_a_dead_worker_is_requeued(
 
 
 def test_worker_thread_end_to_end(
-    settings: Settings, web_settings: WebSettings, make_client: Callable[..., Api], jfk_webm: bytes
+    settings: Settings, make_client: Callable[..., Api], jfk_webm: bytes
 ) -> None:
     from webhelpers import fake_pipeline
 
     threaded = create_app(
-        settings,
-        web_settings.model_copy(update={"worker_poll_seconds": 0.2}),
+        settings.updated(web={"worker_poll_seconds": 0.2}),
         pipeline=fake_pipeline,
         start_worker=True,
     )
@@ -208,10 +206,10 @@ def test_real_pipeline_on_real_speech(
         pytest.skip("avt_notes.drafting.draft_note is not there yet")
     if not JFK.exists():
         pytest.skip("no real speech sample")
-    real_settings = settings.model_copy(
-        update={"asr_model": os.environ.get("AVT_ASR_MODEL", "tiny.en"),
-                "drafter_max_new_tokens": 96}
-    )  # fmt: skip
+    real_settings = settings.updated(
+        models={"asr_model": os.environ.get("AVT_ASR_MODEL", "tiny.en")},
+        drafting={"drafter_max_new_tokens": 96},
+    )
     worker = Worker(store, real_settings)  # default pipeline: the real one
     session_id = clinician.new_session()
     response = clinician.post(
@@ -229,9 +227,7 @@ def test_real_pipeline_on_real_speech(
     assert clinician.get(f"/api/sessions/{session_id}/draft").status_code == 200
 
 
-def test_hooks_for_processing_while_recording(
-    settings: Settings, web_settings: WebSettings, jfk_webm: bytes
-) -> None:
+def test_hooks_for_processing_while_recording(settings: Settings, jfk_webm: bytes) -> None:
     """A live job is queued at the first chunk, and each new chunk is announced once."""
     from fastapi.testclient import TestClient
 
@@ -239,8 +235,7 @@ def test_hooks_for_processing_while_recording(
 
     seen: list[tuple[str, int]] = []
     live = create_app(
-        settings,
-        web_settings.model_copy(update={"live_jobs": True}),
+        settings.updated(web={"live_jobs": True}),
         pipeline=fake_pipeline,
         start_worker=False,
         on_chunk=lambda session_id, seq: seen.append((session_id, seq)),

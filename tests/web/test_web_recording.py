@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from avt_notes.config import Settings
 from avt_notes.store import Store, audit
-from avt_notes.store.models import AuditEntry
+from avt_notes.store.tables import AuditEntry
 
 from webhelpers import Api, split
 
@@ -22,7 +22,7 @@ WEBM = "audio/webm;codecs=opus"
 
 
 def chunk_files(settings: Settings, session_id: str) -> list[Path]:
-    return sorted((settings.data_dir / "audio" / session_id / "chunks").glob("*.enc"))
+    return sorted((settings.store.data_dir / "audio" / session_id / "chunks").glob("*.enc"))
 
 
 def test_consent_gate_blocks_recording_until_recorded(clinician: Api, jfk_webm: bytes) -> None:
@@ -218,9 +218,9 @@ def test_bad_file_uploads(clinician: Api, settings: Settings, jfk_wav: Path) -> 
     assert send(b"", "audio/wav")[0] == 422
     status, detail = send(b"RIFF" + b"\x00" * 4000, "audio/wav")
     assert status == 422 and detail
-    settings.max_upload_bytes = 1000
+    settings.audio.max_upload_bytes = 1000
     assert send(jfk_wav.read_bytes(), "audio/wav")[0] == 413
-    leftovers = list((settings.data_dir / "tmp").glob("plain-*"))
+    leftovers = list((settings.store.data_dir / "tmp").glob("plain-*"))
     assert leftovers == []  # plaintext scratch never outlives a request
 
 
@@ -235,7 +235,7 @@ def test_withdrawal_deletes_audio_and_derived_text(
     response = clinician.post(f"/api/sessions/{session_id}/withdraw")
     assert response.status_code == 200 and response.json()["state"] == "withdrawn"
     assert response.json()["consent"]["withdrawn_at"] is not None
-    assert not (settings.data_dir / "audio" / session_id).exists()
+    assert not (settings.store.data_dir / "audio" / session_id).exists()
     assert clinician.get(f"/api/sessions/{session_id}/draft").status_code == 404
     assert clinician.get(f"/api/sessions/{session_id}/transcript").status_code == 404
     assert clinician.get(f"/api/sessions/{session_id}/audio").status_code == 404
@@ -258,7 +258,7 @@ def test_delete_removes_session_but_not_its_audit_trail(
     clinician.upload_all(session_id, split(jfk_webm, 2))
     assert clinician.delete(f"/api/sessions/{session_id}").status_code == 204
     assert clinician.get(f"/api/sessions/{session_id}").status_code == 404
-    assert not (settings.data_dir / "audio" / session_id).exists()
+    assert not (settings.store.data_dir / "audio" / session_id).exists()
     with store.sessions() as db:
         actions = db.scalars(
             select(AuditEntry.action).where(AuditEntry.session_id == session_id)

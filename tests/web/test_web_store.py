@@ -18,13 +18,13 @@ from sqlalchemy import delete, select, text, update
 from typer.testing import CliRunner
 
 from avt_notes.audio import AUDIO_MAGIC
-from avt_notes.config import Settings
+from avt_notes.config import Settings, StoreSettings
 from avt_notes.store import Store, audit, open_store
 from avt_notes.store.audio_store import AudioStore
 from avt_notes.store.crypto import SEGMENT_BYTES, Cipher, associated_data, load_or_create_key
 from avt_notes.store.db import HEAD_REVISION, MIGRATIONS_DIR
 from avt_notes.store.errors import StoredDataError
-from avt_notes.store.models import AuditEntry, Base, User
+from avt_notes.store.tables import AuditEntry, Base, User
 
 from webhelpers import Api, split
 
@@ -49,7 +49,7 @@ def test_key_file_is_created_private_and_reused(tmp_path: Path) -> None:
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(key_file.parent.stat().st_mode) == 0o700
     assert load_or_create_key(key_file) == key
-    store = open_store(tmp_path / "fresh")
+    store = open_store(StoreSettings(data_dir=tmp_path / "fresh"))
     store.close()
     assert stat.S_IMODE((tmp_path / "fresh" / "avt-notes.db").stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "fresh" / "audio").stat().st_mode) == 0o700
@@ -144,7 +144,7 @@ def test_no_audio_magic_bytes_on_disk(
     for seq, piece in enumerate(split(jfk_m4a, 4)):
         assert clinician.put_chunk(m4a, seq, piece, "audio/mp4").status_code == 201
     assert clinician.finish(m4a, 4).status_code == 200  # chunks + an assembled stream on disk
-    files = [p for p in (settings.data_dir / "audio").rglob("*") if p.is_file()]
+    files = [p for p in (settings.store.data_dir / "audio").rglob("*") if p.is_file()]
     assert len(files) == 5
     markers = {magic for _, magic in AUDIO_MAGIC if len(magic) >= 4} | {b"webm", b"Opus", b"mp4a"}
     for path in files:
@@ -236,7 +236,7 @@ def _alembic_config() -> Config:
 
 
 def test_open_store_twice_is_idempotent(settings: Settings, app: FastAPI) -> None:
-    again = open_store(settings.data_dir, settings.database_url)
+    again = open_store(settings.store)
     try:
         with again.sessions() as db:
             assert db.scalar(select(User).limit(1)) is None
@@ -249,9 +249,9 @@ def test_cli_user_add(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> No
     from avt_notes.cli.app import app as cli
     from avt_notes.config import get_settings
 
-    monkeypatch.setenv("AVT_DATA_DIR", str(settings.data_dir))
-    if settings.database_url:
-        monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("AVT_DATA_DIR", str(settings.store.data_dir))
+    if settings.store.database_url:
+        monkeypatch.setenv("DATABASE_URL", settings.store.database_url)
     else:
         monkeypatch.delenv("DATABASE_URL", raising=False)
     get_settings.cache_clear()
@@ -270,7 +270,7 @@ def test_cli_user_add(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> No
         assert "already exists" in str(duplicate.exception)
     finally:
         get_settings.cache_clear()
-    store = open_store(settings.data_dir, settings.database_url)
+    store = open_store(settings.store)
     try:
         with store.sessions() as db:
             user = db.scalar(select(User).where(User.username == "dr-who"))

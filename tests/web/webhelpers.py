@@ -17,8 +17,7 @@ from avt_notes.config import Settings
 from avt_notes.store import Store, accounts
 from avt_notes.worker import PipelineResult
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-JFK = SHARED / "data" / "real" / "jfk.flac"
+JFK = Path(__file__).resolve().parents[1] / "data" / "real" / "jfk.flac"
 PASSWORD = "correct horse battery"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 

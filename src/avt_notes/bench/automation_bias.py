@@ -307,13 +307,16 @@ def load_signed_notes(data_dir: Path, database_url: str | None = None) -> list[S
     """
     from sqlalchemy import inspect, text
 
-    from avt_notes.store.db import database_url as store_url
-    from avt_notes.store.db import make_engine
+    from avt_notes.config import StoreSettings
+    from avt_notes.store.db import open_database
 
-    if database_url is None and not (data_dir / "avt-notes.db").exists():
+    try:
+        engine = open_database(
+            StoreSettings(data_dir=data_dir, database_url=database_url), read_only=True
+        )
+    except InputError:
         logger.info("no database in %s: no signed notes yet", data_dir)
         return []
-    engine = make_engine(store_url(data_dir, database_url))
     try:
         names = inspect(engine)
         if SIGNOFF_VIEW not in names.get_table_names() + names.get_view_names():

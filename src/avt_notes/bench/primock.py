@@ -98,7 +98,11 @@ def list_consultations(source_dir: str | Path) -> list[str]:
     source = Path(source_dir)
     transcripts = source / "transcripts"
     if not transcripts.is_dir():
-        raise ConfigError(f"no PriMock57 transcripts in {transcripts}")
+        raise ConfigError(
+            f"no PriMock57 transcripts in {transcripts}: give the PriMock57 folder (with "
+            "transcripts/ and notes/) on the command line; the default is "
+            "../shared/data/primock57 beside the project"
+        )
     ids = {p.name.removesuffix("_doctor.TextGrid") for p in transcripts.glob("*_doctor.TextGrid")}
     return sorted(
         cid

@@ -101,7 +101,7 @@ class PipelineTranscriber:
 
         settings = get_settings()
         if item.language:
-            settings = settings.model_copy(update={"language": item.language})
+            settings = settings.updated(models={"language": item.language})
         return transcribe_file(
             item.audio, settings, asr_model=self.asr_model, num_speakers=item.num_speakers
         )
@@ -124,7 +124,7 @@ class PipelineDrafter:
             transcript,
             load_template(self.template),
             drafter,
-            max_new_tokens=settings.drafter_max_new_tokens,
+            max_new_tokens=settings.drafting.drafter_max_new_tokens,
         )
         return note_draft_from(note, time.perf_counter() - started)
 

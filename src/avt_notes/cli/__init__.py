@@ -8,7 +8,6 @@ never a traceback.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import warnings
 
@@ -16,8 +15,6 @@ from avt_notes.errors import AvtError
 
 
 def main() -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     # torchcodec (pulled by pyannote) cannot load beside CPU torch; we pass audio in memory.
     warnings.filterwarnings("ignore", message=".*torchcodec.*")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")

@@ -31,13 +31,9 @@ app.add_typer(retention_app, name="retention")
 
 def _read_only_sessions() -> tuple[Engine, sessionmaker[Session]]:
     from avt_notes.config import get_settings
-    from avt_notes.errors import InputError
-    from avt_notes.store.db import database_url, make_engine, make_sessionmaker
+    from avt_notes.store.db import make_sessionmaker, open_database
 
-    settings = get_settings()
-    if not settings.database_url and not (settings.data_dir / "avt-notes.db").exists():
-        raise InputError(f"no database in {settings.data_dir} (set AVT_DATA_DIR or DATABASE_URL)")
-    engine = make_engine(database_url(settings.data_dir, settings.database_url))
+    engine = open_database(get_settings().store, read_only=True)
     return engine, make_sessionmaker(engine)
 
 
@@ -105,11 +101,11 @@ def retention_run(
     from avt_notes.store import open_store, retention
 
     settings = get_settings()
-    store = open_store(settings.data_dir, settings.database_url)
+    store = open_store(settings.store)
     if now is not None and now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     try:
-        report = retention.run(store, retention.RetentionPolicy(), now=now, dry_run=dry_run)
+        report = retention.run(store, settings.retention, now=now, dry_run=dry_run)
     finally:
         store.close()
     verb = "would delete" if dry_run else "deleted"

@@ -35,7 +35,7 @@ def _signed_notes() -> list[SignedNoteRecord]:
 
     settings = get_settings()
     try:
-        return load_signed_notes(settings.data_dir, settings.database_url)
+        return load_signed_notes(settings.store.data_dir, settings.store.database_url)
     except Exception as error:  # an unreadable database must not lose a finished bench run
         console.print(f"[yellow]warning:[/yellow] signed notes not read: {error}")
         return []
@@ -72,9 +72,9 @@ def bench(
 
     corpus = load_manifest(manifest)
     options = BenchOptions(
-        asr_model=asr_model or get_settings().asr_model,
+        asr_model=asr_model or get_settings().models.asr_model,
         template=None if no_notes else template,
-        drafter="" if no_notes else get_settings().drafter,
+        drafter="" if no_notes else get_settings().drafting.drafter,
         collar=collar,
         workers=workers,
     )

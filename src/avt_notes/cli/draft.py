@@ -9,7 +9,7 @@ rich bar; the library underneath (`avt_notes.drafting`) never prints.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +22,7 @@ from rich.table import Table
 
 from avt_notes.cli.app import app
 from avt_notes.errors import InputError
+from avt_notes.progress import Progress as ProgressCallback
 from avt_notes.schemas import Transcript
 
 console = Console(stderr=True)
@@ -63,7 +64,7 @@ def templates() -> None:
 
 
 @contextmanager
-def _drafting_bar() -> Iterator[Callable[[str, float], None]]:
+def _drafting_bar() -> Iterator[ProgressCallback]:
     with Progress(
         TextColumn("{task.description:<40}"),
         BarColumn(),
@@ -105,7 +106,7 @@ def run_draft(
         raise InputError(f"unknown strategy '{strategy}'; use auto, compose or extract")
     settings = get_settings()
     chosen = load_template(template)
-    with console.status(f"loading drafter {drafter or settings.drafter} …"):
+    with console.status(f"loading drafter {drafter or settings.drafting.drafter} …"):
         model = load_drafter(settings, drafter)
     with _drafting_bar() as progress:
         note = draft_note(
@@ -114,7 +115,7 @@ def run_draft(
             model,
             progress,
             strategy=strategy,  # type: ignore[arg-type]
-            max_new_tokens=max_new_tokens or settings.drafter_max_new_tokens,
+            max_new_tokens=max_new_tokens or settings.drafting.drafter_max_new_tokens,
         )
     write_draft(note, out, transcript)
     sentences = note.sentences()

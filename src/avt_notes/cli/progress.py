@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from avt_notes.pipeline import Progress as ProgressCallback
+from avt_notes.progress import Progress as ProgressCallback
 
 console = Console(stderr=True)
 

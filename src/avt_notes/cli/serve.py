@@ -49,7 +49,7 @@ def user_add(
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     settings = get_settings()
-    store = open_store(settings.data_dir, settings.database_url)
+    store = open_store(settings.store)
     try:
         with store.transaction() as db:
             user = accounts.create_user(db, username, password, role, display_name)

@@ -12,7 +12,7 @@ from avt_notes.drafting.backend import ChatMessage, Drafter, load_drafter
 from avt_notes.drafting.note import Progress, Strategy, draft_note
 from avt_notes.drafting.render import parse_markdown, to_markdown, write_draft
 from avt_notes.drafting.schemas import DRAFT_MARKER, DraftNote, DraftSentence, NoteSection
-from avt_notes.drafting.templates import Template, list_templates, load_template, prompts_dir
+from avt_notes.drafting.templates import Template, list_templates, load_template
 
 __all__ = [
     "DRAFT_MARKER",
@@ -29,7 +29,6 @@ __all__ = [
     "load_drafter",
     "load_template",
     "parse_markdown",
-    "prompts_dir",
     "to_markdown",
     "write_draft",
 ]

@@ -54,21 +54,25 @@ _lock = threading.Lock()
 
 
 def load_drafter(settings: Settings, drafter: str | None = None) -> Drafter:
-    """The drafter named by `settings.drafter` (or `drafter`): registry name, folder or URL."""
+    """The drafter `settings.drafting.drafter` (or `drafter`) names: registry name, folder, URL."""
     from avt_notes import models
 
-    target = drafter or settings.drafter
+    target = drafter or settings.drafting.drafter
     if is_url(target):
         from avt_notes.drafting.http import HttpDrafter
 
-        return HttpDrafter(target, model=settings.drafter_http_model)
-    key = (target, str(settings.model_cache), settings.cpu_threads)
+        return HttpDrafter(target, model=settings.drafting.drafter_http_model)
+    key = (target, str(settings.models.model_cache), settings.models.cpu_threads)
     with _lock:
         if key not in _loaded:
             from avt_notes.drafting.local import TransformersDrafter
 
-            path = models.resolve(target, "drafter", settings.model_cache, settings.extra_models)
+            path = models.resolve(
+                target, "drafter", settings.models.model_cache, settings.models.extra_models
+            )
             packaged = models.REGISTRY.get(target)
             source = f"PyPI ({packaged.install_hint})" if packaged else str(path)
-            _loaded[key] = TransformersDrafter(path, threads=settings.cpu_threads, source=source)
+            _loaded[key] = TransformersDrafter(
+                path, threads=settings.models.cpu_threads, source=source
+            )
         return _loaded[key]

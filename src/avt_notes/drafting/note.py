@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 from avt_notes.drafting.backend import Drafter
@@ -36,18 +36,14 @@ from avt_notes.grounding import (
     check_sentence,
     load_grounding_lexicon,
 )
+from avt_notes.progress import Progress, no_progress
 from avt_notes.risk import RiskLexicon, detect_risk, load_lexicon
 from avt_notes.schemas import StageTiming, Transcript, Utterance
 
 logger = logging.getLogger("avt_notes")
 
-Progress = Callable[[str, float], None]
 Strategy = Literal["auto", "compose", "extract"]
 REWRITE_MAX_NEW_TOKENS = 60
-
-
-def _quiet(message: str, fraction: float) -> None:
-    """Default progress callback: report nowhere."""
 
 
 def _compose_section(
@@ -145,7 +141,7 @@ def draft_note(
     "extract" has it restate chosen exchanges one at a time; "auto" uses what
     the drafter prefers (extract for small local models).
     """
-    report = progress or _quiet
+    report = progress or no_progress
     if not transcript.utterances:
         raise InputError("the transcript has no utterances to draft from")
     ids = [u.id for u in transcript.utterances]

@@ -10,7 +10,6 @@ an unknown field is a template error, not a silent blank.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import string
 from functools import lru_cache
@@ -20,6 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from avt_notes.config import get_settings
 from avt_notes.drafting.backend import ChatMessage
 from avt_notes.errors import TemplateError
 
@@ -165,15 +165,6 @@ def _fill(text: str, values: dict[str, str], template_id: str) -> str:
     return text.format_map(values)
 
 
-def prompts_dir() -> Path:
-    """The prompts folder: ``AVT_PROMPTS_DIR`` or the repository's ``prompts/``."""
-    override = os.environ.get("AVT_PROMPTS_DIR")
-    if override:
-        return Path(override).expanduser()
-    # src/avt_notes/drafting/templates.py -> repository root
-    return Path(__file__).resolve().parents[3] / "prompts"
-
-
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -208,7 +199,7 @@ def parse_template(text: str, path: Path | None = None) -> Template:
 
 
 def template_files(directory: Path | None = None) -> list[Path]:
-    folder = (directory or prompts_dir()) / TEMPLATES_SUBDIR
+    folder = (directory or get_settings().drafting.prompts_dir) / TEMPLATES_SUBDIR
     if not folder.is_dir():
         raise TemplateError(f"no template folder at {folder}; set AVT_PROMPTS_DIR")
     return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])

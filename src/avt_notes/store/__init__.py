@@ -1,8 +1,9 @@
 """Persistence for the web service: database, encrypted audio, jobs and audit.
 
-`open_store` is the one way in: it builds the engine (SQLite in the data
-folder unless ``DATABASE_URL`` is set), runs the migrations, and opens the
-audio store (creating the key on first run). The web app, the worker and the
+`open_store` is the way in for the service: it opens the database
+(`db.open_database`, SQLite in the data folder unless ``DATABASE_URL`` is
+set), runs the migrations, and opens the audio store (creating the key on
+first run). Commands that only read open the database read-only. The web app, the worker and the
 CLI all share a `Store`; core stages never import this package.
 """
 
@@ -11,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from avt_notes.config import StoreSettings
 from avt_notes.store.audio_store import AudioStore
-from avt_notes.store.db import database_url, make_engine, make_sessionmaker, migrate, transaction
+from avt_notes.store.db import make_sessionmaker, migrate, open_database, transaction
 
 
 @dataclass
@@ -36,14 +37,14 @@ class Store:
         self.engine.dispose()
 
 
-def open_store(data_dir: Path, url: str | None = None, key_file: Path | None = None) -> Store:
+def open_store(settings: StoreSettings) -> Store:
     """Connect, migrate to the newest schema and open the audio store."""
-    engine = make_engine(database_url(data_dir, url))
+    engine = open_database(settings)
     migrate(engine)
     return Store(
         engine=engine,
         sessions=make_sessionmaker(engine),
-        audio=AudioStore(data_dir, key_file),
+        audio=AudioStore(settings.data_dir, settings.audio_key_file),
     )
 
 

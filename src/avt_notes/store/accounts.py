@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from avt_notes.errors import InputError
 from avt_notes.store import audit
 from avt_notes.store.errors import AuthenticationError, ConflictError
-from avt_notes.store.models import ROLES, LoginSession, User, utcnow
+from avt_notes.store.tables import ROLES, LoginSession, User, utcnow
 
 _hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from avt_notes.store.models import AuditEntry, User, utcnow
+from avt_notes.store.tables import AuditEntry, User, utcnow
 
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 7423002

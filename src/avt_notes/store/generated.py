@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from avt_notes.store.models import DraftRecord, TranscriptRecord
+from avt_notes.store.tables import DraftRecord, TranscriptRecord
 
 logger = logging.getLogger("avt_notes.store")
 

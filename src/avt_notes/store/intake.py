@@ -34,7 +34,8 @@ from avt_notes.store.errors import (
     PayloadTooLargeError,
     UnsupportedMediaError,
 )
-from avt_notes.store.models import (
+from avt_notes.store.recordings import Limits, get_owned, received_chunks
+from avt_notes.store.tables import (
     AWAITING_CONSENT,
     DECLINED,
     FINISHED,
@@ -46,7 +47,6 @@ from avt_notes.store.models import (
     User,
     utcnow,
 )
-from avt_notes.store.recordings import Limits, get_owned, received_chunks
 
 logger = logging.getLogger("avt_notes.store")
 

@@ -18,7 +18,7 @@ from sqlalchemy import CursorResult, Result, or_, select, update
 from sqlalchemy.orm import Session
 
 from avt_notes.store.errors import ConflictError
-from avt_notes.store.models import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, utcnow
+from avt_notes.store.tables import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, utcnow
 
 PROCESS = "process"  # assembled audio → transcript → draft
 LIVE = "live"  # incremental work while chunks arrive (handler provided elsewhere)

@@ -24,7 +24,7 @@ from avt_notes.store.errors import (
     ConflictError,
     NotFoundError,
 )
-from avt_notes.store.models import (
+from avt_notes.store.tables import (
     AWAITING_CONSENT,
     CONSENT_METHODS,
     DECLINED,

@@ -23,12 +23,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import delete, func, select
 
+from avt_notes.config import RetentionSettings
 from avt_notes.store import Store, audit
-from avt_notes.store.models import (
+from avt_notes.store.review import WorkingCopy, WorkingSection, WorkingSentence
+from avt_notes.store.tables import (
     SIGNED,
     ClinicalSession,
     DraftRecord,
@@ -37,20 +37,9 @@ from avt_notes.store.models import (
     TranscriptRecord,
     utcnow,
 )
-from avt_notes.store.review import WorkingCopy, WorkingSection, WorkingSentence
 
 logger = logging.getLogger("avt_notes.store")
 ACTOR = "retention"
-
-
-class RetentionPolicy(BaseSettings):
-    """Days after the first signature before each kind of data is deleted (``AVT_`` env)."""
-
-    model_config = SettingsConfigDict(env_prefix="AVT_", env_file=".env", extra="ignore")
-
-    audio_retention_days: float = Field(default=30.0, ge=0, description="Audio, after signing.")
-    transcript_retention_days: float = Field(default=90.0, ge=0, description="Transcripts.")
-    draft_retention_days: float = Field(default=90.0, ge=0, description="Generated drafts.")
 
 
 @dataclass
@@ -96,12 +85,12 @@ def _signed_body(note: SignedNote) -> str:
 
 def run(
     store: Store,
-    policy: RetentionPolicy | None = None,
+    policy: RetentionSettings | None = None,
     now: datetime | None = None,
     dry_run: bool = False,
 ) -> RetentionReport:
     """Apply the policy as of `now` (default: the current time)."""
-    policy = policy or RetentionPolicy()
+    policy = policy or RetentionSettings()
     now = now or utcnow()
     report = RetentionReport(now=now, dry_run=dry_run)
     for session_id, signed_at in _signed_sessions(store):

@@ -37,8 +37,8 @@ from avt_notes.store.generated import (
     load_transcript,
     parse_draft,
 )
-from avt_notes.store.models import AMENDING, EDITING, SIGNED, DraftRecord, ReviewDraft, User, utcnow
 from avt_notes.store.recordings import get_owned
+from avt_notes.store.tables import AMENDING, EDITING, SIGNED, DraftRecord, ReviewDraft, User, utcnow
 
 logger = logging.getLogger("avt_notes.store")
 

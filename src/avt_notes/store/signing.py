@@ -26,7 +26,8 @@ from avt_notes.editing import NoteEdit, normalise_space, note_edit, sentences_ch
 from avt_notes.errors import InputError
 from avt_notes.store import accounts, audit, review
 from avt_notes.store.errors import ConflictError, NotFoundError, PermissionDeniedError
-from avt_notes.store.models import (
+from avt_notes.store.recordings import get_owned
+from avt_notes.store.tables import (
     AMENDING,
     EDITING,
     SIGNED,
@@ -36,7 +37,6 @@ from avt_notes.store.models import (
     User,
     utcnow,
 )
-from avt_notes.store.recordings import get_owned
 
 ATTESTATION = "I have reviewed this note against the session and take responsibility for it."
 Outcome = Literal["kept", "edited", "removed"]

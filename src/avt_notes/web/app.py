@@ -24,7 +24,6 @@ from avt_notes.store import jobs, open_store
 from avt_notes.store.recordings import Limits, Notice
 from avt_notes.web.deps import Services
 from avt_notes.web.errors import install_error_handlers
-from avt_notes.web.settings import WebSettings
 
 if TYPE_CHECKING:
     from avt_notes.worker import Worker
@@ -77,7 +76,7 @@ def default_probe(settings: Settings) -> Callable[[Path], float]:
     def probe(path: Path) -> float:
         from avt_notes.audio import load_audio  # lazy: numpy + PyAV only when needed
 
-        audio = load_audio(path, settings.max_audio_seconds)
+        audio = load_audio(path, settings.audio.max_audio_seconds)
         for warning in audio.warnings:
             logger.warning("%s", warning)
         return audio.duration
@@ -110,7 +109,6 @@ def _waker(worker: Worker) -> Callable[[str, int], None]:
 
 def create_app(
     settings: Settings | None = None,
-    web: WebSettings | None = None,
     *,
     pipeline: object | None = None,
     probe: Callable[[Path], float] | None = None,
@@ -132,8 +130,8 @@ def create_app(
     from avt_notes.worker import Worker
 
     settings = settings or get_settings()
-    web = web or WebSettings()
-    store = open_store(settings.data_dir, settings.database_url, web.audio_key_file)
+    web = settings.web
+    store = open_store(settings.store)
     store.audio.sweep_scratch()
     worker = Worker(
         store,
@@ -184,7 +182,7 @@ def create_app(
         web=web,
         limits=Limits(
             max_chunk_bytes=web.max_chunk_bytes,
-            max_session_bytes=settings.max_upload_bytes,
+            max_session_bytes=settings.audio.max_upload_bytes,
             max_chunks=web.max_chunks,
             templates=tuple(web.templates),
             live_jobs=web.live_jobs,

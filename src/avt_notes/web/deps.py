@@ -18,13 +18,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from avt_notes.config import Settings
+from avt_notes.config import Settings, WebSettings
 from avt_notes.store import Store, accounts
 from avt_notes.store.errors import AuthenticationError, PermissionDeniedError
-from avt_notes.store.models import LoginSession, User
 from avt_notes.store.recordings import Limits, Notice
+from avt_notes.store.tables import LoginSession, User
 from avt_notes.web.errors import COOKIE_NAME
-from avt_notes.web.settings import WebSettings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
@@ -71,7 +70,7 @@ def _resolve(request: Request, db: Session, services: Services) -> LoginSession:
     return accounts.resolve(
         db,
         request.cookies.get(COOKIE_NAME),
-        idle=timedelta(minutes=services.settings.session_idle_minutes),
+        idle=timedelta(minutes=services.settings.web.session_idle_minutes),
         lifetime=timedelta(hours=services.web.session_max_hours),
     )
 

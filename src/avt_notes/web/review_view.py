@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from avt_notes.config import get_settings
 from avt_notes.store import review, signing
 from avt_notes.store.audio_store import AudioStore
-from avt_notes.store.models import EDITING, ClinicalSession, ReviewDraft, SignedNote
+from avt_notes.store.tables import EDITING, ClinicalSession, ReviewDraft, SignedNote
 
 
 class Strict(BaseModel):
@@ -151,5 +151,5 @@ def review_state(
         metrics=signing.metrics_dict(metrics) if metrics else None,
         attestation=signing.ATTESTATION,
         # Words below this probability are marked (threshold from the benchmark).
-        low_confidence=get_settings().asr_low_probability,
+        low_confidence=get_settings().decoding.asr_low_probability,
     )

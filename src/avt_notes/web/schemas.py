@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from avt_notes.store import jobs
-from avt_notes.store.models import (
+from avt_notes.store.tables import (
     CANCELLED,
     DONE,
     FAILED,

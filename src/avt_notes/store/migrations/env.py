@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from avt_notes.store.models import Base
+from avt_notes.store.tables import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from avt_notes.store import accounts
 from avt_notes.store.errors import PermissionDeniedError
-from avt_notes.store.models import User
+from avt_notes.store.tables import User
 from avt_notes.web.deps import CurrentAuth, DbDep, ServicesDep, cookie_secure
 from avt_notes.web.errors import COOKIE_NAME
 from avt_notes.web.schemas import LoginIn, MeOut, user_out
@@ -38,7 +38,7 @@ def login(
         samesite="strict",
         secure=cookie_secure(request, services.web),
     )
-    return _me(new.login.user, new.login.csrf_token, services.settings.session_idle_minutes)
+    return _me(new.login.user, new.login.csrf_token, services.settings.web.session_idle_minutes)
 
 
 @router.post("/logout", status_code=204)
@@ -54,4 +54,4 @@ def logout(auth: CurrentAuth, db: DbDep, response: Response) -> Response:
 
 @router.get("/me")
 def me(auth: CurrentAuth, services: ServicesDep) -> MeOut:
-    return _me(auth.user, auth.login.csrf_token, services.settings.session_idle_minutes)
+    return _me(auth.user, auth.login.csrf_token, services.settings.web.session_idle_minutes)

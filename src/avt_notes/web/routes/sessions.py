@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from avt_notes.store import audit, intake, jobs, recordings, signing
 from avt_notes.store.errors import NotFoundError
-from avt_notes.store.models import DraftRecord, TranscriptRecord
+from avt_notes.store.tables import DraftRecord, TranscriptRecord
 from avt_notes.web.deps import ClinicianAuth, DbDep, ServicesDep
 from avt_notes.web.ranges import parse_range, slice_pieces
 from avt_notes.web.schemas import (
@@ -56,7 +56,7 @@ def give_consent(
         body.notice_sha256,
         services.notice,
         language_group=body.language_group,
-        language_groups=services.settings.patient_language_groups,
+        language_groups=services.settings.web.patient_language_groups,
     )
     db.commit()
     return session_out(db, session)

@@ -100,7 +100,7 @@ async def upload_file(
     services: ServicesDep,
 ) -> SessionOut:
     """Use an existing recording for a consented session (raw body, any audio type)."""
-    limit = services.settings.max_upload_bytes
+    limit = services.settings.audio.max_upload_bytes
     declared = _declared_length(request)
     if declared is not None and declared > limit:
         raise PayloadTooLargeError(f"the file is {declared} bytes, over the limit of {limit}")

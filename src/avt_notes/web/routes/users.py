@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from avt_notes.store import accounts
-from avt_notes.store.models import User
+from avt_notes.store.tables import User
 from avt_notes.web.deps import AdminAuth, DbDep
 from avt_notes.web.schemas import UserCreateIn, UserOut, user_out
 
