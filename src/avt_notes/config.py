@@ -93,7 +93,7 @@ class DecodingSettings(_Section):
         10, ge=1, le=30, description="Encode shorter clips in a window this long, not 30 s."
     )
     asr_drop_hallucinations: bool = Field(
-        True, description="Drop segments that spell out letters or loop on one phrase."
+        True, description="Replace segments that spell letters or loop by a marked [unclear]."
     )
     asr_hotwords: bool = Field(False, description="Bias decoding to prompts/asr_vocabulary.")
     asr_low_probability: float = Field(
