@@ -95,6 +95,8 @@ class DecodingSettings(_Section):
     asr_drop_hallucinations: bool = Field(
         True, description="Replace segments that spell letters or loop by a marked [unclear]."
     )
+    # Off: with drugs.yaml + asr_vocabulary.txt as hotwords, Whisper base wrote the
+    # prompt back ("lurasidone, lurasidone, ...") and clinical-term WER rose (decoding.py).
     asr_hotwords: bool = Field(False, description="Bias decoding to prompts/asr_vocabulary.")
     asr_low_probability: float = Field(
         0.5, description="Words below this probability are marked for review."
