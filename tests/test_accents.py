@@ -117,6 +117,22 @@ def test_spelled_letters_and_loops_are_recognised() -> None:
         assert not looks_hallucinated(speech.split()), speech
 
 
+def test_a_loop_becomes_one_marked_gap_and_the_real_words_stay() -> None:
+    from avt_notes.asr import UNCLEAR, FasterWhisperTranscriber
+    from avt_notes.schemas import Word
+
+    said = "I'm 26 year old okay aria aria aria aria aria aria oh dear".split()
+    words = [Word(text=t, start=i, end=i + 0.5, probability=0.9) for i, t in enumerate(said)]
+    kept = FasterWhisperTranscriber._without_hallucinations(words)
+    assert [w.text for w in kept] == [*said[:6], UNCLEAR, "oh", "dear"]
+    gap = kept[6]
+    assert (gap.start, gap.end, gap.probability) == (6, 10.5, 0.0)  # the repetitions' time
+    spelled = [Word(text=t, start=i, end=i + 0.2, probability=0.4)
+               for i, t in enumerate("She said C -S -O -T then".split())]  # fmt: skip
+    kept = FasterWhisperTranscriber._without_hallucinations(spelled)
+    assert [w.text for w in kept] == ["She", "said", UNCLEAR, "then"]
+
+
 # --- word confidence ------------------------------------------------------------------------------
 def test_word_correctness_follows_the_alignment() -> None:
     assert word_correctness("we call it bear", ["We", "call", "it", "bill."]) == [

@@ -21,7 +21,7 @@ import yaml
 from avt_notes.audio import SAMPLE_RATE
 from avt_notes.config import Settings
 from avt_notes.errors import ModelError
-from avt_notes.hallucination import looks_hallucinated
+from avt_notes.hallucination import hallucinated_span
 from avt_notes.models import resolve
 from avt_notes.progress import Progress
 from avt_notes.schemas import ModelInfo, Word
@@ -97,8 +97,15 @@ class FasterWhisperTranscriber:
         self._language = language
         self._options = decoding_options(settings)
         self._min_window = settings.decoding.asr_min_window_seconds
-        self._drop_hallucinations = settings.decoding.asr_drop_hallucinations
+        self._guard = settings.decoding.asr_drop_hallucinations
         self._lock = threading.Lock()
+
+    @staticmethod
+    def _without_hallucinations(words: list[Word]) -> list[Word]:
+        """Each letter run or loop repetition replaced by one marked [unclear] word."""
+        while (replaced := _replace_span(words)) is not None:
+            words = replaced
+        return words
 
     @property
     def model_info(self) -> ModelInfo:
@@ -124,40 +131,40 @@ class FasterWhisperTranscriber:
                 samples, language=self._language, word_timestamps=True, **self._options
             )
             for segment in segments:  # a lazy generator: decoding happens here
-                found = [w for w in segment.words or [] if w.word.strip()]
-                if self._drop_hallucinations and looks_hallucinated([w.word for w in found]):
-                    logger.warning(
-                        "replaced a recognised segment at %.1f-%.1f s that spells letters or "
-                        "loops (no support in the audio) by %s: %r",
-                        segment.start,
-                        segment.end,
-                        UNCLEAR,
-                        segment.text[:80],
-                    )
-                    # A visible, marked gap: the reviewer hears that stretch themselves.
-                    words.append(
-                        Word(
-                            text=UNCLEAR,
-                            start=round(float(segment.start), 3),
-                            end=round(float(segment.end), 3),
-                            probability=0.0,
-                        )
-                    )
-                    found = []
-                words.extend(
+                found = [
                     Word(
                         text=w.word.strip(),
                         start=round(float(w.start), 3),
                         end=round(float(max(w.end, w.start)), 3),
                         probability=round(min(max(float(w.probability), 0.0), 1.0), 4),
                     )
-                    for w in found
-                )
+                    for w in segment.words or []
+                    if w.word.strip()
+                ]
+                words.extend(self._without_hallucinations(found) if self._guard else found)
                 if progress is not None and duration > 0:
                     progress("transcribing", min(segment.end / duration, 1.0))
         if progress is not None:
             progress("transcribing", 1.0)
         return words
+
+
+def _replace_span(words: list[Word]) -> list[Word] | None:
+    span = hallucinated_span([w.text for w in words])
+    if span is None:
+        return None
+    start, end = span
+    logger.warning(
+        "replaced recognised words at %.1f-%.1f s that spell letters or loop (no support "
+        "in the audio) by %s: %r",
+        words[start].start,
+        words[end - 1].end,
+        UNCLEAR,
+        " ".join(w.text for w in words[start:end])[:80],
+    )
+    # A visible, marked gap: the reviewer listens to that stretch themselves.
+    gap = Word(text=UNCLEAR, start=words[start].start, end=words[end - 1].end, probability=0.0)
+    return [*words[:start], gap, *words[end:]]
 
 
 def window_seconds(duration: float, shortest: int = WINDOW_SECONDS) -> int:
