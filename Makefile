@@ -42,7 +42,7 @@ test: setup
 	$(PY) -m pytest -q
 
 test-fast: $(VENV)/.installed
-	$(PY) -m pytest -q -m "not slow and not browser"
+	$(PY) -m pytest -q -m "not slow and not browser" --no-model-loading
 
 check: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests benchmarks scripts

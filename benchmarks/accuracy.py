@@ -53,7 +53,7 @@ def ensure_corpus(
     source: Path, folder: Path, size: int, crop: float | None, max_gap: float, snr: float | None
 ) -> Path:
     """The corpus manifest, building the corpus when absent or built differently."""
-    from avt_notes.bench.primock import build_corpus
+    from avt_notes.bench.primock_corpus import build_corpus
 
     manifest = folder / "manifest.json"
     wanted = {"size": size, "crop": crop, "max_gap": max_gap, "snr_db": snr}

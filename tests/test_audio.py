@@ -19,7 +19,7 @@ from avt_notes.errors import (
     NotAudioError,
 )
 
-from testdata import REAL, encode_audio
+from testdata import REAL, checkout_env, encode_audio
 
 JFK_SECONDS = 11.0
 
@@ -181,6 +181,7 @@ def test_cli_bad_input_one_line_no_traceback(tmp_path: Path, content: bytes, nam
         capture_output=True,
         text=True,
         timeout=120,
+        env=checkout_env(),
     )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr

@@ -175,7 +175,7 @@ def test_shipped_real_manifest() -> None:
 
 
 def test_accepts_what_build_primock_writes(tmp_path: Path) -> None:
-    from avt_notes.bench.primock import build_corpus
+    from avt_notes.bench.primock_corpus import build_corpus
 
     path = build_corpus(
         PRIMOCK,

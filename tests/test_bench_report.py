@@ -27,7 +27,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Manifest:
     """Two short PriMock57 consultations spoken by four voices of four accent groups."""
-    from avt_notes.bench.primock import build_corpus
+    from avt_notes.bench.primock_corpus import build_corpus
 
     folder = tmp_path_factory.mktemp("corpus")
     path = build_corpus(

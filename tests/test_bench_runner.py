@@ -244,7 +244,7 @@ def test_a_changed_entry_or_audio_is_redone(tmp_path: Path) -> None:
 
 
 def test_a_failed_draft_keeps_the_recordings_scores(tmp_path: Path) -> None:
-    from avt_notes.bench.primock import build_corpus
+    from avt_notes.bench.primock_corpus import build_corpus
 
     from testdata import PRIMOCK
 

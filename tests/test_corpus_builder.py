@@ -16,12 +16,11 @@ from avt_notes.bench.primock import (
     Consultation,
     SourceUtterance,
     Timeline,
-    assign_voice_pairs,
-    build_corpus,
     list_consultations,
     load_consultation,
     render_consultation,
 )
+from avt_notes.bench.primock_corpus import assign_voice_pairs, build_corpus
 from avt_notes.bench.textgrid import clean_text, parse_textgrid, read_textgrid, speech_intervals
 from avt_notes.bench.tts import VOICES, get_voice, synthesize
 from avt_notes.errors import ConfigError

@@ -3,7 +3,7 @@
 AMI meeting excerpts (far-field, overlapping speech) are scored against their
 RTTM with pyannote.metrics inside the UEM; the stereo file (one speaker per
 channel) checks speakers, overlaps and voice embeddings. Sources and licences:
-tests/data/README.md.
+tests/data/README.md. Tests that load the models are marked slow.
 """
 
 from __future__ import annotations
@@ -87,6 +87,7 @@ def stereo() -> Audio:
     return audio
 
 
+@pytest.mark.slow
 def test_ami_der_is_within_the_measured_bound(ami) -> None:
     reference, uem = _reference()
     for collar in (0.0, 0.25):
@@ -102,6 +103,7 @@ def test_ami_der_is_within_the_measured_bound(ami) -> None:
     print(f"diarisation speed: {seconds / audio_seconds:.3f} s per audio second")
 
 
+@pytest.mark.slow
 def test_ami_finds_both_speakers_with_centroids(ami) -> None:
     for result, _, _ in ami.values():
         assert len(result.speakers) >= 2
@@ -116,6 +118,7 @@ def test_ami_finds_both_speakers_with_centroids(ami) -> None:
     assert len({s for s in result.speakers if _talk(result, s, 0.0, 30.0) >= 1.0}) == 2
 
 
+@pytest.mark.slow
 def test_stereo_mix_gives_each_channel_its_speaker_with_overlap(diarizer, stereo) -> None:
     # Left speaks 0.3-4.7 s, right 0.3-2.4 s (channel energy): they overlap for 2 s.
     result = diarizer.diarize(stereo)
@@ -137,12 +140,14 @@ def test_stereo_mix_gives_each_channel_its_speaker_with_overlap(diarizer, stereo
     )
 
 
+@pytest.mark.slow
 def test_num_speakers_is_honoured(diarizer, stereo) -> None:
     assert diarizer.diarize(stereo, num_speakers=1).speakers == ["SPEAKER_00"]
     assert len(diarizer.diarize(stereo, max_speakers=1).speakers) == 1
     assert len(diarizer.diarize(stereo, num_speakers=2).speakers) == 2
 
 
+@pytest.mark.slow
 def test_enrolment_embeddings_separate_the_two_voices(diarizer, stereo) -> None:
     left, right = stereo.channels
     # Each channel's speech cut in two halves (left: 0.3-4.7 s, right: 0.3-2.4 s).
@@ -164,6 +169,7 @@ def test_enrolment_embeddings_separate_the_two_voices(diarizer, stereo) -> None:
     assert min(same) > max(across)
 
 
+@pytest.mark.slow
 def test_progress_reports_stages_with_fractions(diarizer, stereo) -> None:
     seen: list[tuple[str, float]] = []
     diarizer.diarize(stereo, progress=lambda stage, fraction: seen.append((stage, fraction)))
@@ -174,12 +180,14 @@ def test_progress_reports_stages_with_fractions(diarizer, stereo) -> None:
     assert ("embeddings", 1.0) in seen
 
 
+@pytest.mark.slow
 def test_silence_and_empty_audio_give_no_turns(diarizer) -> None:
     assert diarizer.diarize(Audio.from_array(np.zeros(0, dtype=np.float32))).turns == []
     silence = diarizer.diarize(Audio.from_array(np.zeros(3 * SAMPLE_RATE, dtype=np.float32)))
     assert silence.turns == [] and silence.centroids == {}
 
 
+@pytest.mark.slow
 def test_embed_rejects_unusable_samples(diarizer) -> None:
     with pytest.raises(AudioError):
         diarizer.embed(np.zeros(SAMPLE_RATE // 10, dtype=np.float32))
@@ -187,6 +195,7 @@ def test_embed_rejects_unusable_samples(diarizer) -> None:
         diarizer.embed(np.zeros((2, SAMPLE_RATE), dtype=np.float32))
 
 
+@pytest.mark.slow
 def test_model_info(diarizer) -> None:
     assert isinstance(diarizer, PyannoteDiarizer)
     info = diarizer.model_info

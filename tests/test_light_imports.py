@@ -8,14 +8,13 @@ stage runs. Each check runs in a fresh interpreter and reads `sys.modules`.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from testdata import ROOT
+from testdata import checkout_env
 
 HEAVY = ["torch", "torchaudio", "pyannote", "faster_whisper", "ctranslate2", "transformers"]
 
@@ -50,7 +49,7 @@ with TestClient(app) as client:
 
 
 def heavy_modules_after(code: str, tmp_path: Path) -> list[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "AVT_DATA_DIR": str(tmp_path)}
+    env = checkout_env(AVT_DATA_DIR=str(tmp_path))
     result = subprocess.run(
         [sys.executable, "-c", code + REPORT],
         capture_output=True,

@@ -13,7 +13,8 @@ from avt_notes.metrics.notes import (
     score_text,
     unsupported_share,
 )
-from avt_notes.schemas import ModelInfo
+
+from testdata import make_draft
 
 
 def test_char_levenshtein():
@@ -31,16 +32,7 @@ def test_rouge_l():
 
 
 def note(*sentences: DraftSentence) -> DraftNote:
-    return DraftNote(
-        template_id="t",
-        template_name="T",
-        template_version="1",
-        template_file="t.yaml",
-        prompt_sha256="0" * 64,
-        strategy="compose",
-        sections=[NoteSection(name="A", sentences=list(sentences))],
-        model=ModelInfo(stage="drafter", name="m"),
-    )
+    return make_draft([NoteSection(name="A", sentences=list(sentences))])
 
 
 def test_shares_and_scores():

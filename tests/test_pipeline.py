@@ -17,7 +17,7 @@ from avt_notes.metrics.diarization import diarization_scores
 from avt_notes.pipeline import SpeakerOptions, transcribe_audio, transcribe_channels
 from avt_notes.rttm import read_rttm, to_annotation
 
-from testdata import JFK_TEXT, REAL, SAMPLE, STEREO_TEXT
+from testdata import JFK_TEXT, REAL, SAMPLE, STEREO_TEXT, checkout_env
 
 pytestmark = pytest.mark.slow
 
@@ -146,6 +146,7 @@ def test_cli_transcribe_writes_three_files(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=600,
+        env=checkout_env(),
     )
     assert result.returncode == 0, result.stderr
     transcript = json.loads((out / "transcript.json").read_text())

@@ -12,13 +12,17 @@ the suite runs from a clone with nothing beside it.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
 
 from avt_notes.drafting.backend import ChatMessage
+from avt_notes.drafting.schemas import DraftNote, NoteSection
+from avt_notes.risk import RiskItem
 from avt_notes.schemas import AudioInfo, ModelInfo, Speaker, Transcript, Utterance
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +30,16 @@ DATA = ROOT / "tests" / "data"
 REAL = DATA / "real"
 PRIMOCK = DATA / "primock57"  # three consultations: the ones the tests name
 SAMPLE = ROOT / "sample_audio"
+
+
+def checkout_env(**extra: str) -> dict[str, str]:
+    """The environment for a subprocess that must run this checkout's code.
+
+    pytest puts `src` on its own path (pyproject); a child Python would import
+    whatever the virtualenv's editable install points at instead.
+    """
+    return {**os.environ, "PYTHONPATH": str(ROOT / "src"), **extra}
+
 
 JFK_TEXT = (
     "And so my fellow Americans ask not what your country can do for you, "
@@ -116,3 +130,21 @@ class ScriptedDrafter:
     ) -> str:
         self.calls.append(list(messages))
         return self.script(messages)
+
+
+def make_draft(
+    sections: Sequence[NoteSection], risk_items: Sequence[RiskItem] = (), **fields: Any
+) -> DraftNote:
+    """A real `DraftNote` on the SOAP template around `sections`, as if a drafter wrote it."""
+    return DraftNote(
+        template_id="soap",
+        template_name="SOAP note",
+        template_version="1",
+        template_file="soap.yaml",
+        prompt_sha256="0" * 64,
+        strategy="compose",
+        sections=list(sections),
+        risk_items=list(risk_items),
+        model=ModelInfo(stage="drafting", name="test-drafter"),
+        **fields,
+    )

@@ -68,6 +68,24 @@ class RiskItem(BaseModel):
     text: str
 
 
+POLARITY_WORDS: dict[str, str] = {
+    "reported": "mentioned",
+    "denied": "denied",
+    "asked": "asked, no clear answer",
+}
+
+
+def describe(item: RiskItem) -> str:
+    """How a risk item reads wherever it is shown (note, review, Markdown): one place.
+
+    Category, polarity and the words said, e.g. ``Suicide (denied): “No, never.”``;
+    a description, never a grade.
+    """
+    label = item.category_label or "Risk language"
+    quote = " ".join((item.text or item.phrase).split())
+    return f"{label} ({POLARITY_WORDS.get(item.polarity, item.polarity)}): “{quote}”"
+
+
 @dataclass(frozen=True)
 class _Category:
     key: str

@@ -37,15 +37,17 @@ from avt_notes.store.intake import suffix_for
 from avt_notes.store.tables import ClinicalSession, DraftRecord, Job, TranscriptRecord
 
 if TYPE_CHECKING:
+    from avt_notes.drafting.schemas import DraftNote
     from avt_notes.live import LiveSession
+    from avt_notes.schemas import Transcript
 
 logger = logging.getLogger("avt_notes.worker")
 
 
 @dataclass
 class PipelineResult:
-    transcript: BaseModel | dict[str, Any]
-    draft: BaseModel | dict[str, Any] | None
+    transcript: Transcript
+    draft: DraftNote | None
 
 
 class Pipeline(Protocol):

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from avt_notes.drafting.schemas import DraftNote, DraftSentence, NoteSection
 from avt_notes.risk import RiskItem
-from avt_notes.schemas import AudioInfo, ModelInfo, Speaker, Transcript, Utterance, Word
+from avt_notes.schemas import AudioInfo, Speaker, Transcript, Utterance, Word
 from avt_notes.store import Store
 from avt_notes.store.tables import (
     DONE,
@@ -31,6 +31,8 @@ from avt_notes.store.tables import (
     User,
     utcnow,
 )
+
+from testdata import make_draft
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_audio"
@@ -82,14 +84,8 @@ def _s(text: str, *evidence: str, reasons: tuple[str, ...] = ()) -> DraftSentenc
 
 def sample_draft(transcript: Transcript) -> DraftNote:
     asked = transcript.utterance("u0016")
-    return DraftNote(
-        template_id="soap",
-        template_name="SOAP note",
-        template_version="1",
-        template_file="soap.yaml",
-        prompt_sha256="0" * 64,
-        strategy="compose",
-        sections=[
+    return make_draft(
+        [
             NoteSection(name="Subjective", sentences=[
                 _s("Fever for the past week with feeling hot and sweaty.", "u0010"),
                 _s("Aching muscles, nausea and drinking only small amounts.", "u0012"),
@@ -107,7 +103,7 @@ def sample_draft(transcript: Transcript) -> DraftNote:
                    "u0017", "u0019"),
             ]),
         ],
-        risk_items=[
+        [
             RiskItem(
                 utterance_id=asked.id, start=asked.start, end=asked.end, speaker=asked.speaker,
                 role=asked.role, category="substance", category_label="Medication use",
@@ -115,7 +111,6 @@ def sample_draft(transcript: Transcript) -> DraftNote:
                 polarity="asked", text=asked.text,
             )
         ],
-        model=ModelInfo(stage="drafting", name="test-drafter"),
     )  # fmt: skip
 
 

@@ -31,6 +31,7 @@ from avt_notes.config import StoreSettings
 from avt_notes.store import Store, open_store
 from avt_notes.store.tables import AudioChunk
 
+from testdata import checkout_env
 from webhelpers import PASSWORD, add_user, soak_enabled
 
 CHUNK_BYTES = 12 * 1024
@@ -56,7 +57,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        env = dict(os.environ, AVT_DATA_DIR=str(self.data_dir), AVT_WORKER="0")
+        env = checkout_env(AVT_DATA_DIR=str(self.data_dir), AVT_WORKER="0")
         env["AVT_TEMPLATES"] = '["soap"]'  # skip listing prompt files: faster restarts
         env.pop("DATABASE_URL", None)
         with open(self.log, "ab") as log:
@@ -191,6 +192,7 @@ def run_lane(root: Path, iterations: int, seed: int, data: bytes) -> int:
     return kills_mid_upload
 
 
+@pytest.mark.slow  # 20 server lives, minutes on a busy machine
 @pytest.mark.parametrize("backend", ["sqlite"])  # the embedded default; fsync is ours there
 def test_sigkill_during_upload_loses_no_acknowledged_chunk(
     tmp_path: Path, jfk_wav: Path, request: pytest.FixtureRequest, backend: str

@@ -14,7 +14,9 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 
 from avt_notes.config import Settings
+from avt_notes.drafting.schemas import DraftNote
 from avt_notes.errors import DraftingError
+from avt_notes.schemas import Transcript
 from avt_notes.store import Store, jobs
 from avt_notes.store.tables import RUNNING, Job, utcnow
 from avt_notes.web.app import create_app
@@ -37,9 +39,10 @@ def test_worker_stores_transcript_and_draft(app: FastAPI, clinician: Api, jfk_we
     state = clinician.get(f"/api/sessions/{session_id}").json()
     assert state["state"] == "done" and state["has_draft"] is True
     assert state["job"]["progress"] == 1.0 and state["job"]["attempts"] == 1
-    assert clinician.get(f"/api/sessions/{session_id}/draft").json()["draft"] == fake_draft()
+    draft = clinician.get(f"/api/sessions/{session_id}/draft").json()["draft"]
+    assert DraftNote.model_validate(draft) == fake_draft()
     transcript = clinician.get(f"/api/sessions/{session_id}/transcript").json()["transcript"]
-    assert transcript == fake_transcript()
+    assert Transcript.model_validate(transcript) == fake_transcript()
 
 
 def test_failure_is_readable_and_retry_works(app: FastAPI, clinician: Api, jfk_webm: bytes) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from avt_notes.config import Settings
+from avt_notes.drafting.schemas import DraftNote, DraftSentence, NoteSection
+from avt_notes.progress import Progress
+from avt_notes.schemas import AudioInfo, Speaker, Transcript, Utterance
 from avt_notes.store import Store, accounts
 from avt_notes.worker import PipelineResult
+
+from testdata import make_draft
 
 JFK = Path(__file__).resolve().parents[1] / "data" / "real" / "jfk.flac"
 PASSWORD = "correct horse battery"
@@ -23,31 +28,36 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 # --- pipeline ----------------------------------------------------------------------------
-def fake_transcript(seconds: float = 11.0) -> dict[str, Any]:
-    return {
-        "audio": {"source": "x", "duration": seconds},
-        "language": "en",
-        "utterances": [
-            {"id": "u0001", "start": 0.0, "end": seconds, "speaker": "SPEAKER_00",
-             "role": "clinician", "text": "ask not what your country can do for you",
-             "confidence": 0.9}
+def fake_transcript(seconds: float = 11.0) -> Transcript:
+    """A one-utterance transcript of the real type (what the pipeline returns)."""
+    return Transcript(
+        audio=AudioInfo(source="x", duration=seconds),
+        language="en",
+        utterances=[
+            Utterance(id="u0001", start=0.0, end=seconds, speaker="SPEAKER_00",
+                      role="clinician", text="ask not what your country can do for you",
+                      confidence=0.9)
         ],
-        "speakers": [],
-    }  # fmt: skip
+        speakers=[Speaker(label="SPEAKER_00", role="clinician")],
+        created_at=datetime(2025, 1, 1, tzinfo=UTC),
+    )  # fmt: skip
 
 
-def fake_draft() -> dict[str, Any]:
-    return {
-        "template": "soap",
-        "marker": "AI draft — must be reviewed and signed by the clinician",
-        "sections": [
-            {"name": "Subjective", "sentences": [{"text": "Patient reports feeling well."}]},
-            {
-                "name": "Plan",
-                "sentences": [{"text": "Review in two weeks.", "status": "unsupported"}],
-            },
+def fake_draft() -> DraftNote:
+    """A two-section draft of the real type, one sentence supported and one not."""
+    return make_draft(
+        [
+            NoteSection(name="Subjective", sentences=[
+                DraftSentence(text="Patient reports feeling well.", evidence=["u0001"],
+                              evidence_method="cited", status="supported"),
+            ]),
+            NoteSection(name="Plan", sentences=[
+                DraftSentence(text="Review in two weeks.", status="unsupported",
+                              reasons=["no utterance mentions a review"]),
+            ]),
         ],
-    }
+        created_at=datetime(2025, 1, 1, tzinfo=UTC),
+    )  # fmt: skip
 
 
 def fake_pipeline(
@@ -56,7 +66,7 @@ def fake_pipeline(
     *,
     template: str,
     num_speakers: int | None,
-    progress: Callable[[str, float], None],
+    progress: Progress,
 ) -> PipelineResult:
     """Plumbing stand-in: checks the audio file it is given, reports progress, returns text."""
     assert audio_path.stat().st_size > 0

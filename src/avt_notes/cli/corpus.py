@@ -72,7 +72,7 @@ def build_primock(
     source: SourceOpt = None,
 ) -> None:
     """Render consultations with stratified voice pairs and write manifest.json."""
-    from avt_notes.bench.primock import build_corpus
+    from avt_notes.bench.primock_corpus import build_corpus
     from avt_notes.errors import ConfigError
 
     if audio_format not in ("wav", "flac"):
@@ -122,7 +122,8 @@ def sample(
     source: SourceOpt = None,
 ) -> None:
     """Render one short consultation as <name>.wav plus its references (no manifest)."""
-    from avt_notes.bench.primock import load_consultation, render_consultation, write_recording
+    from avt_notes.bench.primock import load_consultation, render_consultation
+    from avt_notes.bench.primock_corpus import write_recording
 
     with console.status(f"synthesising {consultation}"):
         recording = render_consultation(

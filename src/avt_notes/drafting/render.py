@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from avt_notes.drafting.schemas import DraftNote, DraftSentence
-from avt_notes.risk import REVIEW_NOTICE, RiskItem
+from avt_notes.risk import REVIEW_NOTICE, RiskItem, describe
 from avt_notes.schemas import Transcript
 
 UNSUPPORTED_FLAG = "⚠ unsupported"
@@ -37,12 +37,12 @@ def _evidence(sentence: DraftSentence, transcript: Transcript | None) -> str:
 
 
 def _risk_line(item: RiskItem) -> str:
+    """`risk.describe(item)` with where it was said and what matched."""
     answer = f"; answered in {item.answer_utterance_id}" if item.answer_utterance_id else ""
-    cue = f' (negation: "{item.cue}")' if item.cue else ""
-    text = " ".join(item.text.split())
+    cue = f'; negation "{item.cue}"' if item.cue else ""
     return (
-        f"- [{item.utterance_id} {clock(item.start)}] {item.role}: **{item.category_label}** — "
-        f'"{item.phrase}"{cue}{answer} — “{text}”'
+        f"- [{item.utterance_id} {clock(item.start)}] {item.role}: {describe(item)} "
+        f'(matched "{item.phrase}"{cue}{answer})'
     )
 
 

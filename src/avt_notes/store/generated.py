@@ -1,10 +1,11 @@
 """What the pipeline generated, read the way review needs it: the draft and the transcript.
 
-Stored drafts are read tolerantly (the fields review uses, with `DraftNote`'s
-defaults), so a draft from an older drafter, or a hand-made one, can still be
-reviewed. Every sentence gets a stable id (``s<section>-<n>``), and the risk
-items "for clinician review" become one more section (``r<n>``): the clinician
-decides about each of them as about an unsupported sentence.
+Stored drafts are read as what the pipeline wrote, `drafting.schemas.DraftNote`;
+one that does not validate cannot be reviewed (logged, treated as absent).
+Every sentence gets a stable id (``s<section>-<n>``), and the risk items "for
+clinician review" become one more section (``r<n>``), worded by
+`risk.describe`: the clinician decides about each of them as about an
+unsupported sentence.
 """
 
 from __future__ import annotations
@@ -12,51 +13,17 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from avt_notes.drafting.schemas import DraftNote
+from avt_notes.risk import describe
 from avt_notes.store.tables import DraftRecord, TranscriptRecord
 
 logger = logging.getLogger("avt_notes.store")
 
 RISK_SECTION = "For clinician review"
-_POLARITY = {"reported": "mentioned", "denied": "denied", "asked": "asked, no clear answer"}
-
-
-class _Loose(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class SourceSentence(_Loose):
-    text: str
-    evidence: list[str] = Field(default_factory=list)
-    status: str = "unsupported"  # DraftSentence's default: no verdict means not supported
-    reasons: list[str] = Field(default_factory=list)
-
-
-class SourceSection(_Loose):
-    name: str
-    sentences: list[SourceSentence] = Field(default_factory=list)
-
-
-class SourceRisk(_Loose):
-    utterance_id: str
-    start: float = 0.0
-    end: float = 0.0
-    role: str = ""
-    category_label: str = ""
-    phrase: str = ""
-    polarity: str = "reported"
-    answer_utterance_id: str | None = None
-    text: str = ""
-
-
-class SourceDraft(_Loose):
-    marker: str = ""
-    sections: list[SourceSection] = Field(default_factory=list)
-    risk_items: list[SourceRisk] = Field(default_factory=list)
-    model: dict[str, Any] | None = None
 
 
 class DraftSentenceView(BaseModel):
@@ -74,14 +41,7 @@ class DraftSectionView(BaseModel):
     sentences: list[DraftSentenceView]
 
 
-def risk_sentence(item: SourceRisk) -> str:
-    """How a risk item reads in the note: category, polarity and the words said."""
-    label = item.category_label or "Risk language"
-    quote = " ".join((item.text or item.phrase).split())
-    return f"{label} ({_POLARITY.get(item.polarity, item.polarity)}): “{quote}”"
-
-
-def draft_sections(source: SourceDraft) -> list[DraftSectionView]:
+def draft_sections(source: DraftNote) -> list[DraftSectionView]:
     """The draft's sections with sentence ids, plus the risk items as their own section."""
     sections = [
         DraftSectionView(
@@ -103,16 +63,23 @@ def draft_sections(source: SourceDraft) -> list[DraftSectionView]:
         risk = [
             DraftSentenceView(
                 id=f"r{k}",
-                text=risk_sentence(item),
+                text=text,
                 evidence=[item.utterance_id]
                 + ([item.answer_utterance_id] if item.answer_utterance_id else []),
                 flagged="risk",
                 reasons=[f"{item.role}: “{item.phrase}”" if item.role else item.phrase],
             )
-            for k, item in enumerate(source.risk_items)
+            for k, (item, text) in enumerate(
+                zip(source.risk_items, risk_lines(source), strict=True)
+            )
         ]
         sections.append(DraftSectionView(name=RISK_SECTION, sentences=risk))
     return sections
+
+
+def risk_lines(source: DraftNote | None) -> list[str]:
+    """The risk items "for clinician review" as the review shows them."""
+    return [describe(item) for item in source.risk_items] if source else []
 
 
 def flagged_ids(sections: list[DraftSectionView]) -> list[str]:
@@ -138,12 +105,12 @@ def latest_transcript(db: Session, session_id: str) -> TranscriptRecord | None:
     )
 
 
-def parse_draft(record: DraftRecord | None) -> SourceDraft | None:
-    """The stored draft in the shape review needs; None if absent or unreadable."""
+def parse_draft(record: DraftRecord | None) -> DraftNote | None:
+    """The stored draft; None if absent or not a `DraftNote`."""
     if record is None:
         return None
     try:
-        return SourceDraft.model_validate_json(record.body)
+        return DraftNote.model_validate_json(record.body)
     except ValidationError as error:
         logger.warning("draft %d cannot be reviewed: %s", record.id, str(error).splitlines()[0])
         return None

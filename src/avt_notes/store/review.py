@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from avt_notes.drafting.schemas import DraftNote
 from avt_notes.errors import InputError
 from avt_notes.store import audit
 from avt_notes.store.errors import ConflictError, NotFoundError
@@ -30,7 +31,6 @@ from avt_notes.store.generated import (
     RISK_SECTION,
     DraftSectionView,
     DraftSentenceView,
-    SourceDraft,
     draft_sections,
     flagged_ids,
     latest_draft,
@@ -118,7 +118,7 @@ def _body(copy: WorkingCopy) -> str:
 
 
 # --- reading what the pipeline stored -------------------------------------------------------------
-def source_for(db: Session, review: ReviewDraft) -> SourceDraft | None:
+def source_for(db: Session, review: ReviewDraft) -> DraftNote | None:
     """The generated draft this review started from (None once retention deleted it)."""
     record = db.get(DraftRecord, review.draft_id) if review.draft_id is not None else None
     return parse_draft(record)

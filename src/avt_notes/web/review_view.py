@@ -140,7 +140,7 @@ def review_state(
             "available": source is not None,
             "id": work.draft_id,
             "marker": source.marker if source else "",
-            "model": source.model if source else None,
+            "model": source.model.model_dump(mode="json") if source else None,
             "sections": [section.model_dump() for section in drafted],
         },
         working=review.read_copy(work),

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from avt_notes.store import audit, intake, jobs, recordings, signing
+from avt_notes.store import audit, generated, intake, jobs, recordings, signing
 from avt_notes.store.errors import NotFoundError
 from avt_notes.store.tables import DraftRecord, TranscriptRecord
 from avt_notes.web.deps import ClinicianAuth, DbDep, ServicesDep
@@ -91,7 +91,7 @@ def delete_session(
 
 @router.get("/{session_id}/draft")
 def get_draft(session_id: str, auth: ClinicianAuth, db: DbDep) -> dict[str, object]:
-    """The newest generated draft, exactly as stored."""
+    """The newest generated draft, exactly as stored, and its risk items worded for review."""
     recordings.get_owned(db, auth.user, session_id)
     draft = db.scalar(
         select(DraftRecord)
@@ -107,6 +107,7 @@ def get_draft(session_id: str, auth: ClinicianAuth, db: DbDep) -> dict[str, obje
         "created_at": draft.created_at.isoformat(),
         "sha256": draft.body_sha256,
         "draft": stored_json(draft.body),
+        "for_review": generated.risk_lines(generated.parse_draft(draft)),
     }
 
 

@@ -1,5 +1,6 @@
 // The generated draft note, drawn read-only: sections of sentences (unsupported
-// ones highlighted, with the reasons as a tooltip) and the risk items for review.
+// ones highlighted, with the reasons as a tooltip) and the risk items for review,
+// worded by the server (risk.describe: one wording everywhere).
 // Everything goes in with textContent: model output is never treated as HTML.
 
 import { api } from "/static/common.js";
@@ -14,7 +15,6 @@ function appendText(parent, tag, text, className) {
 
 function sentenceText(item) {
   if (typeof item === "string") return item;
-  if (item && item.category_label) return `${item.category_label}: “${item.text || item.phrase}”`;
   return (item && (item.text || item.sentence)) || JSON.stringify(item);
 }
 
@@ -59,7 +59,7 @@ export async function renderDraft(sessionId, box) {
   } else {
     renderSection(box, "Note", draft.text || draft.markdown || draft);
   }
-  const flags = draft.risk_items || [];
+  const flags = data.for_review || [];
   if (Array.isArray(flags) && flags.length) {
     const warn = document.createElement("div");
     warn.className = "flags";
