@@ -212,6 +212,7 @@ def test_session_notice_when_the_marked_share_reaches_the_threshold() -> None:
 
 
 # --- recognition on real accented clips ----------------------------------------------------
+@pytest.mark.slow
 def test_short_clips_are_encoded_in_a_short_window_and_still_right() -> None:
     """Real L2 speech through Whisper base with a 10 s encoder window (not 30 s)."""
     from avt_notes.asr import FRAMES_PER_SECOND, FasterWhisperTranscriber, window_seconds
