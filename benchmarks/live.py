@@ -4,12 +4,18 @@ Replays a recording through the real web service the way the recording page
 uploads it: webm/opus (what Chrome's MediaRecorder makes) sent in 4-second
 chunks at real-time pace, then "stop". Prints the seconds from stop to the
 transcript being stored (the drafting stage starting) and to the draft, beside
-the same recording uploaded and processed only after stop. Models are warmed
-first in both modes, as on a running server. The recording is a PriMock57
-consultation synthesised with two TTS voices (needs espeak-ng and flite).
+the same recording uploaded and processed only after stop, and the service's
+peak RSS with every model loaded. The service loads its models at startup
+(as `avt-notes serve` does); the benchmark waits for them, then a short
+warm-up session runs, as on a server that is already running.
+
+The recording is PriMock57 consultations (from `--source`, default
+../shared/data/primock57) spoken with two TTS voices (needs espeak-ng and
+flite) and joined end to end, longest first, until `--minutes` is reached.
+The rendered audio is kept in `--cache` so later runs start at once.
 
     .venv/bin/python benchmarks/live.py [--minutes 10] [--speed 1.0] [--template soap]
-        [--source PRIMOCK57_FOLDER (default ../shared/data/primock57)]
+        [--modes after,live] [--source PRIMOCK57_FOLDER] [--cache DIR]
 
 `--speed 2` replays twice as fast as real time (quicker, but then the live
 worker has less time than a real session gives it).
@@ -20,10 +26,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import resource
 import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -65,32 +73,50 @@ def webm_opus(samples: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def recording(source: Path, minutes: float) -> tuple[str, np.ndarray]:
-    """The first consultation that lasts `minutes` when spoken (cropped), else the longest."""
+def recording(minutes: float, source: Path, cache: Path) -> tuple[str, np.ndarray]:
+    """`minutes` of spoken consultations, joined longest first with 2 s between them."""
+    cached = cache / f"primock-joined-{minutes:g}min.npy"
+    names_file = cached.with_suffix(".txt")
+    if cached.exists() and names_file.exists():
+        return names_file.read_text().strip(), np.load(cached)
     consultations = [load_consultation(source, name) for name in list_consultations(source)]
-    # Longest conversations first, so the first render usually suffices.
     consultations.sort(key=lambda c: -max(u.end for u in c.utterances))
-    longest: tuple[str, np.ndarray] = ("", np.zeros(0, dtype=np.float32))
+    target = int(minutes * 60 * SAMPLE_RATE)
+    pause = np.zeros(2 * SAMPLE_RATE, dtype=np.float32)
+    parts: list[np.ndarray] = []
+    names: list[str] = []
     for consultation in consultations:
-        name = consultation.id
-        rendered = render_consultation(consultation, VOICES, max_gap=1.5, crop=minutes * 60)
-        samples = rendered.samples.astype(np.float32)
-        if len(samples) >= 0.95 * minutes * 60 * SAMPLE_RATE:
-            return name, samples
-        if len(samples) > len(longest[1]):
-            longest = (name, samples)
-    return longest
+        rendered = render_consultation(consultation, VOICES, max_gap=1.5)
+        parts += [rendered.samples.astype(np.float32), pause]
+        names.append(consultation.id)
+        if sum(len(p) for p in parts) >= target:
+            break
+    samples = np.concatenate(parts)[:target]
+    cache.mkdir(parents=True, exist_ok=True)
+    np.save(cached, samples)
+    names_file.write_text("+".join(names))
+    return "+".join(names), samples
+
+
+def rss_mb() -> tuple[float, float]:
+    """(current, peak) resident memory of this process, in MB."""
+    current = 0.0
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            current = int(line.split()[1]) / 1024
+    return current, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run(
     data: bytes, seconds: float, *, live: bool, speed: float, template: str, workdir: Path
-) -> dict[str, float]:
+) -> dict[str, Any]:
     settings = Settings(
         store=StoreSettings(data_dir=workdir / ("live" if live else "after")),
         web=WebSettings(worker=True, worker_poll_seconds=0.2, live_jobs=live),
     )
     app = create_app(settings)
     store = app.state.services.store
+    loading = time.monotonic()
     with store.transaction() as db:
         accounts.create_user(db, "bench", PASSWORD, "clinician")
     pieces = int(np.ceil(seconds / CHUNK_SECONDS))
@@ -100,6 +126,9 @@ def run(
         login = client.post("/api/login", json={"username": "bench", "password": PASSWORD})
         client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
         notice = app.state.services.notice.sha256
+        if not app.state.warmup.wait(900):  # loaded from startup, as `avt-notes serve` does
+            raise SystemExit(f"models failed to load: {app.state.warmup.status()}")
+        load_seconds = time.monotonic() - loading
 
         def session() -> str:
             created = client.post("/api/sessions", json={"template": template}).json()["id"]
@@ -152,8 +181,22 @@ def run(
             upload(timed, seq, piece)
         client.post(f"/api/sessions/{timed}/finish", json={"total_chunks": len(chunks)})
         to_transcript, to_draft = wait(timed)
+        draft = client.get(f"/api/sessions/{timed}/draft").json()["draft"]
+        transcript = client.get(f"/api/sessions/{timed}/transcript").json()["transcript"]
     store.close()
-    return {"to_transcript": to_transcript, "to_draft": to_draft}
+    stages = [*transcript["timings"], *draft["timings"]]
+    print(
+        f"{'live' if live else 'after'}: "
+        + ", ".join(f"{t['stage']} {t['seconds']:.1f}s" for t in stages)
+    )
+    windows = next((w for w in draft.get("warnings", []) if "window(s)" in w), "")
+    return {
+        "to_transcript": to_transcript,
+        "to_draft": to_draft,
+        "load_seconds": load_seconds,
+        "sentences": sum(len(s["sentences"]) for s in draft["sections"]),
+        "windows": windows,
+    }
 
 
 def main() -> None:
@@ -161,36 +204,55 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--template", default="soap")
+    parser.add_argument("--modes", default="after,live", help="after, live, or both")
     parser.add_argument(
         "--source", type=Path, default=None, help="PriMock57 folder (default ../shared/...)"
     )
+    parser.add_argument("--cache", type=Path, default=Path("out/live-cache"))
     args = parser.parse_args()
 
     try:
-        name, samples = recording(args.source or default_source_dir(), args.minutes)
+        name, samples = recording(args.minutes, args.source or default_source_dir(), args.cache)
     except ConfigError as error:
         raise SystemExit(f"error: {error}") from None
     seconds = len(samples) / SAMPLE_RATE
     data = webm_opus(samples)
+    del samples
     print(
         f"recording: {name}, {seconds / 60:.1f} min, webm/opus {len(data) / 1e6:.1f} MB, "
         f"{int(np.ceil(seconds / CHUNK_SECONDS))} chunks of {CHUNK_SECONDS:.0f} s, "
         f"replayed at {args.speed:g}x real time"
     )
+    baseline, _ = rss_mb()
+    results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="avt-live-bench-") as tmp:
-        after = run(
-            data, seconds, live=False, speed=args.speed, template=args.template, workdir=Path(tmp)
+        for mode in args.modes.split(","):
+            results[mode] = run(
+                data,
+                seconds,
+                live=mode == "live",
+                speed=args.speed,
+                template=args.template,
+                workdir=Path(tmp),
+            )
+    _, peak = rss_mb()
+    labels = {"after": "processed after stop", "live": "processed while recording"}
+    print(f"{'mode':<28}{'stop→transcript s':>19}{'stop→draft s':>14}{'models loaded s':>17}")
+    for mode, result in results.items():
+        print(
+            f"{labels[mode]:<28}{result['to_transcript']:>19.1f}{result['to_draft']:>14.1f}"
+            f"{result['load_seconds']:>17.1f}  {result['sentences']:.0f} sentences "
+            f"{result['windows']}"
         )
-        live = run(
-            data, seconds, live=True, speed=args.speed, template=args.template, workdir=Path(tmp)
-        )
-    print(f"{'mode':<28}{'stop→transcript s':>19}{'stop→draft s':>14}")
-    for name, result in (("processed after stop", after), ("processed while recording", live)):
-        print(f"{name:<28}{result['to_transcript']:>19.1f}{result['to_draft']:>14.1f}")
     print(
-        f"goal (later): a 30-minute session's draft within 60 s of stop on 2 cores; "
-        f"today {seconds / 60:.0f} min → {live['to_draft']:.0f} s"
+        f"peak RSS {peak / 1024:.2f} GB (service with every model loaded, in this process; "
+        f"{baseline / 1024:.2f} GB before the service started, mostly the recording)"
     )
+    if "live" in results:
+        print(
+            f"target: draft <= 60 s after stop for a 30-minute session on 2 cores; "
+            f"{seconds / 60:.0f} min -> {results['live']['to_draft']:.0f} s"
+        )
 
 
 if __name__ == "__main__":

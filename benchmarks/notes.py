@@ -41,25 +41,32 @@ from avt_notes.schemas import AudioInfo, Speaker, Transcript, Utterance
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def consultation_transcript(consultation: Consultation) -> Transcript:
-    """A Transcript whose utterances are the reference utterances, roles known."""
+def rows_transcript(source: str, rows: Sequence[tuple[str, str, float, float]]) -> Transcript:
+    """A Transcript from known (role, text, start, end) rows: reference text, roles known."""
     utterances = [
         Utterance(
             id=f"u{index + 1:04d}",
-            start=u.start,
-            end=u.end,
-            speaker=u.role,
-            role=u.role,
-            text=u.text,
+            start=start,
+            end=end,
+            speaker=role,
+            role=role,
+            text=text,
             confidence=1.0,
         )
-        for index, u in enumerate(consultation.utterances)
+        for index, (role, text, start, end) in enumerate(rows)
     ]
     return Transcript(
-        audio=AudioInfo(source=consultation.id, duration=max(u.end for u in utterances)),
+        audio=AudioInfo(source=source, duration=max((u.end for u in utterances), default=0.0)),
         language="en",
         utterances=utterances,
         speakers=[Speaker(label=r, role=r) for r in ("clinician", "patient")],
+    )
+
+
+def consultation_transcript(consultation: Consultation) -> Transcript:
+    """A Transcript whose utterances are the reference utterances, roles known."""
+    return rows_transcript(
+        consultation.id, [(u.role, u.text, u.start, u.end) for u in consultation.utterances]
     )
 
 
@@ -185,7 +192,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=3, help="Consultations to draft (default 3).")
     parser.add_argument("--template", default="soap")
     parser.add_argument("--drafter", default=None, help="Registry name, folder or URL.")
-    parser.add_argument("--strategy", default="auto", choices=["auto", "compose", "extract"])
+    parser.add_argument(
+        "--strategy", default="auto", choices=["auto", "note", "compose", "extract"]
+    )
     parser.add_argument("--max-new-tokens", type=int, default=None)
     parser.add_argument("--source", default=None, help="PriMock57 folder.")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))

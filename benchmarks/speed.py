@@ -29,7 +29,7 @@ from avt_notes.config import Settings  # noqa: E402
 from avt_notes.pipeline import get_diarizer, get_transcriber, transcribe_audio  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT.parent / "shared" / "data" / "real"  # default corpus; files on the command line
+REAL = ROOT / "tests" / "data" / "real"  # the committed real clips; others on the command line
 SHORT_CLIPS = sorted((ROOT / "tests" / "data" / "speechocean762" / "audio").glob("*.flac"))
 DEFAULT_FILES = [
     ROOT / "sample_audio" / "consultation.wav",
@@ -139,7 +139,7 @@ def main() -> None:
     if missing:
         raise SystemExit(
             f"error: missing audio {', '.join(missing)}: pass recordings on the command line "
-            f"(the defaults are the sample consultation and ../shared/data/real's AMI excerpts)"
+            f"(the defaults are the sample consultation and tests/data/real's AMI excerpts)"
         )
 
     settings = Settings()

@@ -17,6 +17,7 @@ from avt_notes.bench.report import NO_SIGNED_NOTES
 from avt_notes.bench.runner import finish_run, run_bench
 from avt_notes.bench.scoring import NoteDraft
 from avt_notes.schemas import Transcript
+from avt_notes.store.db import DATABASE_FILE
 from test_bench_runner import echo_transcribe
 
 from testdata import PRIMOCK
@@ -178,12 +179,12 @@ def test_automation_bias_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 def test_signed_notes_from_a_store_database(tmp_path: Path) -> None:
     assert load_signed_notes(tmp_path) == []  # no database at all
-    with sqlite3.connect(tmp_path / "avt-notes.db") as db:
+    with sqlite3.connect(tmp_path / DATABASE_FILE) as db:
         db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
     assert load_signed_notes(tmp_path) == []  # no sign-off table yet
     record = _records(2)[1]
     row = record.model_dump(mode="json") | {"note_id": 17, "extra_column": "ignored"}
-    with sqlite3.connect(tmp_path / "avt-notes.db") as db:
+    with sqlite3.connect(tmp_path / DATABASE_FILE) as db:
         columns = ", ".join(row)
         db.execute(f"CREATE TABLE signoff_metrics ({columns})")
         db.execute(

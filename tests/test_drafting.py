@@ -55,9 +55,10 @@ def test_long_transcript_is_chunked_and_merged():
     def script(messages: Sequence[ChatMessage]) -> str:
         ids = shown_ids(messages)
         # One sentence every chunk repeats (must merge), one unique per chunk (must stay).
+        number = int(ids[0][1:]) - 1
         return (
-            f"The session continued as before. [{ids[0]}]\n"
-            f"The chunk began with statement {ids[0]}. [{ids[0]}]"
+            f"A statement about a topic was made today. [{ids[0]}]\n"
+            f"Statement number {number} was about topic {number % 7}. [{ids[0]}]"
         )
 
     drafter = ScriptedDrafter(script, context_tokens=700)
@@ -77,10 +78,10 @@ def test_long_transcript_is_chunked_and_merged():
     for call in drafter.calls:
         assert drafter.count_tokens(call) + 64 <= drafter.context_tokens
     data = note.section("Data")
-    repeated = [s for s in data.sentences if s.text == "The session continued as before."]
+    repeated = [s for s in data.sentences if s.text.startswith("A statement about a topic")]
     assert len(repeated) == 1
     assert repeated[0].evidence == [ids[0] for ids in per_call]  # evidence joined, in time order
-    unique = [s for s in data.sentences if s.text.startswith("The chunk began")]
+    unique = [s for s in data.sentences if s.text.startswith("Statement number")]
     assert len(unique) == note.chunks
     assert any("merged" in w for w in note.warnings)
     fractions = [f for _, f in events]
@@ -124,13 +125,17 @@ def test_evidence_ids_always_point_at_real_utterances():
         "Cough keeps the patient up at night.\n"
         "Completely unrelated words here."
     )
-    note = draft_note(transcript, load_template("dap"), ScriptedDrafter(lambda m: reply))
+    note = draft_note(
+        transcript, load_template("dap"), ScriptedDrafter(lambda m: reply), strategy="compose"
+    )
     known = {u.id for u in transcript.utterances}
     for sentence in note.sentences():
         assert set(sentence.evidence) <= known
     data = note.section("Data").sentences
+    # A right citation is kept; a citation of a missing id is dropped and the sentence relinked.
     assert data[0].evidence == ["u0002"] and data[0].status == "supported"
-    assert data[1].evidence == [] and "u0999" in data[1].reasons[0]
+    assert data[0].evidence_method == "cited"
+    assert data[1].evidence == [] and data[1].status == "unsupported"
     assert data[2].evidence_method == "lexical" and data[2].evidence == ["u0002"]
     assert data[3].evidence_method == "none" and data[3].reasons == ["cites no utterance"]
 
@@ -138,7 +143,9 @@ def test_evidence_ids_always_point_at_real_utterances():
 def test_write_draft_outputs(tmp_path):
     transcript = make_transcript(CONSULTATION)
     reply = "Cough for two weeks. [u0002]\nNo fever. [u0004]\nTakes ibuprofen 400 mg. [u0005]"
-    note = draft_note(transcript, load_template("dap"), ScriptedDrafter(lambda m: reply))
+    note = draft_note(
+        transcript, load_template("dap"), ScriptedDrafter(lambda m: reply), strategy="compose"
+    )
     paths = write_draft(note, tmp_path, transcript)
     assert [p.name for p in paths] == ["draft.json", "draft.md"]
     loaded = json.loads((tmp_path / "draft.json").read_text())
@@ -170,9 +177,13 @@ class _ChatHandler(BaseHTTPRequestHandler):
         if body["model"] == "broken":
             self.send_error(500, "model crashed")
             return
-        lines = LINE.findall(body["messages"][-1]["content"])
+        prompt = body["messages"][-1]["content"]
+        lines = LINE.findall(prompt)
         patient = [(i, text) for i, role, text in lines if role == "Patient"]
         content = "\n".join(f"The patient said: {text} [{i}]" for i, text in patient[:2])
+        headings = re.findall(r"^## ([^:\n]+):", prompt, re.MULTILINE)
+        if headings:  # the whole-note prompt: answer under every heading it asks for
+            content = "\n".join(f"## {h}\n{content}" for h in headings)
         payload = {
             "id": "chatcmpl-test",
             "object": "chat.completion",
@@ -212,7 +223,7 @@ def test_http_backend_drafts_against_a_real_server(chat_server, settings):
     drafter = load_drafter(settings.updated(drafting=drafting), chat_server)
     assert isinstance(drafter, HttpDrafter)
     _ChatHandler.requests.clear()
-    note = draft_note(transcript, load_template("soap"), drafter)
+    note = draft_note(transcript, load_template("soap"), drafter, strategy="compose")
     assert note.strategy == "compose"
     assert len(_ChatHandler.requests) == 4  # one request per SOAP section
     assert all(r["temperature"] == 0 and r["model"] == "tiny" for r in _ChatHandler.requests)
@@ -222,6 +233,11 @@ def test_http_backend_drafts_against_a_real_server(chat_server, settings):
         assert section.sentences[0].text.startswith("The patient said: I've had a bad cough")
         assert section.sentences[0].evidence == ["u0002"]
         assert section.sentences[0].status == "supported"
+    _ChatHandler.requests.clear()
+    whole = draft_note(transcript, load_template("soap"), drafter)
+    assert whole.strategy == "note" and len(_ChatHandler.requests) == 1
+    assert _ChatHandler.requests[0]["max_tokens"] == 4 * (110 + 12)  # bounded per section
+    assert [s.sentences[0].evidence for s in whole.sections] == [["u0002"]] * 4
     drafter.close()
 
 
@@ -274,7 +290,9 @@ def sample_consultation() -> Transcript:
 
 @pytest.fixture(scope="session")
 def smollm2(settings):
-    return load_drafter(settings)
+    return load_drafter(
+        settings.updated(drafting={"drafter": "smollm2-135m", "drafter_backend": "transformers"})
+    )
 
 
 @pytest.mark.slow
@@ -333,3 +351,106 @@ def test_a_local_transformers_folder_loads_as_a_drafter(smollm2, tmp_path):
     reply = drafter.complete(messages, max_new_tokens=5)
     assert isinstance(reply, str)
     assert reply == drafter.complete(messages, max_new_tokens=5)
+
+
+# --- the whole-note strategy: one bounded call, headed plain text ---------------------
+
+
+def test_whole_note_reply_is_read_by_heading_and_bounded():
+    from avt_notes.drafting.whole_note import parse_note
+
+    template = load_template("soap")
+    reply = (
+        "Here is the note.\n"
+        "## Subjective:\n- The patient has had a cough for two weeks. [u0002]\n"
+        "- The patient has had a cough for two weeks. [u0002]\n"
+        "**Objective**\n- Not discussed.\n"
+        "Assessment: The clinician thinks it is a viral chest infection. [u0006]\n"
+        "## Plan\n- The patient has had a cough for two weeks. [u0002]\n"
+        + "".join(f"- Come back in one week, item {n}. [u0007]\n" for n in range(9))
+    )
+    parsed, warnings = parse_note(reply, template, {f"u{i:04d}" for i in range(1, 8)})
+    assert [p.ids for p in parsed["Subjective"]] == [["u0002"]]  # the repeat is left out
+    assert parsed["Objective"] == []  # the template's "not discussed" text is no sentence
+    assert parsed["Assessment"][0].text.startswith("The clinician thinks")
+    assert len(parsed["Plan"]) == template.max_sentences
+    assert not any("cough" in p.text for p in parsed["Plan"])  # copied from Subjective
+    assert any("before the first section heading" in w for w in warnings)
+    assert any("repeated" in w for w in warnings) and any("limit" in w for w in warnings)
+
+
+def test_empty_sections_show_the_templates_not_discussed_text():
+    transcript = make_transcript(CONSULTATION)
+    reply = "## Subjective\n- The patient has had a cough for two weeks. [u0002]\n## Objective\n"
+    note = draft_note(transcript, load_template("soap"), ScriptedDrafter(lambda m: reply))
+    assert note.strategy == "note" and note.section("Subjective").sentences
+    plan = note.section("Plan")
+    assert not plan.sentences and plan.empty_text == "Not discussed."
+    assert "_Not discussed._" in to_markdown(note, transcript)
+
+
+def test_second_pass_no_flags_a_sentence_the_rules_passed():
+    from avt_notes.drafting.verify import MODEL_SAYS_NO, read_verdict
+
+    transcript = make_transcript(CONSULTATION)
+
+    def script(messages: Sequence[ChatMessage]) -> str:
+        if "Statement:" in messages[-1]["content"]:
+            return "No." if "Statement: The cough keeps" in messages[-1]["content"] else "Yes"
+        return (
+            "## Subjective\n- The patient has had a cough for two weeks. [u0002]\n"
+            "- The cough keeps the patient up at night. [u0002]\n"
+        )
+
+    note = draft_note(transcript, load_template("soap"), ScriptedDrafter(script), verify=True)
+    first, second = note.section("Subjective").sentences
+    assert first.status == "supported" and first.model_check == "yes"
+    assert second.status == "unsupported" and second.reasons == [MODEL_SAYS_NO]
+    assert [read_verdict(r) for r in ("Yes.", " no", "**No**", "Maybe")] == ["yes", "no", "no", ""]
+
+
+# --- llama.cpp: SmolLM2 for plumbing, the default Qwen2.5-1.5B on a short session ------
+
+
+@pytest.mark.slow
+def test_llamacpp_backend_runs_a_gguf_deterministically(settings):
+    from avt_notes.drafting.llamacpp import LlamaCppDrafter
+
+    drafter = load_drafter(
+        settings.updated(drafting={"drafter": "smollm2-135m", "drafter_context_tokens": 1024})
+    )
+    assert isinstance(drafter, LlamaCppDrafter) and drafter.prefers_extract
+    messages: list[ChatMessage] = [{"role": "user", "content": "Name three colours."}]
+    first = drafter.complete(messages, max_new_tokens=12)
+    assert first and first == drafter.complete(messages, max_new_tokens=12)
+    assert "\n" not in drafter.complete(messages, max_new_tokens=12, stop=["\n"])
+
+
+MENTAL_HEALTH_SESSION = [
+    ("clinician", "How have you been since we last met?"),
+    ("patient", "Better. My sister Ruth has been staying with me since Sunday."),
+    ("clinician", "Any thoughts of harming yourself?"),
+    ("patient", "No, none at all."),
+    ("clinician", "Keep taking the sertraline fifty milligrams, and I'll see you on Friday."),
+]
+
+
+@pytest.mark.slow
+def test_default_drafter_writes_a_faithful_linked_note(settings):
+    """Qwen2.5-Coder-1.5B (the default) through llama.cpp on a five-line session."""
+    drafter = load_drafter(settings)
+    assert settings.drafting.drafter == "qwen2.5-1.5b" and not drafter.prefers_extract
+    transcript = make_transcript(MENTAL_HEALTH_SESSION)
+    template = load_template("mental-health-progress")
+    note = draft_note(transcript, template, drafter)
+    assert note.strategy == "note" and note.model.name.startswith("qwen2.5-coder-1.5b")
+    sentences = note.sentences()
+    assert sentences
+    body = " ".join(s.text for s in sentences).lower()
+    assert ("sister" in body or "ruth" in body) and "sertraline" in body and "friday" in body
+    for sentence in sentences:  # every sentence is linked, or flagged as having no evidence
+        assert sentence.evidence or sentence.status == "unsupported"
+    for sentence in sentences:  # a wrong day or drug never passes the check
+        text = sentence.text.lower()
+        if sentence.status == "supported":
+            assert "tomorrow" not in text and "brother" not in text

@@ -46,7 +46,9 @@ def test_planted_fabrications_are_exactly_the_flagged_sentences():
             "The patient should come back in a week if the cough is not better. [u0007]",
         ]
     )
-    note = draft_note(transcript, load_template("soap"), ScriptedDrafter(lambda m: reply))
+    note = draft_note(
+        transcript, load_template("soap"), ScriptedDrafter(lambda m: reply), strategy="compose"
+    )
     sentences = note.section("Subjective").sentences
     flagged = {s.text: s.reasons for s in sentences if s.status == "unsupported"}
     assert set(flagged) == {

@@ -42,7 +42,9 @@ from fastapi.testclient import TestClient
 from avt_notes.config import Settings, StoreSettings, WebSettings
 from avt_notes.web.app import create_app
 
-app = create_app(Settings(store=StoreSettings(data_dir={data!r}), web=WebSettings(worker=True)))
+# preload_models=False: with it (the default) the models load in a background thread at start.
+web = WebSettings(worker=True, preload_models=False)
+app = create_app(Settings(store=StoreSettings(data_dir={data!r}), web=web))
 with TestClient(app) as client:
     assert client.get("/login").status_code == 200
 """

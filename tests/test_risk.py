@@ -1,12 +1,18 @@
-"""Risk-language detector: reported, denied, asked and unrelated utterances, by category."""
+"""Risk language by concept: patterns, meaning (real all-MiniLM-L6-v2), denials, answers, idioms."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from avt_notes.risk import detect_in_text, detect_risk, load_lexicon
+from avt_notes.risk import CONCEPTS, describe, detect_in_text, detect_risk, load_lexicon
+from avt_notes.risk.semantic import default_matcher
 
 from testdata import make_transcript
+
+DATA = Path(__file__).parent / "data" / "risk"
 
 
 @pytest.fixture(scope="module")
@@ -14,51 +20,118 @@ def lexicon():
     return load_lexicon()
 
 
-@pytest.mark.parametrize(
-    ("text", "category", "phrase"),
-    [
-        ("Some days I think about killing myself.", "suicide", "killing myself"),
-        ("I don't want to be here anymore.", "suicide", "don't want to be here"),
-        ("I no longer want to live.", "suicide", "no longer want to live"),
-        ("I've been cutting myself again.", "self_harm", "cutting myself"),
-        ("Sometimes I want to hurt him when he shouts.", "harm_to_others", "hurt him"),
-        ("My partner hits me when he's drunk.", "safeguarding_adults", "partner hits me"),
-        ("He hits the kids when they cry.", "safeguarding_children", "hits the kids"),
-        ("Social services came round last week.", "safeguarding_children", "Social services"),
-        ("I drink a bottle of vodka every night.", "substance_misuse", "bottle of vodka"),
-        ("I smoke cannabis most days.", "substance_misuse", "cannabis"),
-    ],
-)
-def test_reported_risk_language(text, category, phrase, lexicon):
-    items = [i for i in detect_in_text(text, lexicon) if i.category == category]
-    assert len(items) == 1
-    assert items[0].polarity == "reported"
-    assert phrase.lower() in items[0].phrase.lower()
-    assert items[0].utterance_id == "u0001"
+@pytest.fixture(scope="module")
+def matcher():
+    return default_matcher()
+
+
+def concepts(text, lexicon, matcher, polarity="reported"):
+    return {i.category for i in detect_in_text(text, lexicon, matcher) if i.polarity == polarity}
 
 
 @pytest.mark.parametrize(
-    ("text", "category", "cue"),
+    ("text", "concept"),
     [
-        ("No thoughts of self-harm.", "self_harm", "No"),
-        ("He denies suicidal ideation.", "suicide", "denies"),
-        ("I have never hurt myself.", "self_harm", "never"),
-        ("I have not had any thoughts of ending my life.", "suicide", "not"),
-        ("Suicidal thoughts: denied.", "suicide", "denied"),
-        ("I don't drink alcohol.", "substance_misuse", "don't"),
+        ("Some days I think about killing myself.", "suicidal_ideation"),
+        ("I no longer want to live.", "passive_death_wish"),
+        ("I've been hiding my sleeping tablets in a sock drawer.", "plan_preparation"),
+        ("I took a whole box of paracetamol in 2021 and woke up in hospital.", "past_attempt"),
+        ("I've been cutting myself again.", "self_harm"),
+        ("Sometimes I want to hurt him when he shouts.", "harm_to_others"),
+        ("My partner hits me when he's drunk.", "adult_at_risk"),
+        ("He hits the kids when they cry.", "safeguarding_child"),
+        ("I drink a bottle of vodka every night.", "substance_use"),
+        ("My nan is the reason I keep going.", "protective_factor"),
     ],
 )
-def test_negated_risk_language_is_listed_as_denied(text, category, cue, lexicon):
-    items = [i for i in detect_in_text(text, lexicon) if i.category == category]
-    assert len(items) == 1
-    assert items[0].polarity == "denied"
-    assert items[0].cue.lower() == cue.lower()
+def test_patterns_find_each_concept(text, concept, lexicon):
+    items = [i for i in detect_in_text(text, lexicon, by_meaning=False) if i.category == concept]
+    assert items and items[0].polarity == "reported" and items[0].matched_by == "pattern"
+    assert items[0].pattern and items[0].phrase
+    assert concept in describe(items[0]) or items[0].category_label in describe(items[0])
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        # As our ASR wrote them; no pattern covers them: only the exemplar bank finds them.
+        ("Everyone would be happy if I was gone.", "passive_death_wish"),
+        ("I wondered whether crashing the car on the motorway would do it.", "method"),
+        ("I can't promise I'll keep myself safe tonight.", "intent"),
+        ("I wound my head against the wall when it gets too much.", "self_harm"),
+    ],
+)
+def test_meaning_finds_paraphrases_and_says_why(text, concept, lexicon, matcher):
+    by_patterns = {i.category for i in detect_in_text(text, lexicon, by_meaning=False)}
+    items = [i for i in detect_in_text(text, lexicon, matcher) if i.category == concept]
+    assert concept not in by_patterns
+    assert items, f"{concept} not found by meaning in {text!r}"
+    item = items[0]
+    assert item.matched_by == "meaning" and item.exemplar and item.score >= matcher.threshold
+    wording = describe(item, with_reason=True)
+    assert item.exemplar in wording and f"{item.score:.2f}" in wording
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("No thoughts of self-harm.", "self_harm"),
+        ("He denies suicidal ideation.", "suicidal_ideation"),
+        ("I have never hurt myself.", "self_harm"),
+        ("Nobody has ever laid a finger on the children.", None),
+        ("I don't drink alcohol.", "substance_use"),
+        ("I've never tried to take my own life.", "past_attempt"),
+    ],
+)
+def test_denials_need_a_negation_and_stay_listed(text, concept, lexicon, matcher):
+    items = detect_in_text(text, lexicon, matcher)
+    if concept is not None:
+        assert any(i.category == concept and i.polarity == "denied" for i in items)
+    assert not [i for i in items if i.polarity == "reported"], [describe(i) for i in items]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't want to be here anymore.",
+        "I don't think I could stop myself if I had the pills in front of me.",
+        "It wouldn't matter to anyone if I never woke up.",
+        "If things don't get better by the summer I'm going through with it.",
+    ],
+)
+def test_negation_words_that_deny_nothing_are_reported(text, lexicon, matcher):
+    items = detect_in_text(text, lexicon, matcher)
+    assert items and all(i.polarity == "reported" for i in items), [describe(i) for i in items]
 
 
 def test_negation_does_not_cross_a_clause(lexicon):
-    items = detect_in_text("I never cut myself, but I think about suicide a lot.", lexicon)
-    by_category = {i.category: i.polarity for i in items}
-    assert by_category == {"self_harm": "denied", "suicide": "reported"}
+    items = detect_in_text(
+        "I never cut myself, but I think about suicide a lot.", lexicon, by_meaning=False
+    )
+    polarities = {(i.category, i.polarity) for i in items}
+    assert ("self_harm", "denied") in polarities
+    assert ("suicidal_ideation", "reported") in polarities
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This queue is killing me.",
+        "I'm dying to find out who won.",
+        "I could murder a bacon roll.",
+        "Over my dead body is he moving in.",
+        "We nearly died laughing at the best man.",
+        "My sister will kill me if I forget her birthday.",
+        "My phone died halfway through the call.",
+        "I was bored to death at the meeting.",
+        "I'd rather die than go to that party.",
+        "I'm cutting down on crisps.",
+        "We hit it off straight away.",
+        "That lasagne was to die for.",
+    ],
+)
+def test_figures_of_speech_raise_nothing(text, lexicon, matcher):
+    assert detect_in_text(text, lexicon, matcher) == []
 
 
 @pytest.mark.parametrize(
@@ -69,40 +142,59 @@ def test_negation_does_not_cross_a_clause(lexicon):
         "The pain in my joints is worse in the morning.",
         "I cut the grass at the weekend.",
         "We talked about the side effects of the new tablets.",
+        "I wrote a letter to the council about the bins.",
     ],
 )
-def test_unrelated_utterances_give_nothing(text, lexicon):
-    assert detect_in_text(text, lexicon) == []
+def test_ordinary_talk_gives_nothing(text, lexicon, matcher):
+    assert detect_in_text(text, lexicon, matcher) == []
 
 
-def test_questions_take_the_answer_polarity(lexicon):
+def test_answers_are_reported_in_the_patients_words(lexicon, matcher):
     transcript = make_transcript(
         [
             ("clinician", "Have you had any thoughts of harming yourself?"),
             ("patient", "No, never."),
+            ("clinician", "Any thoughts of ending your life?"),
+            (
+                "patient",
+                "I've thought about the tablets in the kitchen, but I haven't done anything.",
+            ),
             ("clinician", "And do you drink alcohol?"),
-            ("patient", "Yeah, most nights."),
-            ("clinician", "Any thoughts of suicide?"),
-            ("patient", "Well, it is hard to say."),
+            ("patient", "Not since Christmas."),
+            ("clinician", "Any thoughts of suicide lately?"),
+            ("patient", "Sorry, can I just check what time the pharmacy shuts today?"),
         ]
     )
-    items = detect_risk(transcript, lexicon)
-    summary = [(i.utterance_id, i.category, i.polarity, i.answer_utterance_id) for i in items]
-    assert summary == [
-        ("u0001", "self_harm", "denied", "u0002"),
-        ("u0003", "substance_misuse", "reported", "u0004"),
-        ("u0005", "suicide", "asked", None),
-    ]
-    assert items[0].start == 0.0 and items[0].role == "clinician"
-
-
-def test_lexicon_is_versioned(lexicon):
-    assert lexicon.version and len(lexicon.sha256) == 64
-    assert {c.key for c in lexicon.categories} == {
-        "suicide",
-        "self_harm",
-        "harm_to_others",
-        "safeguarding_children",
-        "safeguarding_adults",
-        "substance_misuse",
+    items = detect_risk(transcript, lexicon, matcher)
+    on_questions = {
+        (i.utterance_id, i.polarity, i.answer_utterance_id) for i in items if i.role == "clinician"
     }
+    assert ("u0001", "denied", "u0002") in on_questions
+    assert ("u0003", "reported", "u0004") in on_questions
+    assert ("u0005", "reported", "u0006") in on_questions  # a qualified "not since" is no denial
+    assert ("u0007", "asked", None) in on_questions
+    answered = next(
+        i for i in items if i.answer_utterance_id == "u0004" and i.category == "suicidal_ideation"
+    )
+    assert "tablets in the kitchen" in answered.answer_text
+    assert describe(answered).startswith("Suicidal ideation (mentioned): “I've thought about")
+
+
+def test_every_concept_has_patterns_and_exemplars(lexicon, matcher):
+    assert [c.key for c in lexicon.concepts] == list(CONCEPTS)
+    assert all(c.patterns for c in lexicon.concepts)
+    assert set(matcher.bank.concepts) == set(CONCEPTS)
+    assert lexicon.version and len(lexicon.sha256) == 64 and lexicon.figurative_version
+
+
+def test_recognised_utterances_from_the_labelled_set(lexicon, matcher):
+    """A few utterances as our ASR wrote them (errors included), with their labels."""
+    rows = [json.loads(line) for line in (DATA / "sample.jsonl").read_text().splitlines()]
+    assert len(rows) >= 10
+    for row in rows:
+        items = detect_in_text(row["text"], lexicon, matcher)
+        if row["concept"] is None:
+            assert items == [], (row["text"], [describe(i) for i in items])
+        else:
+            wanted = "denied" if row["polarity"] == "denied" else "reported"
+            assert any(i.category == row["concept"] and i.polarity == wanted for i in items), row

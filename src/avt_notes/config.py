@@ -110,11 +110,21 @@ class DraftingSettings(_Section):
     """The note drafter and the prompts folder (templates, lexicons, grounding rules)."""
 
     drafter: str = Field(
-        "smollm2-135m",
-        description="Registry name, a transformers model folder, or an http(s):// base URL.",
+        "qwen2.5-1.5b",
+        description=(
+            "Registry name, a .gguf file, a transformers model folder, or an http(s):// base URL."
+        ),
     )
+    drafter_backend: Literal["auto", "llamacpp", "transformers"] = Field(
+        "auto", description="auto: GGUF files with llama.cpp, model folders with transformers."
+    )
+    drafter_context_tokens: int = Field(4096, description="Context window the drafter runs with.")
+    drafter_repeat_penalty: float = 1.1
     drafter_http_model: str = "default"
     drafter_max_new_tokens: int = 384
+    live_draft_window_seconds: float = Field(
+        180.0, description="Seconds of recording per window drafted while recording."
+    )
     prompts_dir: Path = Field(
         default_factory=_repository_prompts,
         description="Note templates, lexicons and grounding rules (prompts/ in the repository).",
@@ -138,6 +148,10 @@ class WebSettings(_Section):
 
     environment: Literal["development", "production"] = "development"
     worker: bool = Field(default=True, description="Run the job worker inside the web process.")
+    preload_models: bool = Field(
+        default=True,
+        description="With the worker: load every model in the background when the service starts.",
+    )
     worker_poll_seconds: float = 1.0
     job_stale_seconds: float = Field(
         default=120.0, description="A running job without a heartbeat this long is re-queued."

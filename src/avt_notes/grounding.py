@@ -111,6 +111,11 @@ class GroundingLexicon:
     max_utterances: int
     max_novel_share: float
     min_content_words_for_novelty: int
+    time_words: dict[str, str] = field(default_factory=dict)  # spelling -> time word group
+    time_pattern: re.Pattern[str] | None = None
+    people: dict[str, str] = field(default_factory=dict)  # spelling -> person group
+    people_pattern: re.Pattern[str] | None = None
+    speaker_subjects: dict[str, str] = field(default_factory=dict)  # "the patient" -> role
 
 
 @dataclass
@@ -164,6 +169,13 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
             sorted((re.escape(f) for f in findings), key=len, reverse=True)
         )
         evidence = rules["lexical_evidence"]
+        time_words = _groups(rules.get("time_words") or {})
+        people = _groups(rules.get("people") or {})
+        subjects = {
+            str(phrase).lower(): str(role)
+            for role, phrases in (rules.get("speaker_subjects") or {}).items()
+            for phrase in phrases
+        }
         version = f"grounding {rules['version']}, drugs {drugs_raw['version']}"
         return GroundingLexicon(
             version=version,
@@ -182,11 +194,32 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
             max_utterances=int(evidence["max_utterances"]),
             max_novel_share=float(rules["max_novel_share"]),
             min_content_words_for_novelty=int(rules["min_content_words_for_novelty"]),
+            time_words=time_words,
+            time_pattern=_alternation(time_words),
+            people=people,
+            people_pattern=_alternation(people),
+            speaker_subjects=subjects,
         )
     except (KeyError, TypeError, AttributeError, yaml.YAMLError) as error:
         raise TemplateError(
             f"grounding data in {rules_path.parent} is malformed: {error!r}"
         ) from error
+
+
+def _groups(raw: Mapping[str, Any]) -> dict[str, str]:
+    """{group: [spellings]} from YAML -> {spelling: group}, the group name included."""
+    return {
+        str(spelling).lower(): str(group).lower()
+        for group, spellings in raw.items()
+        for spelling in [group, *(spellings or [])]
+    }
+
+
+def _alternation(spellings: Mapping[str, str]) -> re.Pattern[str] | None:
+    if not spellings:
+        return None
+    words = "|".join(sorted((re.escape(w) for w in spellings), key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{words})(?![\w-])", re.IGNORECASE)
 
 
 def lexicon_sha256(directory: Path | None = None) -> str:
@@ -224,7 +257,7 @@ def content_words(text: str) -> list[str]:
     return out
 
 
-def _word_in(word: str, vocabulary: set[str], similarity: float) -> bool:
+def word_in(word: str, vocabulary: set[str], similarity: float) -> bool:
     if word in vocabulary:
         return True
     if len(word) >= 4 and any(
@@ -375,7 +408,7 @@ def _check_drugs(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[s
     cited_generics = {generic for _, generic in drug_names(cited, lexicon)}
     cited_words = set(tokens(cited))
     for written, generic in drug_names(sentence, lexicon):
-        if generic in cited_generics or _word_in(written.lower(), cited_words, 88):
+        if generic in cited_generics or word_in(written.lower(), cited_words, 88):
             continue
         reasons.append(f'drug "{written}" is not in the cited utterances')
     return reasons
@@ -394,9 +427,10 @@ def _check_findings(sentence: str, cited: str, lexicon: GroundingLexicon) -> lis
 
 
 def _check_echo(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
-    lowered = sentence.lower()
     for phrase in lexicon.instruction_echo:
-        if phrase in lowered and phrase not in cited.lower():
+        # Whole words only: "scribe" is an echo, "describe" is not.
+        pattern = re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", re.IGNORECASE)
+        if pattern.search(sentence) and not pattern.search(cited):
             return [f'talks about the drafting instructions ("{phrase}"), not the session']
     return []
 
@@ -423,7 +457,7 @@ def _check_names(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[s
     initials = "".join(w[0] for w in re.findall(r"[A-Za-z]+", cited)).lower()
     for name in names(sentence, lexicon):
         lowered = name.lower()
-        if _word_in(lowered, cited_words, 85):
+        if word_in(lowered, cited_words, 85):
             continue
         if name.isupper() and lowered.rstrip("s") in initials:
             continue
@@ -461,10 +495,67 @@ def _check_novelty(sentence: str, cited: str, lexicon: GroundingLexicon) -> list
     if len(words) < lexicon.min_content_words_for_novelty:
         return []
     vocabulary = set(content_words(cited))
-    novel = [w for w in words if not _word_in(w, vocabulary, lexicon.word_similarity)]
+    novel = [w for w in words if not word_in(w, vocabulary, lexicon.word_similarity)]
     if len(novel) / len(words) > lexicon.max_novel_share:
         return [f"most of its words ({len(novel)} of {len(words)}) are not in the cited utterances"]
     return []
+
+
+def _groups_in(text: str, pattern: re.Pattern[str] | None, groups: Mapping[str, str]) -> set[str]:
+    if pattern is None:
+        return set()
+    return {groups[m.group(0).lower()] for m in pattern.finditer(text)}
+
+
+def _check_time_words(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
+    """ "today", "tomorrow", "next week": a time said in a sentence must be said in its evidence."""
+    said = _groups_in(cited, lexicon.time_pattern, lexicon.time_words)
+    written = _groups_in(sentence, lexicon.time_pattern, lexicon.time_words)
+    return [f'time "{word}" is not in the cited utterances' for word in sorted(written - said)]
+
+
+def _check_people(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
+    """A third party named in a sentence (sister, partner, GP) must be named in the evidence."""
+    said = _groups_in(cited, lexicon.people_pattern, lexicon.people)
+    written = _groups_in(sentence, lexicon.people_pattern, lexicon.people)
+    return [
+        f'"{person}" is not mentioned in the cited utterances' for person in sorted(written - said)
+    ]
+
+
+_FIRST_PERSON = re.compile(
+    r"(?<![\w'’])(?:I|I'm|I'll|I've|I'd|me|my|we|we'll|us|our|you|your|you'll|you're)(?![\w'’])",
+    re.IGNORECASE,
+)
+# Quoted words are the speaker's own: in quotes, or after "said:" / "reports:".
+_QUOTED = re.compile(
+    r"[\"“][^\"”]*[\"”]|\b(?:said|says|reported|reports|stated|states|explained)\s*:.*$",
+    re.IGNORECASE,
+)
+
+
+def _check_subject(
+    sentence: str, cited: Sequence[Utterance], lexicon: GroundingLexicon
+) -> list[str]:
+    """Who-said-what: "The patient reports ..." needs a patient line among the evidence.
+
+    Also flags first- and second-person wording outside quotes ("I'll see you"):
+    a note is written in the third person, and an "I" or "you" hides who is meant.
+    """
+    reasons = []
+    unquoted = _QUOTED.sub(" ", sentence)
+    if _FIRST_PERSON.search(unquoted):
+        reasons.append("written in the first or second person: say who said or did it")
+    lowered = sentence.lower().lstrip()
+    for phrase, role in lexicon.speaker_subjects.items():
+        if lowered.startswith(phrase + " "):
+            if cited and not any(u.role == role for u in cited):
+                speakers = ", ".join(sorted({u.role for u in cited}))
+                reasons.append(
+                    f"says the {role} said or did this; the evidence is from: {speakers}"
+                )
+            break
+    return reasons
 
 
 # --- public checks -----------------------------------------------------------------
@@ -505,8 +596,11 @@ def check_sentence(
             _check_negation,
             _check_novelty,
             _check_echo,
+            _check_time_words,
+            _check_people,
         ):
             reasons += check(text, cited, lexicon)
+        reasons += _check_subject(text, [utterances[i] for i in valid], lexicon)
     for pattern, reason in rules:
         if re.search(pattern, text, re.IGNORECASE):
             reasons.append(reason)
@@ -526,7 +620,7 @@ def assign_evidence(
     for utterance in utterances:
         vocabulary = set(content_words(utterance.text))
         vocabulary |= {str(v) for v in _number_values(utterance.text, lexicon)}
-        covered = {w for w in wanted if _word_in(w, vocabulary, lexicon.word_similarity)}
+        covered = {w for w in wanted if word_in(w, vocabulary, lexicon.word_similarity)}
         if covered:
             covers.append((utterance, covered))
     chosen: list[Utterance] = []

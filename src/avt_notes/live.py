@@ -1,8 +1,8 @@
 """Processing while recording: most of the work is done before the clinician presses stop.
 
-As audio arrives, `LiveSession.update` is called with everything received so
-far (16 kHz mono samples) and does two kinds of work that whole-file
-processing would do anyway:
+As audio arrives, `LiveSession.update` is called with everything decoded so
+far (16 kHz mono samples, decoded once by `audio_stream.StreamDecoder`) and
+does two kinds of work that whole-file processing would do anyway:
 
 - ASR in windows cut at pauses. Silero VAD (the one faster-whisper ships)
   finds speech in the pending audio; once at least `window_seconds` are
@@ -14,6 +14,10 @@ processing would do anyway:
   the whole file. Chunks that lie entirely inside the received audio are
   therefore computed now, on the same grid, and their results are exactly what
   whole-file processing would compute.
+
+With a `LiveDrafting`, `draft_if_due` also drafts each window of committed
+transcript (see `live_drafting.py`) from a provisional transcript: pyannote's
+clustering over the chunks so far, then word attribution.
 
 `finish` runs what remains: the last ASR window, the last chunks, then
 pyannote's own clustering and reconstruction over all chunks (handed to the
@@ -28,7 +32,8 @@ import logging
 import threading
 import time
 from itertools import pairwise
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -39,6 +44,10 @@ from avt_notes.diarization import PyannoteDiarizer
 from avt_notes.pipeline import SpeakerOptions, attribute_words
 from avt_notes.progress import Progress, no_progress
 from avt_notes.schemas import StageTiming, Transcript, Word
+
+if TYPE_CHECKING:
+    from avt_notes.audio_stream import StreamDecoder
+    from avt_notes.live_drafting import LiveDrafting
 
 logger = logging.getLogger("avt_notes")
 
@@ -205,9 +214,13 @@ class LiveSession:
         diarizer: PyannoteDiarizer,
         *,
         window_seconds: float = 30.0,
+        drafting: LiveDrafting | None = None,
+        stream: StreamDecoder | None = None,
     ) -> None:
         self.asr = LiveTranscriber(transcriber, window_seconds=window_seconds)
         self.diarization = LiveDiarization(diarizer)
+        self.drafting = drafting
+        self.stream = stream
         self.diarizer = diarizer
         self.transcriber = transcriber
         self.received_seconds = 0.0
@@ -219,6 +232,45 @@ class LiveSession:
         self.received_seconds = len(samples) / SAMPLE_RATE
         self.diarization.update(samples)
         self.asr.update(samples)
+
+    def final_audio(self, path: Path) -> Audio | None:
+        """The recording at `path` as the live stream decoded it, if it decoded all of it."""
+        if self.stream is None:
+            return None
+        return self.stream.complete_audio(path.name, path.stat().st_size)
+
+    def provisional_transcript(self, samples: np.ndarray) -> Transcript | None:
+        """A transcript of the audio so far: the chunks computed, clustered now; None if none."""
+        chunks = self.diarization.complete_chunks
+        if chunks == 0:
+            return None
+        # Exactly the computed chunks: pyannote adds no padded last chunk to this length.
+        length = (chunks - 1) * self.diarization.step + self.diarization.chunk
+        audio = Audio.from_array(samples[:length], source="live")
+        result = self.diarizer.diarize(audio, precomputed=self.diarization.cache())
+        horizon = length / SAMPLE_RATE
+        words = [w for w in self.asr.words if w.end <= horizon]
+        utterances, table = attribute_words(words, result)
+        return Transcript(
+            audio=audio.info,
+            language="en",
+            utterances=utterances,
+            speakers=table,
+            turns=result.turns,
+            models=[self.transcriber.model_info, self.diarizer.model_info],
+        )
+
+    def draft_if_due(self, samples: np.ndarray) -> bool:
+        """Draft the next window of transcript if ASR has committed enough; True if drafted."""
+        committed = self.asr.committed / SAMPLE_RATE
+        if self.drafting is None or not self.drafting.due(committed):
+            return False
+        provisional = self.provisional_transcript(samples)
+        if provisional is None or len(provisional.utterances) < 2:
+            return False
+        # The newest utterance may continue past what ASR or diarisation have seen.
+        upto = min(committed, provisional.utterances[-2].end)
+        return self.drafting.draft_window(provisional, upto)
 
     def finish(
         self,

@@ -1,20 +1,23 @@
-"""Compose the stages: audio → ASR → diarisation → alignment → Transcript.
+"""Compose the stages: audio → ASR → diarisation → alignment → Transcript → draft.
 
-The pipeline only composes stages and reports progress through a callback
-`progress(stage, fraction)`, so the CLI (progress bars), the web worker (job
-table) and the benchmark runner reuse it unchanged. Loaded models are kept per
-process, keyed by what determines them, because loading costs seconds.
+This is the one place that assembles "transcribe, diarise, attribute words,
+draft": `process_recording` (and its two halves, `transcribe_file` and
+`draft_transcript`) is what the CLI, the job runner, the live path and the
+benchmark runner call. It only composes stages and reports progress through a
+callback `progress(stage, fraction)`, so each caller shows progress its own
+way. Loaded models are kept per process, keyed by what determines them,
+because loading costs seconds; `preload_models` loads them all up front.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,8 +34,13 @@ from avt_notes.audio import Audio, load_audio
 from avt_notes.config import Settings
 from avt_notes.diarization import DiarizationResult, Diarizer, load_diarizer
 from avt_notes.errors import InputError
+from avt_notes.pipeline_result import PipelineResult
 from avt_notes.progress import Progress, no_progress
 from avt_notes.schemas import Speaker, SpeakerTurn, StageTiming, Transcript, Utterance, Word
+
+if TYPE_CHECKING:
+    from avt_notes.drafting import Drafter, DraftNote, Strategy, Template
+    from avt_notes.live import LiveSession
 
 
 @dataclass(frozen=True)
@@ -237,3 +245,98 @@ def transcribe_file(
         progress=progress,
         timings=timings,
     )
+
+
+def get_drafter(settings: Settings) -> Drafter:
+    """The configured drafter, loaded once per process (the drafting package caches it)."""
+    from avt_notes.drafting import load_drafter
+
+    return load_drafter(settings)
+
+
+def preload_models(settings: Settings, progress: Progress = no_progress) -> None:
+    """Load every model processing needs (ASR, diarisation, drafter, sentence encoder).
+
+    Called when a service or worker starts, so the first session does not wait
+    for loading; each model stays in this process's cache.
+    """
+    from avt_notes.embeddings import load_encoder
+
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("speech recognition", lambda: get_transcriber(settings)),
+        ("diarisation", lambda: get_diarizer(settings)),
+        ("drafting model", lambda: get_drafter(settings)),
+        ("sentence encoder", lambda: load_encoder(settings)),
+    ]
+    for done, (name, load) in enumerate(steps):
+        progress(f"loading {name}", done / len(steps))
+        load()
+    progress("models loaded", 1.0)
+
+
+def draft_transcript(
+    transcript: Transcript,
+    template: str | Template,
+    settings: Settings,
+    *,
+    progress: Progress = no_progress,
+    strategy: Strategy = "auto",
+) -> DraftNote:
+    """A draft note of `transcript` with the configured drafter and its token budget."""
+    from avt_notes.drafting import draft_note, load_template
+
+    chosen = load_template(template) if isinstance(template, str) else template
+    return draft_note(
+        transcript,
+        chosen,
+        get_drafter(settings),
+        progress,
+        strategy=strategy,
+        max_new_tokens=settings.drafting.drafter_max_new_tokens,
+    )
+
+
+def process_recording(
+    audio_path: Path,
+    settings: Settings,
+    *,
+    template: str,
+    num_speakers: int | None = None,
+    live: LiveSession | None = None,
+    progress: Progress = no_progress,
+    strategy: Strategy = "auto",
+) -> PipelineResult:
+    """Transcribe, diarise, attribute words and draft one recording.
+
+    With `live` (the work done while the session was recorded) only what is
+    left is done: the last ASR window, clustering, and the last drafting
+    window plus the merge of the windows drafted during the recording.
+    """
+    from avt_notes.drafting import load_template
+
+    note_template = load_template(template)  # fail fast, before minutes of ASR
+    if live is None:
+        transcript = transcribe_file(
+            audio_path, settings, num_speakers=num_speakers, progress=progress
+        )
+        draft = draft_transcript(
+            transcript, note_template, settings, progress=progress, strategy=strategy
+        )
+        return PipelineResult(transcript=transcript, draft=draft)
+    with live.lock:
+        audio = live.final_audio(audio_path) or load_audio(
+            audio_path, settings.audio.max_audio_seconds
+        )
+        transcript = live.finish(
+            audio,
+            speakers=SpeakerOptions(num_speakers=num_speakers),
+            language=settings.models.language or "auto",
+            progress=progress,
+        )
+        if live.drafting is not None and live.drafting.template.id == note_template.id:
+            draft = live.drafting.finish(transcript, progress=progress)
+        else:
+            draft = draft_transcript(
+                transcript, note_template, settings, progress=progress, strategy=strategy
+            )
+    return PipelineResult(transcript=transcript, draft=draft)

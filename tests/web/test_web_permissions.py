@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from avt_notes.config import Settings
 from avt_notes.errors import DraftingError
-from avt_notes.worker import PipelineResult
+from avt_notes.pipeline_result import PipelineResult
 
 from webhelpers import Api
 

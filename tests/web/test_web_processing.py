@@ -16,11 +16,12 @@ from sqlalchemy import select, update
 from avt_notes.config import Settings
 from avt_notes.drafting.schemas import DraftNote
 from avt_notes.errors import DraftingError
+from avt_notes.jobs import process_worker
+from avt_notes.pipeline_result import PipelineResult
 from avt_notes.schemas import Transcript
 from avt_notes.store import Store, jobs
 from avt_notes.store.tables import RUNNING, Job, utcnow
 from avt_notes.web.app import create_app
-from avt_notes.worker import PipelineResult, Worker
 
 from webhelpers import JFK, Api, fake_draft, fake_transcript, split
 
@@ -213,7 +214,7 @@ def test_real_pipeline_on_real_speech(
         models={"asr_model": os.environ.get("AVT_ASR_MODEL", "tiny.en")},
         drafting={"drafter_max_new_tokens": 96},
     )
-    worker = Worker(store, real_settings)  # default pipeline: the real one
+    worker = process_worker(store, real_settings)  # default pipeline: the real one
     session_id = clinician.new_session()
     response = clinician.post(
         f"/api/sessions/{session_id}/file",

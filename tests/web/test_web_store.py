@@ -22,7 +22,7 @@ from avt_notes.config import Settings, StoreSettings
 from avt_notes.store import Store, audit, open_store
 from avt_notes.store.audio_store import AudioStore
 from avt_notes.store.crypto import SEGMENT_BYTES, Cipher, associated_data, load_or_create_key
-from avt_notes.store.db import HEAD_REVISION, MIGRATIONS_DIR
+from avt_notes.store.db import DATABASE_FILE, HEAD_REVISION, MIGRATIONS_DIR
 from avt_notes.store.errors import StoredDataError
 from avt_notes.store.tables import AuditEntry, Base, User
 
@@ -51,7 +51,7 @@ def test_key_file_is_created_private_and_reused(tmp_path: Path) -> None:
     assert load_or_create_key(key_file) == key
     store = open_store(StoreSettings(data_dir=tmp_path / "fresh"))
     store.close()
-    assert stat.S_IMODE((tmp_path / "fresh" / "avt-notes.db").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "fresh" / DATABASE_FILE).stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "fresh" / "audio").stat().st_mode) == 0o700
     key_file.write_bytes(b"short")
     with pytest.raises(StoredDataError, match="expected 32"):

@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 
 from avt_notes.config import Settings
 from avt_notes.drafting.schemas import DraftNote, DraftSentence, NoteSection
+from avt_notes.pipeline_result import PipelineResult
 from avt_notes.progress import Progress
 from avt_notes.schemas import AudioInfo, Speaker, Transcript, Utterance
 from avt_notes.store import Store, accounts
-from avt_notes.worker import PipelineResult
 
 from testdata import make_draft
 
@@ -66,6 +66,7 @@ def fake_pipeline(
     *,
     template: str,
     num_speakers: int | None,
+    live: object | None,
     progress: Progress,
 ) -> PipelineResult:
     """Plumbing stand-in: checks the audio file it is given, reports progress, returns text."""

@@ -115,17 +115,12 @@ class PipelineDrafter:
 
     def __call__(self, transcript: Transcript) -> NoteDraft:
         from avt_notes.config import get_settings
-        from avt_notes.drafting import draft_note, load_drafter, load_template
+        from avt_notes.pipeline import draft_transcript, get_drafter
 
         settings = get_settings()
-        drafter = load_drafter(settings)  # cached per process by the drafting package
+        get_drafter(settings)  # loaded once per process; not part of the drafting time
         started = time.perf_counter()
-        note = draft_note(
-            transcript,
-            load_template(self.template),
-            drafter,
-            max_new_tokens=settings.drafting.drafter_max_new_tokens,
-        )
+        note = draft_transcript(transcript, self.template, settings)
         return note_draft_from(note, time.perf_counter() - started)
 
 

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -24,6 +24,10 @@ from avt_notes.cli.app import app
 from avt_notes.errors import InputError
 from avt_notes.progress import Progress as ProgressCallback
 from avt_notes.schemas import Transcript
+
+if TYPE_CHECKING:
+    from avt_notes.config import Settings
+    from avt_notes.drafting import DraftNote, Strategy
 
 console = Console(stderr=True)
 
@@ -38,7 +42,8 @@ DrafterOpt = Annotated[
 StrategyOpt = Annotated[
     str,
     typer.Option(
-        "--strategy", help="auto, compose (model writes sections) or extract (restates lines)."
+        "--strategy",
+        help="auto, note (one call), compose (per section) or extract (restate lines).",
     ),
 ]
 TokensOpt = Annotated[
@@ -90,33 +95,10 @@ def read_transcript(path: Path) -> Transcript:
         raise InputError(f"{path} is not a transcript.json: {error}") from error
 
 
-def run_draft(
-    transcript: Transcript,
-    template: str,
-    out: Path,
-    drafter: str | None,
-    strategy: str,
-    max_new_tokens: int | None,
-) -> None:
-    """Load the template and model, draft with a progress bar, write and summarise."""
-    from avt_notes.config import get_settings
-    from avt_notes.drafting import draft_note, load_drafter, load_template, write_draft
+def summarise_draft(note: DraftNote, out: Path, transcript: Transcript) -> None:
+    """Write draft.json + draft.md and print what the draft holds."""
+    from avt_notes.drafting import write_draft
 
-    if strategy not in {"auto", "compose", "extract"}:
-        raise InputError(f"unknown strategy '{strategy}'; use auto, compose or extract")
-    settings = get_settings()
-    chosen = load_template(template)
-    with console.status(f"loading drafter {drafter or settings.drafting.drafter} …"):
-        model = load_drafter(settings, drafter)
-    with _drafting_bar() as progress:
-        note = draft_note(
-            transcript,
-            chosen,
-            model,
-            progress,
-            strategy=strategy,  # type: ignore[arg-type]
-            max_new_tokens=max_new_tokens or settings.drafting.drafter_max_new_tokens,
-        )
     write_draft(note, out, transcript)
     sentences = note.sentences()
     flagged = sum(s.status == "unsupported" for s in sentences)
@@ -129,6 +111,48 @@ def run_draft(
     for warning in note.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
     console.print(f"wrote {out}/draft.json, draft.md — {note.marker}")
+
+
+def drafting_settings(drafter: str | None, max_new_tokens: int | None) -> Settings:
+    """The project settings with the command line's drafter choices applied."""
+    from avt_notes.config import get_settings
+
+    update: dict[str, object] = {}
+    if drafter:
+        update["drafter"] = drafter
+    if max_new_tokens:
+        update["drafter_max_new_tokens"] = max_new_tokens
+    return get_settings().updated(drafting=update)
+
+
+def checked_strategy(strategy: str) -> Strategy:
+    if strategy not in {"auto", "note", "compose", "extract"}:
+        raise InputError(f"unknown strategy '{strategy}'; use auto, note, compose or extract")
+    return strategy  # type: ignore[return-value]
+
+
+def run_draft(
+    transcript: Transcript,
+    template: str,
+    out: Path,
+    drafter: str | None,
+    strategy: str,
+    max_new_tokens: int | None,
+) -> None:
+    """Load the template and model, draft with a progress bar, write and summarise."""
+    from avt_notes.drafting import load_template
+    from avt_notes.pipeline import draft_transcript, get_drafter
+
+    chosen_strategy = checked_strategy(strategy)
+    settings = drafting_settings(drafter, max_new_tokens)
+    chosen = load_template(template)
+    with console.status(f"loading drafter {settings.drafting.drafter} …"):
+        get_drafter(settings)
+    with _drafting_bar() as progress:
+        note = draft_transcript(
+            transcript, chosen, settings, progress=progress, strategy=chosen_strategy
+        )
+    summarise_draft(note, out, transcript)
 
 
 @app.command()
@@ -157,8 +181,28 @@ def process(
     max_new_tokens: TokensOpt = None,
 ) -> None:
     """Transcribe + draft in one go; all outputs go into one folder."""
-    from avt_notes.cli.transcribe import run_transcription
+    from avt_notes.cli.progress import stage_bars
+    from avt_notes.cli.transcribe import write_transcript_outputs
+    from avt_notes.pipeline import process_recording
 
-    transcript = run_transcription(audio, out, None, speakers, None, None, None)
+    settings = drafting_settings(drafter, max_new_tokens)
+    with stage_bars() as bars:
+        # One bar for drafting, however many sections and parts it reports.
+        def progress(stage: str, fraction: float) -> None:
+            bars("drafting" if stage.startswith("drafting") else stage, fraction)
+
+        result = process_recording(
+            audio,
+            settings,
+            template=template,
+            num_speakers=speakers,
+            progress=progress,
+            strategy=checked_strategy(strategy),
+        )
+    transcript = result.transcript
+    for warning in transcript.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    write_transcript_outputs(transcript, out, audio.stem)
     console.print(f"{len(transcript.utterances)} utterances; wrote {out}/transcript.json")
-    run_draft(transcript, template, out, drafter, strategy, max_new_tokens)
+    if result.draft is not None:
+        summarise_draft(result.draft, out, transcript)

@@ -1,16 +1,18 @@
 """The drafter interface and the factory that picks a backend from the settings.
 
 One small Protocol keeps the drafting logic independent of where the language
-model runs: in process with transformers (the embedded SmolLM2 or any local
-model folder) or behind an OpenAI-compatible HTTP endpoint (vLLM, llama.cpp's
-server, Ollama). Loaded local models are kept per process, because loading
-costs tens of seconds and the web worker drafts many notes.
+model runs: in process with llama.cpp (the default Qwen2.5-1.5B GGUF or any
+other GGUF file), in process with transformers (any local model folder) or
+behind an OpenAI-compatible HTTP endpoint (vLLM, llama.cpp's server, Ollama).
+Loaded local models are kept per process, because loading costs seconds to
+tens of seconds and the web worker drafts many notes.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypedDict, runtime_checkable
 
 from avt_notes.schemas import ModelInfo
@@ -49,30 +51,66 @@ def is_url(value: str) -> bool:
     return value.startswith(("http://", "https://"))
 
 
-_loaded: dict[tuple[str, str, int], Drafter] = {}
+_loaded: dict[tuple[str, str, int, str, int], Drafter] = {}
 _lock = threading.Lock()
 
 
+def _is_gguf(path: Path) -> bool:
+    return path.suffix == ".gguf" or (
+        path.is_dir() and not (path / "config.json").exists() and any(path.glob("*.gguf"))
+    )
+
+
 def load_drafter(settings: Settings, drafter: str | None = None) -> Drafter:
-    """The drafter `settings.drafting.drafter` (or `drafter`) names: registry name, folder, URL."""
+    """The drafter `settings.drafting.drafter` (or `drafter`) names: registry name, file or URL.
+
+    GGUF files run with llama.cpp (unless `drafting.drafter_backend` says
+    transformers), transformers folders with transformers, URLs over HTTP.
+    Local models load once per process: call this when a service starts so
+    the first draft does not wait for the model.
+    """
     from avt_notes import models
 
     target = drafter or settings.drafting.drafter
     if is_url(target):
         from avt_notes.drafting.http import HttpDrafter
 
-        return HttpDrafter(target, model=settings.drafting.drafter_http_model)
-    key = (target, str(settings.models.model_cache), settings.models.cpu_threads)
+        drafting = settings.drafting
+        return HttpDrafter(
+            target,
+            model=drafting.drafter_http_model,
+            context_tokens=drafting.drafter_context_tokens,
+        )
+    drafting, models_settings = settings.drafting, settings.models
+    key = (
+        target,
+        str(models_settings.model_cache),
+        models_settings.cpu_threads,
+        drafting.drafter_backend,
+        drafting.drafter_context_tokens,
+    )
     with _lock:
         if key not in _loaded:
-            from avt_notes.drafting.local import TransformersDrafter
-
             path = models.resolve(
-                target, "drafter", settings.models.model_cache, settings.models.extra_models
+                target, "drafter", models_settings.model_cache, models_settings.extra_models
             )
             packaged = models.REGISTRY.get(target)
             source = f"PyPI ({packaged.install_hint})" if packaged else str(path)
-            _loaded[key] = TransformersDrafter(
-                path, threads=settings.models.cpu_threads, source=source
-            )
+            backend = drafting.drafter_backend
+            if backend == "llamacpp" or (backend == "auto" and _is_gguf(path)):
+                from avt_notes.drafting.llamacpp import LlamaCppDrafter
+
+                _loaded[key] = LlamaCppDrafter(
+                    path,
+                    threads=models_settings.cpu_threads,
+                    context_tokens=drafting.drafter_context_tokens,
+                    repeat_penalty=drafting.drafter_repeat_penalty,
+                    source=source,
+                )
+            else:
+                from avt_notes.drafting.local import TransformersDrafter
+
+                _loaded[key] = TransformersDrafter(
+                    path, threads=models_settings.cpu_threads, source=source
+                )
         return _loaded[key]

@@ -1,10 +1,15 @@
 """Transcript + template + drafter -> a grounded, risk-annotated `DraftNote`.
 
 This is the one function the CLI, the web worker and the benchmark call. It
-only composes: risk detection, chunking, prompting per chunk and section,
-evidence for uncited sentences, merging, and the grounding check. Progress is
-reported through a `progress(message, fraction)` callback so each caller shows
-it its own way.
+only composes: risk detection, chunking, prompting per chunk (one bounded call
+for the whole note, or per section, or per exchange for tiny models), evidence
+linking verified against the chunk (`avt_notes.evidence`), merging, the
+deterministic grounding check, and an optional second model pass asking
+whether each sentence's evidence supports it. Progress is reported through a
+`progress(message, fraction)` callback so each caller shows it its own way.
+
+`draft_note` works on any window of a transcript (the live path drafts windows
+while recording and merges their sections with `chunking.merge_sentences`).
 """
 
 from __future__ import annotations
@@ -16,23 +21,35 @@ from typing import Literal
 
 from avt_notes.drafting.backend import Drafter
 from avt_notes.drafting.chunking import (
+    SAFETY_TOKENS,
     Chunk,
     chunk_utterances,
     merge_sentences,
     transcript_budget,
 )
 from avt_notes.drafting.prompting import (
+    ParsedSentence,
     parse_rewrite,
     parse_sentences,
     select_units,
     utterance_line,
 )
+from avt_notes.drafting.risk_statements import risk_statements
 from avt_notes.drafting.schemas import DraftNote, DraftSentence, EvidenceMethod, NoteSection
 from avt_notes.drafting.templates import Template, TemplateSection
+from avt_notes.drafting.verify import verify_support
+from avt_notes.drafting.whole_note import (
+    DraftingPrompts,
+    load_drafting_prompts,
+    note_messages,
+    note_token_limit,
+    parse_note,
+)
+from avt_notes.embeddings import SentenceEncoder
 from avt_notes.errors import InputError
+from avt_notes.evidence import EvidenceLinker
 from avt_notes.grounding import (
     GroundingLexicon,
-    assign_evidence,
     check_sentence,
     load_grounding_lexicon,
 )
@@ -42,7 +59,7 @@ from avt_notes.schemas import StageTiming, Transcript, Utterance
 
 logger = logging.getLogger("avt_notes")
 
-Strategy = Literal["auto", "compose", "extract"]
+Strategy = Literal["auto", "note", "compose", "extract"]
 REWRITE_MAX_NEW_TOKENS = 60
 
 
@@ -54,25 +71,44 @@ def _compose_section(
     count: int,
     max_new_tokens: int,
     known: set[str],
-    lexicon: GroundingLexicon,
+    linker: EvidenceLinker,
 ) -> list[DraftSentence]:
     messages = template.compose_messages(section, chunk.text, chunk.number, count)
     output = drafter.complete(messages, max_new_tokens=max_new_tokens)
     logger.debug("draft %s part %d: %r", section.name, chunk.number, output)
-    sentences = []
     names = [s.name for s in template.sections]
-    for parsed in parse_sentences(
-        output, known, empty_text=template.empty_text, section_names=names
-    ):
-        if parsed.ids:
-            sentences.append(
-                DraftSentence(text=parsed.text, evidence=parsed.ids, evidence_method="cited")
-            )
-            continue
-        ids = assign_evidence(parsed.text, chunk.utterances, lexicon)
-        method: EvidenceMethod = "lexical" if ids else "none"
-        sentences.append(DraftSentence(text=parsed.text, evidence=ids, evidence_method=method))
-    return sentences
+    parsed = parse_sentences(output, known, empty_text=template.empty_text, section_names=names)
+    return [_linked(p, linker) for p in parsed]
+
+
+def _linked(parsed: ParsedSentence, linker: EvidenceLinker) -> DraftSentence:
+    """A parsed sentence with its evidence verified and (re)linked against the window."""
+    link = linker.link(parsed.text, parsed.ids)
+    method: EvidenceMethod = "cited" if link.method == "cited" else "lexical"
+    if not link.ids:
+        method = "none"
+    return DraftSentence(text=parsed.text, evidence=link.ids, evidence_method=method)
+
+
+def _draft_whole_note(
+    drafter: Drafter,
+    template: Template,
+    chunk: Chunk,
+    count: int,
+    known: set[str],
+    linker: EvidenceLinker,
+    prompts: DraftingPrompts,
+    warnings: list[str],
+) -> dict[str, list[DraftSentence]]:
+    """Note strategy: every section from one bounded call over the chunk."""
+    messages = note_messages(template, chunk.text, prompts)
+    output = drafter.complete(
+        messages, max_new_tokens=note_token_limit(template, prompts), stop=prompts.stop
+    )
+    logger.debug("draft part %d/%d: %r", chunk.number, count, output)
+    parsed, problems = parse_note(output, template, known)
+    warnings += [f"part {chunk.number}: {p}" for p in problems] if count > 1 else problems
+    return {name: [_linked(p, linker) for p in items] for name, items in parsed.items()}
 
 
 def _restate(
@@ -134,12 +170,16 @@ def draft_note(
     rewrite_max_new_tokens: int = REWRITE_MAX_NEW_TOKENS,
     lexicon: GroundingLexicon | None = None,
     risk_lexicon: RiskLexicon | None = None,
+    encoder: SentenceEncoder | None = None,
+    verify: bool = False,
 ) -> DraftNote:
-    """Draft `template` from `transcript` with `drafter`; every sentence grounded and flagged.
+    """Draft `template` from `transcript` with `drafter`; every sentence linked, checked, flagged.
 
-    `strategy` "compose" asks the model for whole sections with cited ids;
-    "extract" has it restate chosen exchanges one at a time; "auto" uses what
-    the drafter prefers (extract for small local models).
+    `strategy` "note" asks for the whole note in one bounded call (cheapest:
+    the transcript is read once); "compose" asks per section; "extract" has
+    the model restate chosen exchanges; "auto" picks extract for tiny models
+    and note otherwise. `encoder` (default: the configured MiniLM) links
+    evidence by meaning; `verify` adds a second short model pass per sentence.
     """
     report = progress or no_progress
     if not transcript.utterances:
@@ -147,11 +187,15 @@ def draft_note(
     ids = [u.id for u in transcript.utterances]
     if len(set(ids)) != len(ids):
         raise InputError("the transcript's utterance ids are not unique")
-    chosen = (
-        strategy if strategy != "auto" else ("extract" if drafter.prefers_extract else "compose")
-    )
+    chosen = strategy if strategy != "auto" else ("extract" if drafter.prefers_extract else "note")
     lexicon = lexicon or load_grounding_lexicon()
     risk_lexicon = risk_lexicon or load_lexicon()
+    prompts = load_drafting_prompts()
+    if encoder is None:
+        from avt_notes.config import get_settings
+        from avt_notes.embeddings import load_encoder
+
+        encoder = load_encoder(get_settings())
     started = time.perf_counter()
     timings: list[StageTiming] = []
     warnings: list[str] = []
@@ -162,16 +206,33 @@ def draft_note(
 
     mark = time.perf_counter()
     report("drafting", 0.0)
-    budget = transcript_budget(template, drafter, max_new_tokens)
+    if chosen == "note":
+        output_tokens = note_token_limit(template, prompts)
+        fixed = drafter.count_tokens(note_messages(template, "", prompts))
+        budget = drafter.context_tokens - fixed - output_tokens - SAFETY_TOKENS
+    else:
+        budget = transcript_budget(template, drafter, max_new_tokens)
     chunks = chunk_utterances(transcript.utterances, drafter, budget)
     for chunk in chunks:
         warnings += chunk.warnings
     known = set(ids)
     per_section: dict[str, list[list[DraftSentence]]] = {s.name: [] for s in template.sections}
-    if chosen == "compose":
+    if chosen == "note":
+        for chunk in chunks:
+            report(
+                f"drafting (part {chunk.number}/{len(chunks)})", (chunk.number - 1) / len(chunks)
+            )
+            linker = EvidenceLinker(chunk.utterances, encoder, lexicon)
+            drafted = _draft_whole_note(
+                drafter, template, chunk, len(chunks), known, linker, prompts, warnings
+            )
+            for name, sentences in drafted.items():
+                per_section[name].append(sentences)
+    elif chosen == "compose":
         total = len(chunks) * len(template.sections)
         done = 0
         for chunk in chunks:
+            linker = EvidenceLinker(chunk.utterances, encoder, lexicon)
             for section in template.sections:
                 report(f"drafting {section.name} (part {chunk.number}/{len(chunks)})", done / total)
                 per_section[section.name].append(
@@ -183,7 +244,7 @@ def draft_note(
                         len(chunks),
                         max_new_tokens,
                         known,
-                        lexicon,
+                        linker,
                     )
                 )
                 done += 1
@@ -229,16 +290,30 @@ def draft_note(
                 sentence.evidence_method = "none"
             sentence.status = "supported" if result.status == "supported" else "unsupported"
             sentence.reasons = result.reasons
-        sections.append(NoteSection(name=section.name, purpose=section.purpose, sentences=merged))
+        sections.append(
+            NoteSection(
+                name=section.name,
+                purpose=section.purpose,
+                sentences=merged,
+                empty_text="" if merged else template.empty_text,
+            )
+        )
     timings.append(StageTiming(stage="grounding", seconds=round(time.perf_counter() - mark, 3)))
+
+    if verify:
+        mark = time.perf_counter()
+        report("checking evidence", 0.0)
+        verify_support(sections, by_id, drafter, prompts)
+        timings.append(StageTiming(stage="verify", seconds=round(time.perf_counter() - mark, 3)))
     timings.append(StageTiming(stage="total", seconds=round(time.perf_counter() - started, 3)))
 
-    return DraftNote(
+    note = DraftNote(
         template_id=template.id,
         template_name=template.name,
         template_version=str(template.version),
         template_file=template.path.name if template.path else "",
         prompt_sha256=template.sha256,
+        drafting_prompts_sha256=prompts.sha256 if chosen == "note" or verify else "",
         strategy=chosen,
         sections=sections,
         risk_items=risk_items,
@@ -251,6 +326,9 @@ def draft_note(
         timings=timings,
         warnings=warnings,
     )
+    # The body must agree with the review list: state disclosures and denials, linked
+    # to the same utterances (after grounding, so those sentences are checked too).
+    return risk_statements(note, risk_items, transcript, template)
 
 
 def unsupported_sentences(note: DraftNote) -> Sequence[DraftSentence]:

@@ -94,7 +94,9 @@ def _is_empty_text(text: str, empty_text: str) -> bool:
     def simplify(value: str) -> str:
         return re.sub(r"[^a-z ]", "", value.lower()).strip()
 
-    return bool(empty_text) and simplify(text) == simplify(empty_text)
+    # "Not discussed in this session." is the empty text too; "Not discussed: X" is not.
+    simple, empty = simplify(text), simplify(empty_text)
+    return bool(empty) and (simple == empty or (simple.startswith(empty) and ":" not in text))
 
 
 def _clean(text: str) -> str:

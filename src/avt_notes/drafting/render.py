@@ -68,7 +68,7 @@ def to_markdown(note: DraftNote, transcript: Transcript | None = None) -> str:
     for section in note.sections:
         lines += [f"## {section.name}", ""]
         if not section.sentences:
-            lines += ["_Nothing drafted for this section._", ""]
+            lines += [f"_{section.empty_text or 'Nothing drafted for this section.'}_", ""]
             continue
         for sentence in section.sentences:
             line = f"- {sentence.text} {_evidence(sentence, transcript)}"

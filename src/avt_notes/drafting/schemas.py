@@ -22,6 +22,7 @@ DRAFT_MARKER: DraftMarker = "AI draft — must be reviewed and signed by the cli
 
 SentenceStatus = Literal["supported", "unsupported"]
 EvidenceMethod = Literal["cited", "lexical", "extract", "none"]
+VerifyVerdict = Literal["", "yes", "no"]
 
 
 class DraftSentence(BaseModel):
@@ -32,18 +33,25 @@ class DraftSentence(BaseModel):
     evidence_method: EvidenceMethod = Field(
         "none",
         description=(
-            "cited: ids written by the model; extract: the utterances the model was asked to "
-            "restate; lexical: assigned by word overlap; none: no evidence found."
+            "cited: ids written by the model and confirmed by meaning and word matching; "
+            "extract: the utterances the model was asked to restate; lexical: (re)linked by "
+            "meaning and word matching; none: no supporting utterance found."
         ),
     )
     status: SentenceStatus = "unsupported"
     reasons: list[str] = Field(default_factory=list, description="Why it is unsupported.")
+    model_check: VerifyVerdict = Field(
+        "", description="The second model pass: does the evidence support it? ('' = not asked)."
+    )
 
 
 class NoteSection(BaseModel):
     name: str
     purpose: str = ""
     sentences: list[DraftSentence] = Field(default_factory=list)
+    empty_text: str = Field(
+        "", description="The template's text for a section nothing was said for."
+    )
 
 
 class DraftNote(BaseModel):
@@ -55,7 +63,10 @@ class DraftNote(BaseModel):
     template_version: str
     template_file: str
     prompt_sha256: str = Field(description="sha256 of the template file (prompts included).")
-    strategy: Literal["compose", "extract"]
+    drafting_prompts_sha256: str = Field(
+        "", description="sha256 of prompts/drafting.yaml, if used."
+    )
+    strategy: Literal["note", "compose", "extract"]
     sections: list[NoteSection]
     risk_items: list[RiskItem] = Field(default_factory=list)
     risk_lexicon_version: str = ""

@@ -69,6 +69,8 @@ class TemplateSection(BaseModel):
     guidance: str = ""
     focus: SectionFocus = Field(default_factory=lambda: SectionFocus())
     flag: list[FlagRule] = Field(default_factory=list)
+    # This section states what was disclosed and denied about risk (drafting.risk_statements).
+    risk_statements: bool = False
 
 
 class Template(BaseModel):

@@ -1,9 +1,10 @@
 """The FastAPI application factory and the server entry point.
 
 `create_app` opens the store (migrating the database, creating the audio key
-on first run), wires the routes, and starts the in-process worker with the
-app's lifespan. Nothing here loads a model: the worker imports the pipeline
-when the first job runs, so the service is up in about a second.
+on first run), wires the routes, and starts the in-process workers with the
+app's lifespan. With the real pipeline, the models load in a background
+thread from startup (`jobs.warmup`), so the service answers at once and
+`/api/health` says when they are ready.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from avt_notes.config import Settings, get_settings
-from avt_notes.store import jobs, open_store
+from avt_notes.store import open_store
 from avt_notes.store.recordings import Limits, Notice
 from avt_notes.web.deps import Services
 from avt_notes.web.errors import install_error_handlers
 
 if TYPE_CHECKING:
-    from avt_notes.worker import Worker
+    from avt_notes.jobs import Worker
 
 logger = logging.getLogger("avt_notes.web")
 
@@ -117,6 +118,8 @@ def create_app(
 ) -> FastAPI:
     """Build the app. `pipeline` replaces the real model pipeline (tests, benchmarks);
     `on_chunk(session_id, seq)` is told about every newly stored chunk."""
+    from avt_notes.jobs import LiveSessions, live_worker, process_worker
+    from avt_notes.jobs.warmup import ModelWarmup
     from avt_notes.web.routes import (
         auth,
         confidence,
@@ -127,32 +130,27 @@ def create_app(
         uploads,
         users,
     )
-    from avt_notes.worker import Worker
 
     settings = settings or get_settings()
     web = settings.web
     store = open_store(settings.store)
     store.audio.sweep_scratch()
-    worker = Worker(
+    poll, stale = web.worker_poll_seconds, timedelta(seconds=web.job_stale_seconds)
+    live_sessions = LiveSessions()
+    worker = process_worker(
         store,
         settings,
         pipeline,  # type: ignore[arg-type]
-        poll_seconds=web.worker_poll_seconds,
-        stale_after=timedelta(seconds=web.job_stale_seconds),
+        live_sessions=live_sessions,
+        poll_seconds=poll,
+        stale_after=stale,
     )
     # Processing while recording needs the real models: an injected pipeline gets none.
-    live_worker = None
+    follower = None
     if web.live_jobs and pipeline is None:
-        from avt_notes.live_worker import follow_recording
-
-        live_worker = Worker(
-            store,
-            settings,
-            poll_seconds=web.worker_poll_seconds,
-            stale_after=timedelta(seconds=web.job_stale_seconds),
-        )
-        live_worker.handlers = {jobs.LIVE: follow_recording}
+        follower = live_worker(store, settings, live_sessions, poll_seconds=poll, stale_after=stale)
     run_worker = web.worker if start_worker is None else start_worker
+    warmup = ModelWarmup(settings)
     templates = list(web.templates) or available_templates()
     if web.default_template not in templates:
         templates.append(web.default_template)
@@ -160,7 +158,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        running = [w for w in (worker, live_worker) if w is not None and run_worker]
+        running = [w for w in (worker, follower) if w is not None and run_worker]
+        if running and pipeline is None and web.preload_models:
+            warmup.start()  # the real models, loaded while the server already answers
         for each in running:
             each.start()
         try:
@@ -176,6 +176,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.worker = worker
+    app.state.live_worker = follower
+    app.state.warmup = warmup
     app.state.services = Services(
         store=store,
         settings=settings,
@@ -190,7 +192,7 @@ def create_app(
         notice=Notice(text=web.consent_notice, version=web.consent_notice_version),
         probe=probe or default_probe(settings),
         wake_worker=worker.wake,
-        on_chunk=on_chunk or (_waker(live_worker) if live_worker is not None else _ignore),
+        on_chunk=on_chunk or (_waker(follower) if follower is not None else _ignore),
     )
     install_error_handlers(app)
     for module in (auth, sessions, uploads, users, review, pages, review_page, confidence):
@@ -200,7 +202,7 @@ def create_app(
 
     @app.get("/api/health", tags=["meta"])
     def health() -> dict[str, str]:
-        return {"status": "ok"}
+        return {"status": "ok", **warmup.status()}
 
     return app
 

@@ -1,73 +1,46 @@
-"""Background job runner for the web service: assembled audio → transcript → draft.
+"""The job runner: polls the job table and runs each job's handler in a thread.
 
 Why a table-backed runner in a thread: a clinic server has a few cores and no
 message broker; the job table makes work survive restarts (stale running jobs
 go back to the queue) and the thread keeps `avt-notes serve` a single process.
 Several workers (threads or processes) can share one database safely.
 
-The models are reached only through the pipeline function, imported lazily, so
-the web app starts without loading torch. Tests inject a `Pipeline` (a plain
-function) to exercise the plumbing without models. Handlers are registered by
-job kind; processing while recording (`jobs.LIVE`) runs on a second worker
-whose only handler is `live_worker.follow_recording`.
+A runner knows no job kind itself: its handlers (`process.process_session`,
+`live.follow_recording`) are given to it, so this module imports neither.
+The work done on a session while it records is handed from the live handler
+to the process handler through a `LiveSessions` object that both runners of
+one process share (an explicit object, not module state). The models are
+reached only through the pipeline function, imported lazily, so the web app
+starts without loading torch; tests inject a `Pipeline` (a plain function).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pydantic import BaseModel
-
-from avt_notes.audio import load_audio
 from avt_notes.config import Settings
 from avt_notes.errors import AvtError
-from avt_notes.live_worker import take_live_session
+from avt_notes.pipeline_result import Pipeline, PipelineResult
 from avt_notes.progress import Progress
 from avt_notes.store import Store, audit, jobs
-from avt_notes.store.intake import suffix_for
-from avt_notes.store.tables import ClinicalSession, DraftRecord, Job, TranscriptRecord
+from avt_notes.store.tables import Job
 
 if TYPE_CHECKING:
-    from avt_notes.drafting.schemas import DraftNote
+    from pathlib import Path
+
     from avt_notes.live import LiveSession
-    from avt_notes.schemas import Transcript
 
 logger = logging.getLogger("avt_notes.worker")
 
 
-@dataclass
-class PipelineResult:
-    transcript: Transcript
-    draft: DraftNote | None
-
-
-class Pipeline(Protocol):
-    def __call__(
-        self,
-        audio_path: Path,
-        settings: Settings,
-        *,
-        template: str,
-        num_speakers: int | None,
-        progress: Progress,
-    ) -> PipelineResult: ...
-
-
 class JobCancelled(Exception):
     """The job was cancelled (withdrawal, deletion) or taken over while running."""
-
-
-_drafters: dict[tuple[str, int], Any] = {}
-_drafters_lock = threading.Lock()
 
 
 def run_pipeline(
@@ -76,47 +49,74 @@ def run_pipeline(
     *,
     template: str,
     num_speakers: int | None,
+    live: LiveSession | None,
     progress: Progress,
-    live: LiveSession | None = None,
 ) -> PipelineResult:
-    """The real thing: transcribe and diarise (or finish the live work), then draft."""
-    from avt_notes.drafting import draft_note, load_drafter, load_template
-    from avt_notes.pipeline import SpeakerOptions, transcribe_file
+    """The real thing: `pipeline.process_recording`, imported when the first job runs."""
+    from avt_notes.pipeline import process_recording
 
-    note_template = load_template(template)  # fail fast, before minutes of ASR
-    if live is None:
-        transcript = transcribe_file(
-            audio_path, settings, num_speakers=num_speakers, progress=progress
-        )
-    else:
-        audio = load_audio(audio_path, settings.audio.max_audio_seconds)
-        with live.lock:
-            transcript = live.finish(
-                audio,
-                speakers=SpeakerOptions(num_speakers=num_speakers),
-                language=settings.models.language or "auto",
-                progress=progress,
-            )
-    key = (settings.drafting.drafter, settings.drafting.drafter_max_new_tokens)
-    with _drafters_lock:
-        if key not in _drafters:
-            progress("loading drafting model", 0.0)
-            _drafters[key] = load_drafter(settings)
-        drafter = _drafters[key]
-    draft = draft_note(
-        transcript,
-        note_template,
-        drafter,
+    return process_recording(
+        audio_path,
+        settings,
+        template=template,
+        num_speakers=num_speakers,
+        live=live,
         progress=progress,
-        max_new_tokens=settings.drafting.drafter_max_new_tokens,
     )
-    return PipelineResult(transcript=transcript, draft=draft)
 
 
-def _to_json(value: BaseModel | dict[str, Any]) -> str:
-    if isinstance(value, BaseModel):
-        return value.model_dump_json()
-    return json.dumps(value, ensure_ascii=False)
+class LiveSessions:
+    """Hands the work done while a session recorded from its live job to its process job.
+
+    The live job registers its `LiveSession` when it starts following and
+    hands it over once the recording has finished and every chunk is decoded;
+    the process job takes it, waiting for the hand-over if the live job is
+    still catching up. Both jobs must run in this process (the live work is in
+    memory); after a restart there is nothing to take and the whole file is
+    processed.
+    """
+
+    def __init__(self) -> None:
+        self._sessions: dict[str, tuple[LiveSession, bool]] = {}
+        self._changed = threading.Condition()
+
+    def following(self, session_id: str, live: LiveSession) -> None:
+        with self._changed:
+            self._sessions[session_id] = (live, False)
+            self._changed.notify_all()
+
+    def current(self, session_id: str) -> LiveSession | None:
+        """The live work on a session, handed over or not (for inspection only)."""
+        with self._changed:
+            entry = self._sessions.get(session_id)
+            return entry[0] if entry is not None else None
+
+    def hand_over(self, session_id: str) -> None:
+        """The live work is complete: the process job may take it."""
+        with self._changed:
+            if session_id in self._sessions:
+                self._sessions[session_id] = (self._sessions[session_id][0], True)
+            self._changed.notify_all()
+
+    def drop(self, session_id: str) -> None:
+        """Forget the live work (withdrawn, deleted, or the live job failed)."""
+        with self._changed:
+            self._sessions.pop(session_id, None)
+            self._changed.notify_all()
+
+    def take(self, session_id: str, timeout: float = 3600.0) -> LiveSession | None:
+        """The handed-over live work, removed; None if there is none or it did not come.
+
+        Waits while the live job is still following: once the recording is
+        finished it stops at its next check, and whatever it was doing (a
+        lagging ASR window, a draft window) is work the process job would
+        otherwise do again from the start. A live job that fails drops its
+        entry, which ends the wait at once.
+        """
+        with self._changed:
+            self._changed.wait_for(lambda: self._sessions.get(session_id, (None, True))[1], timeout)
+            live, ready = self._sessions.pop(session_id, (None, False))
+            return live if ready else None
 
 
 class Handler(Protocol):
@@ -130,20 +130,23 @@ class Worker:
         self,
         store: Store,
         settings: Settings,
+        handlers: Mapping[str, Handler],
         pipeline: Pipeline | None = None,
         *,
+        live_sessions: LiveSessions | None = None,
         poll_seconds: float = 1.0,
         stale_after: timedelta = timedelta(minutes=2),
         heartbeat_seconds: float = 10.0,
     ) -> None:
         self.store = store
         self.settings = settings
+        self.handlers = dict(handlers)
         self.pipeline: Pipeline = pipeline or run_pipeline
+        self.live_sessions = live_sessions or LiveSessions()
         self.poll_seconds = poll_seconds
         self.stale_after = stale_after
         self.heartbeat_seconds = heartbeat_seconds
         self.worker_id = f"{uuid.uuid4().hex[:12]}"
-        self.handlers: dict[str, Handler] = {jobs.PROCESS: process_session}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -257,52 +260,3 @@ def _tick(beat: _Beat, stop: threading.Event, worker: Worker) -> None:
             return
         except Exception:
             logger.exception("heartbeat failed")
-
-
-def process_session(worker: Worker, job: Job, beat: Progress) -> None:
-    """The `process` job: decrypt to scratch, run the pipeline, store transcript + draft."""
-    store = worker.store
-    with store.sessions() as db:
-        session = db.get(ClinicalSession, job.session_id)
-        if session is None:
-            raise JobCancelled
-        template, num_speakers, mime = session.template, session.num_speakers, session.mime_type
-    beat("preparing audio", 0.0)
-    with store.audio.scratch_file(suffix_for(mime)) as plain:
-        store.audio.decrypt_audio_to(job.session_id, plain)
-        with store.transaction() as db:
-            audit.append(db, "process_started", session_id=job.session_id, job=job.id)
-        # Work done while the session was recording, if a live job followed it.
-        live = take_live_session(job.session_id)
-        result = worker.pipeline(
-            plain,
-            worker.settings,
-            template=template,
-            num_speakers=num_speakers,
-            progress=beat,
-            **({"live": live} if live is not None else {}),
-        )
-    beat("saving", 1.0)
-    with store.transaction() as db:
-        current = jobs.still_ours(db, job.id, worker.worker_id)
-        if current is None:
-            raise JobCancelled
-        transcript = TranscriptRecord(
-            session_id=job.session_id, job_id=job.id, body=_to_json(result.transcript)
-        )
-        db.add(transcript)
-        db.flush()
-        if result.draft is not None:
-            body = _to_json(result.draft)
-            db.add(
-                DraftRecord(
-                    session_id=job.session_id,
-                    transcript_id=transcript.id,
-                    template=template,
-                    body=body,
-                    body_sha256=hashlib.sha256(body.encode()).hexdigest(),
-                )
-            )
-        jobs.complete(db, current)
-        audit.append(db, "process_done", session_id=job.session_id, job=job.id)
-    logger.info("job %d done", job.id)

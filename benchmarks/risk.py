@@ -1,0 +1,262 @@
+"""Risk-language benchmark (issue 10): recall per concept, false alarms, idioms, sessions, speed.
+
+Scores `avt_notes.risk.detect_risk` on the labelled set as it came out of our own
+recognition (`benchmarks/risk_data/labelled.jsonl`, built by
+`scripts/build_risk_set.py`) and on every scripted session in
+`benchmarks/safety/sessions/`. Prints recall per concept and overall, false
+alarms per 100 non-risk utterances, idiom false alarms, the missed items, every
+session disclosure and denial, and the time per 30 minutes of transcript.
+
+    PYTHONPATH=src .venv/bin/python benchmarks/risk.py [--split heldout] [--calibrate]
+
+`--calibrate` sweeps the meaning threshold on the calibration part (pick the
+value there, then report the held-out part with it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from avt_notes.risk import CONCEPTS, RiskItem, SemanticMatcher, default_matcher, detect_risk
+from avt_notes.risk.lexicon import load_lexicon
+from avt_notes.schemas import AudioInfo, Transcript, Utterance
+
+ROOT = Path(__file__).resolve().parent
+DATA = ROOT / "risk_data" / "labelled.jsonl"
+SESSIONS = ROOT / "safety" / "sessions"
+WORDS_PER_MINUTE = 150  # conversational speech, both speakers
+
+
+def make_transcript(turns: Iterable[tuple[str, str]], source: str = "text") -> Transcript:
+    utterances = [
+        Utterance(
+            id=f"u{n + 1:04d}",
+            start=float(n),
+            end=float(n) + 0.9,
+            speaker="SPEAKER_00" if role == "clinician" else "SPEAKER_01",
+            role=role,
+            text=text,
+            confidence=1.0,
+        )
+        for n, (role, text) in enumerate(turns)
+    ]
+    return Transcript(
+        audio=AudioInfo(source=source, duration=float(len(utterances)), expected_duration=None),
+        language="en",
+        utterances=utterances,
+        speakers=[],
+    )
+
+
+def row_transcript(row: dict[str, Any]) -> Transcript:
+    turns = [("clinician", row["question"])] if row.get("question") is not None else []
+    return make_transcript([*turns, ("patient", row["text"])], source=row["id"])
+
+
+def judge(row: dict[str, Any], items: list[RiskItem]) -> bool:
+    """Whether the detector did what the label asks (risk rows) or stayed quiet (non-risk rows)."""
+    if row["concept"] is None:
+        return not items
+    if row["group"] == "answer":
+        return any(i.category == row["concept"] and i.polarity == row["polarity"] for i in items)
+    if row["polarity"] == "denied":
+        return any(i.category == row["concept"] and i.polarity == "denied" for i in items)
+    return any(i.category == row["concept"] and i.polarity != "denied" for i in items)
+
+
+def score(rows: list[dict[str, Any]], matcher: SemanticMatcher | None) -> dict[str, Any]:
+    lexicon = load_lexicon()
+    per_concept: dict[str, list[bool]] = defaultdict(list)
+    missed: list[tuple[dict[str, Any], list[RiskItem]]] = []
+    alarms: dict[str, list[tuple[dict[str, Any], list[RiskItem]]]] = defaultdict(list)
+    counts: dict[str, int] = defaultdict(int)
+    denials: list[bool] = []
+    answers: list[bool] = []
+    for row in rows:
+        items = detect_risk(row_transcript(row), lexicon, matcher, by_meaning=matcher is not None)
+        ok = judge(row, items)
+        counts[row["group"]] += 1
+        if row["concept"] is None:
+            if not ok:
+                alarms[row["group"]].append((row, items))
+            continue
+        if row["group"] == "denial":
+            denials.append(ok)
+        elif row["group"] == "answer":
+            answers.append(ok)
+        if row["polarity"] == "reported":
+            per_concept[row["concept"]].append(ok)
+        if not ok:
+            missed.append((row, items))
+    found = [ok for oks in per_concept.values() for ok in oks]
+    non_risk = counts["plain"] + counts["idiom"]
+    return {
+        "per_concept": {c: (sum(v), len(v)) for c, v in per_concept.items()},
+        "recall": sum(found) / max(1, len(found)),
+        "disclosures": len(found),
+        "false_alarms_per_100": 100
+        * (len(alarms["plain"]) + len(alarms["idiom"]))
+        / max(1, non_risk),
+        "non_risk": non_risk,
+        "plain_alarms": alarms["plain"],
+        "idiom_alarms": alarms["idiom"],
+        "idioms": counts["idiom"],
+        "denials": (sum(denials), len(denials)),
+        "answers": (sum(answers), len(answers)),
+        "missed": missed,
+    }
+
+
+def _brief(items: list[RiskItem]) -> str:
+    if not items:
+        return "nothing listed"
+    return "; ".join(
+        f"{i.category}/{i.polarity}" + (f" ~{i.score:.2f}" if i.score is not None else "")
+        for i in items
+    )
+
+
+def report(result: dict[str, Any], title: str) -> None:
+    print(f"\n== {title} ==")
+    for concept in CONCEPTS:
+        hit, total = result["per_concept"].get(concept, (0, 0))
+        share = f"{100 * hit / total:5.1f}%" if total else "   n/a"
+        print(f"  {concept:20s} {hit:3d}/{total:<3d} {share}")
+    print(f"  overall recall      {100 * result['recall']:.1f}% of {result['disclosures']}")
+    print(f"  denials listed as denied: {result['denials'][0]}/{result['denials'][1]}")
+    print(
+        "  questions read right (reported/denied/asked): "
+        f"{result['answers'][0]}/{result['answers'][1]}"
+    )
+    print(
+        f"  false alarms: {result['false_alarms_per_100']:.1f} per 100 non-risk utterances "
+        f"({len(result['plain_alarms'])} plain, {len(result['idiom_alarms'])} of "
+        f"{result['idioms']} idioms; {result['non_risk']} non-risk in all)"
+    )
+    for row, items in result["missed"]:
+        print(f"  MISSED {row['id']} [{row['polarity']}] {row['text']!r} -> {_brief(items)}")
+    for row, items in result["plain_alarms"] + result["idiom_alarms"]:
+        print(f"  ALARM  {row['id']} {row['text']!r} -> {_brief(items)}")
+
+
+def check_sessions(folder: Path, matcher: SemanticMatcher | None) -> tuple[int, int]:
+    """Every disclosure and denial in the scripted sessions: listed or not."""
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        print(f"\nno scripted sessions in {folder}")
+        return 0, 0
+    print(f"\n== scripted sessions ({len(files)} in {folder}) ==")
+    listed = total = 0
+    for path in files:
+        session = yaml.safe_load(path.read_text(encoding="utf-8"))
+        turns = [(t["role"], t["text"]) for t in session["turns"]]
+        items = detect_risk(
+            make_transcript(turns, path.stem), matcher=matcher, by_meaning=matcher is not None
+        )
+        expected = [(d, "disclosed") for d in session.get("disclosures") or []]
+        expected += [(d, "denied") for d in session.get("denials") or []]
+        for entry, kind in expected:
+            turn_id = f"u{entry['turn'] + 1:04d}"
+            ok = any(
+                i.category == entry["concept"]
+                and turn_id in (i.utterance_id, i.answer_utterance_id)
+                and ((i.polarity == "denied") == (kind == "denied"))
+                for i in items
+            )
+            listed += ok
+            total += 1
+            if not ok:
+                said = turns[entry["turn"]][1]
+                print(
+                    f"  MISSED {path.stem} turn {entry['turn']} "
+                    f"{entry['concept']} ({kind}): {said!r}"
+                )
+    print(f"  listed {listed}/{total} disclosures and denials")
+    return listed, total
+
+
+def time_thirty_minutes(rows: list[dict[str, Any]], matcher: SemanticMatcher | None) -> float:
+    """Seconds to scan a 30-minute transcript (labelled texts repeated, models loaded)."""
+    turns: list[tuple[str, str]] = []
+    words = 0
+    while words < 30 * WORDS_PER_MINUTE:
+        for row in rows:
+            if row.get("question"):
+                turns.append(("clinician", row["question"]))
+            turns.append(("patient", row["text"]))
+            words += len(row["text"].split())
+            if words >= 30 * WORDS_PER_MINUTE:
+                break
+    transcript = make_transcript(turns, "thirty-minutes")
+    started, cpu = time.perf_counter(), time.process_time()
+    detect_risk(transcript, matcher=matcher, by_meaning=matcher is not None)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    # CPU seconds summed over threads: on a shared machine wall time mostly measures the queue.
+    load = os.getloadavg()[0]
+    print(
+        f"\n== speed ==\n  {len(turns)} utterances, {words} words (~30 min): {seconds:.2f} s wall, "
+        f"{cpu:.2f} s CPU (load average {load:.1f} on {os.cpu_count()} cores)"
+    )
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--sessions", type=Path, default=SESSIONS)
+    parser.add_argument("--split", choices=["heldout", "calibration", "all"], default="heldout")
+    parser.add_argument("--calibrate", action="store_true", help="sweep the meaning threshold")
+    parser.add_argument("--patterns-only", action="store_true", help="no meaning matching")
+    parser.add_argument("--threshold", type=float, help="override the bank's threshold")
+    parser.add_argument(
+        "--written",
+        action="store_true",
+        help="score the written source texts instead of what recognition made of them",
+    )
+    args = parser.parse_args(argv)
+    if not args.data.exists():
+        print(f"labelled set not found at {args.data}; build it with scripts/build_risk_set.py")
+        return 2
+    rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines()]
+    if args.written:
+        # Separates detector errors from recognition errors.
+        for row in rows:
+            row["text"] = row["source"]
+            if row.get("question") is not None:
+                row["question"] = row["question_source"]
+    matcher = None if args.patterns_only else default_matcher()
+    if matcher is not None and args.threshold is not None:
+        matcher = matcher.with_threshold(args.threshold)
+    if args.calibrate and matcher is not None:
+        calibration = [r for r in rows if r["split"] == "calibration"]
+        print(f"threshold sweep on the calibration part ({len(calibration)} utterances)")
+        print("  threshold  recall  false alarms/100  idiom alarms")
+        for step in range(0, 13):
+            threshold = 0.40 + 0.025 * step
+            result = score(calibration, matcher.with_threshold(threshold))
+            print(
+                f"  {threshold:.3f}     {100 * result['recall']:5.1f}%  "
+                f"{result['false_alarms_per_100']:5.1f}            {len(result['idiom_alarms'])}"
+            )
+        return 0
+    chosen = rows if args.split == "all" else [r for r in rows if r["split"] == args.split]
+    label = "patterns only" if matcher is None else f"meaning threshold {matcher.threshold:.3f}"
+    label += ", written texts" if args.written else ", as recognised"
+    report(score(chosen, matcher), f"{args.split} part, {len(chosen)} utterances, {label}")
+    check_sessions(args.sessions, matcher)
+    time_thirty_minutes(rows, matcher)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

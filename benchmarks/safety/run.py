@@ -1,0 +1,129 @@
+"""Drafting safety benchmark: scripted sessions, two TTS voices, the real pipeline, scored notes.
+
+Each session in ``benchmarks/safety/sessions/`` is spoken turn by turn (one
+voice per role), transcribed and diarised by the configured models, drafted
+with the configured drafter and template, and scored (see ``scoring.py``):
+key-fact recall, false statements, evidence share and correctness, unsupported
+share, seconds per note, peak RSS.
+
+    PYTHONPATH=src .venv/bin/python benchmarks/safety/run.py --out benchmarks/results/safety
+    ... --from-script     # skip TTS/ASR: draft from the script text (drafting only)
+    ... --only mh-01      # sessions whose id starts with this
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from scoring import Session, load_session, score, totals
+
+from avt_notes.bench.tts import SAMPLE_RATE, synthesize
+from avt_notes.config import get_settings
+from avt_notes.drafting import draft_note, load_drafter, load_template, to_markdown
+from avt_notes.embeddings import load_encoder
+from avt_notes.schemas import Transcript
+from notes import rows_transcript
+
+SESSIONS = Path(__file__).resolve().parent / "sessions"
+VOICES = {"clinician": "espeak-en-gb", "patient": "flite-slt"}
+PAUSE_SECONDS = 0.5
+
+
+def render(session: Session, path: Path) -> None:
+    pause = np.zeros(int(PAUSE_SECONDS * SAMPLE_RATE), dtype=np.float32)
+    pieces = []
+    for turn in session.turns:
+        pieces += [synthesize(turn.text, VOICES.get(turn.role, VOICES["patient"])), pause]
+    sf.write(path, np.concatenate(pieces), SAMPLE_RATE)
+
+
+def script_transcript(session: Session) -> Transcript:
+    """The script itself as a transcript (5 s per turn): drafting without ASR errors."""
+    rows = [(t.role, t.text, i * 5.0, i * 5.0 + 4.5) for i, t in enumerate(session.turns)]
+    return rows_transcript(f"{session.id}.script", rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/safety"))
+    parser.add_argument("--sessions", type=Path, default=SESSIONS)
+    parser.add_argument("--only", default="", help="Run sessions whose id starts with this.")
+    parser.add_argument("--from-script", action="store_true", help="Draft from the script text.")
+    parser.add_argument("--verify", action="store_true", help="Second model pass per sentence.")
+    args = parser.parse_args()
+
+    settings = get_settings()
+    args.out.mkdir(parents=True, exist_ok=True)
+    files = sorted(p for p in args.sessions.glob("*.yaml") if p.stem.startswith(args.only))
+    if not files:
+        raise SystemExit(f"no sessions in {args.sessions} starting with {args.only!r}")
+    encoder = load_encoder(settings)
+    started = time.perf_counter()
+    drafter = load_drafter(settings)
+    print(f"drafter {drafter.info.name} loaded in {time.perf_counter() - started:.1f} s")
+    scores = []
+    for path in files:
+        session = load_session(path)
+        mark = time.perf_counter()
+        if args.from_script:
+            transcript = script_transcript(session)
+        else:
+            from avt_notes.pipeline import transcribe_file
+
+            wav = args.out / f"{session.id}.wav"
+            if not wav.exists():
+                render(session, wav)
+            transcript = transcribe_file(wav, settings, num_speakers=2)
+        pipeline_seconds = time.perf_counter() - mark
+        mark = time.perf_counter()
+        note = draft_note(
+            transcript,
+            load_template(session.template),
+            drafter,
+            encoder=encoder,
+            verify=args.verify,
+        )
+        draft_seconds = time.perf_counter() - mark
+        result = score(session, note, transcript, encoder)
+        result.seconds_draft = round(draft_seconds, 1)
+        result.seconds_pipeline = round(pipeline_seconds, 1)
+        scores.append(result)
+        (args.out / f"{session.id}.md").write_text(to_markdown(note, transcript), encoding="utf-8")
+        (args.out / f"{session.id}.draft.json").write_text(note.model_dump_json(indent=1))
+        (args.out / f"{session.id}.transcript.json").write_text(transcript.model_dump_json())
+        (args.out / f"{session.id}.score.json").write_text(
+            result.model_dump_json(indent=1), encoding="utf-8"
+        )
+        print(
+            f"{session.id}: facts {len(result.recalled)}/{result.facts}, "
+            f"false {len(result.false_hits)}, sentences {result.sentences} "
+            f"(unsupported {result.unsupported}), links right "
+            f"{result.fact_links_correct}/{result.fact_links}, draft {draft_seconds:.1f} s",
+            flush=True,
+        )
+    summary = totals(scores) | {
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "drafter": drafter.info.name,
+        "from_script": args.from_script,
+        "verify": args.verify,
+    }
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    print(json.dumps(summary, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""The draft agrees with the review list: what was disclosed and denied, stated in the body.
+
+A pure function run at the end of drafting. For every risk item the patient's
+words belong to (their own utterance, or their answer to a risk question), the
+template's risk section (``risk_statements: true``; the first section if none
+is marked) gets one sentence that says what was disclosed or denied, quotes the
+patient and cites the same utterances as the list. A drafted sentence citing a
+disclosure while negating it is flagged, never silently kept. Nothing here
+grades or assesses risk: the sentences report what was said.
+"""
+
+from __future__ import annotations
+
+import re
+
+from avt_notes.drafting.schemas import DraftNote, DraftSentence, NoteSection
+from avt_notes.drafting.templates import Template
+from avt_notes.risk import RiskItem
+from avt_notes.schemas import Transcript
+
+_NEGATING = re.compile(r"\b(denie[sd]|deny|denying|no|not|never|without|none)\b", re.IGNORECASE)
+CONTRADICTS = "says the opposite of a risk disclosure in {id}; check it against the transcript"
+
+
+def _quote(text: str) -> str:
+    return "“" + " ".join(text.split()) + "”"
+
+
+def _words_of(item: RiskItem) -> str | None:
+    """Id of the patient's utterance the item reports, or None (the clinician alone spoke)."""
+    if item.answer_utterance_id:
+        return item.answer_utterance_id
+    return item.utterance_id if item.role == "patient" else None
+
+
+def _concepts(items: list[RiskItem]) -> str:
+    labels = list(dict.fromkeys(i.category_label.lower() for i in items))
+    return ", ".join(labels)
+
+
+def _statements(items: list[RiskItem], transcript: Transcript) -> list[DraftSentence]:
+    by_id = {u.id: u for u in transcript.utterances}
+    order = {u.id: n for n, u in enumerate(transcript.utterances)}
+    grouped: dict[str, list[RiskItem]] = {}
+    unanswered: dict[str, list[RiskItem]] = {}
+    for item in items:
+        words = _words_of(item)
+        if item.polarity == "asked":
+            unanswered.setdefault(item.utterance_id, []).append(item)
+        elif words in by_id:
+            grouped.setdefault(words, []).append(item)
+    sentences: list[DraftSentence] = []
+    for words_id, group in grouped.items():
+        evidence = sorted({i.utterance_id for i in group} | {words_id}, key=order.__getitem__)
+        quote = _quote(by_id[words_id].text)
+        reported = [i for i in group if i.polarity == "reported"]
+        denied = [i for i in group if i.polarity == "denied"]
+        if reported and denied:
+            parts = [
+                f"The patient said {quote} ({_concepts(reported)}; denied: {_concepts(denied)})."
+            ]
+        elif reported:
+            parts = [f"The patient said {quote} ({_concepts(reported)})."]
+        else:
+            parts = [f"The patient denied {_concepts(denied)}: {quote}."]
+        for text in parts:
+            sentences.append(
+                DraftSentence(
+                    text=text, evidence=evidence, evidence_method="extract", status="supported"
+                )
+            )
+    for question_id, group in unanswered.items():
+        sentences.append(
+            DraftSentence(
+                text=f"The clinician asked about {_concepts(group)}; no clear answer was given.",
+                evidence=[question_id],
+                evidence_method="extract",
+                status="supported",
+            )
+        )
+    return sorted(sentences, key=lambda s: order[s.evidence[0]])
+
+
+def _target(note: DraftNote, template: Template) -> str:
+    marked = [s.name for s in template.sections if s.risk_statements]
+    return marked[0] if marked else note.sections[0].name
+
+
+def risk_statements(
+    note: DraftNote, items: list[RiskItem], transcript: Transcript, template: Template
+) -> DraftNote:
+    """`note` with its risk section stating what was disclosed and denied (see module docs)."""
+    if not note.sections:
+        return note
+    statements = _statements(items, transcript)
+    disclosed = {_words_of(i) for i in items if i.polarity == "reported"} - {None}
+    target = _target(note, template)
+    sections: list[NoteSection] = []
+    for section in note.sections:
+        kept: list[DraftSentence] = []
+        for sentence in section.sentences:
+            if (
+                section.name == target
+                and statements
+                and sentence.text.strip() == template.empty_text
+            ):
+                continue  # "Nothing recorded." would contradict the statements below
+            clashes = sorted(set(sentence.evidence) & disclosed)
+            if clashes and _NEGATING.search(sentence.text):
+                reason = CONTRADICTS.format(id=clashes[0])
+                sentence = sentence.model_copy(
+                    update={"status": "unsupported", "reasons": [*sentence.reasons, reason]}
+                )
+            kept.append(sentence)
+        if section.name == target:
+            kept += statements
+        sections.append(section.model_copy(update={"sentences": kept}))
+    return note.model_copy(update={"sections": sections})

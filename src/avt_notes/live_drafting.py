@@ -1,0 +1,172 @@
+"""Drafting while recording: the note is drafted window by window, merged at stop.
+
+With the drafter already loaded, each window of new transcript (a few minutes
+of recording) is drafted as soon as ASR has committed it, from a provisional
+transcript (speakers clustered over the audio so far). At stop only the last
+window is drafted, from the final transcript, and the windows are merged.
+
+Utterance ids are not stable between a provisional and the final transcript:
+the final clustering can move a speaker change and so split or join
+utterances differently. The words and their times are stable (ASR commits them
+once), so a window's evidence is remapped by time: a sentence citing a
+provisional utterance cites every final utterance that overlaps it in time.
+Every merged sentence is then checked again against the final transcript by
+the grounding rules, and risk language is detected on the final transcript,
+so nothing in the note rests on provisional speaker labels.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from avt_notes.drafting import DraftNote, DraftSentence, NoteSection, Template, draft_note
+from avt_notes.drafting.backend import Drafter
+from avt_notes.drafting.chunking import merge_sentences
+from avt_notes.grounding import check_sentence, load_grounding_lexicon
+from avt_notes.progress import Progress, no_progress
+from avt_notes.risk import detect_risk, load_lexicon
+from avt_notes.schemas import StageTiming, Transcript, Utterance
+
+
+@dataclass
+class DraftedWindow:
+    note: DraftNote
+    utterances: list[Utterance]  # the provisional utterances the window's ids refer to
+    seconds: float
+
+
+def window_transcript(transcript: Transcript, utterances: Sequence[Utterance]) -> Transcript:
+    """`transcript` restricted to `utterances` (same speakers, audio facts and models)."""
+    return transcript.model_copy(update={"utterances": list(utterances)})
+
+
+def remap_evidence(
+    sentence: DraftSentence, window: Sequence[Utterance], final: Sequence[Utterance]
+) -> DraftSentence:
+    """`sentence` citing the final utterances that overlap, in time, the ones it cited."""
+    by_id = {u.id: u for u in window}
+    cited = [by_id[i] for i in sentence.evidence if i in by_id]
+    ids = [f.id for f in final if any(min(f.end, c.end) - max(f.start, c.start) > 0 for c in cited)]
+    return sentence.model_copy(update={"evidence": ids})
+
+
+class LiveDrafting:
+    """Drafts windows of a growing transcript; `finish` drafts the rest and merges.
+
+    `window_seconds` (setting `live_draft_window_seconds`): long enough for the
+    model to see an exchange whole, short enough that the last window drafts
+    quickly at stop.
+    """
+
+    def __init__(
+        self,
+        template: Template,
+        drafter: Drafter,
+        *,
+        max_new_tokens: int,
+        window_seconds: float,
+    ) -> None:
+        self.template = template
+        self.drafter = drafter
+        self.max_new_tokens = max_new_tokens
+        self.window_seconds = window_seconds
+        self.cut = 0.0  # seconds: utterances ending after this are not drafted yet
+        self.windows: list[DraftedWindow] = []
+
+    def due(self, committed_seconds: float) -> bool:
+        """Whether ASR has committed a whole new window since the last one."""
+        return committed_seconds - self.cut >= self.window_seconds
+
+    def draft_window(self, provisional: Transcript, upto: float) -> bool:
+        """Draft the utterances after the last window that end by `upto`; False if none."""
+        # By end, not start: an utterance the last window saw cut short is seen whole now
+        # (the merge folds a sentence drafted twice into one).
+        utterances = [u for u in provisional.utterances if self.cut < u.end <= upto]
+        if not utterances:
+            return False
+        started = time.perf_counter()
+        note = self._draft(window_transcript(provisional, utterances))
+        self.windows.append(DraftedWindow(note, utterances, time.perf_counter() - started))
+        self.cut = utterances[-1].end
+        return True
+
+    def finish(self, transcript: Transcript, *, progress: Progress = no_progress) -> DraftNote:
+        """The note of the whole session: the last window drafted, all windows merged."""
+        final = transcript.utterances
+        notes = [_remapped(w, final) for w in self.windows]
+        rest = [u for u in final if u.end > self.cut + 0.001]
+        started = time.perf_counter()
+        if rest or not notes:
+            notes.append(self._draft(window_transcript(transcript, rest), progress))
+        drafting_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        progress("merging drafts", 0.0)
+        note = self._merge(notes, transcript)
+        progress("merging drafts", 1.0)
+        live_seconds = sum(w.seconds for w in self.windows)
+        note.timings = [
+            StageTiming(stage="live_drafting", seconds=round(live_seconds, 3)),
+            StageTiming(stage="drafting", seconds=round(drafting_seconds, 3)),
+            StageTiming(stage="merge", seconds=round(time.perf_counter() - started, 3)),
+        ]
+        return note
+
+    def _draft(self, transcript: Transcript, progress: Progress = no_progress) -> DraftNote:
+        return draft_note(
+            transcript, self.template, self.drafter, progress, max_new_tokens=self.max_new_tokens
+        )
+
+    def _merge(self, notes: Sequence[DraftNote], transcript: Transcript) -> DraftNote:
+        """One note: sections merged in time order, each sentence re-checked on the final ids."""
+        by_id = {u.id: u for u in transcript.utterances}
+        lexicon = load_grounding_lexicon()
+        risk_lexicon = load_lexicon()
+        warnings = [w for note in notes for w in note.warnings]
+        sections: list[NoteSection] = []
+        for section in self.template.sections:
+            merged, folded = merge_sentences(
+                [note.section(section.name).sentences for note in notes]
+            )
+            if folded:
+                warnings.append(f"{section.name}: {folded} repeated sentence(s) merged")
+            rules = [(rule.pattern, rule.reason) for rule in section.flag]
+            for sentence in merged:
+                result = check_sentence(
+                    sentence.text, sentence.evidence, by_id, rules=rules, lexicon=lexicon
+                )
+                sentence.evidence = result.evidence
+                if not result.evidence:
+                    sentence.evidence_method = "none"
+                sentence.status = "supported" if result.status == "supported" else "unsupported"
+                sentence.reasons = result.reasons
+            sections.append(
+                NoteSection(name=section.name, purpose=section.purpose, sentences=merged)
+            )
+        return notes[-1].model_copy(
+            update={
+                "sections": sections,
+                "risk_items": detect_risk(transcript, risk_lexicon),
+                "risk_lexicon_version": risk_lexicon.version,
+                "risk_lexicon_sha256": risk_lexicon.sha256,
+                "chunks": sum(note.chunks for note in notes),
+                "source": transcript.audio.source,
+                "warnings": [*warnings, f"drafted in {len(notes)} window(s), merged at stop"],
+            }
+        )
+
+
+def _remapped(window: DraftedWindow, final: Sequence[Utterance]) -> DraftNote:
+    """A window's note with its evidence pointing at the final transcript's utterances."""
+    sections = [
+        section.model_copy(
+            update={
+                "sentences": [
+                    remap_evidence(s, window.utterances, final) for s in section.sentences
+                ]
+            }
+        )
+        for section in window.note.sections
+    ]
+    return window.note.model_copy(update={"sections": sections})

@@ -1,0 +1,39 @@
+"""One wording of a risk item, wherever it is shown (note, review, Markdown, web view).
+
+``Label (polarity): “words”``: the concept, what happened, and the words said;
+for an answered question the words are the patient's answer, so the list
+reports what the patient said, not what they were asked. A description, never a
+grade. `why` says what made the item fire (pattern, or nearest exemplar and score).
+"""
+
+from __future__ import annotations
+
+from avt_notes.risk.detect import RiskItem
+
+POLARITY_WORDS: dict[str, str] = {
+    "reported": "mentioned",
+    "denied": "denied",
+    "asked": "asked, no clear answer",
+}
+
+
+def _quote(text: str) -> str:
+    return "“" + " ".join(text.split()) + "”"
+
+
+def why(item: RiskItem) -> str:
+    """Why the item was listed: the pattern, or the nearest exemplar and its score."""
+    if item.matched_by == "meaning":
+        return f"close in meaning to {_quote(item.exemplar)} ({item.score or 0.0:.2f})"
+    return f"pattern {item.pattern!r}" + (f', negation "{item.cue}"' if item.cue else "")
+
+
+def describe(item: RiskItem, *, with_reason: bool = False) -> str:
+    """The item in words (see the module docstring); `with_reason` appends `why`."""
+    label = item.category_label or "Risk language"
+    polarity = POLARITY_WORDS.get(item.polarity, item.polarity)
+    if item.answer_utterance_id and item.answer_text:
+        line = f"{label} ({polarity}): {_quote(item.answer_text)} (answer to {_quote(item.text)})"
+    else:
+        line = f"{label} ({polarity}): {_quote(item.text or item.phrase)}"
+    return f"{line} — {why(item)}" if with_reason else line

@@ -1,0 +1,261 @@
+"""Risk language for clinician review: concept patterns, meaning, and question/answer rules.
+
+Every utterance is checked two ways: the concept patterns of the versioned
+lexicon (``prompts/risk_lexicon.yaml``) and, by meaning, the exemplar bank
+(`semantic`), so a paraphrase nobody wrote into the lexicon is still listed.
+Figures of speech ("the traffic was murder") are cut out first. Each item
+names its concept, why it fired (the pattern, or the nearest exemplar and its
+score) and the words said, with a polarity:
+
+- ``reported``: said without negation, or a risk question answered with
+  anything but a clear denial (the answer's words are kept);
+- ``denied``: negated in the same clause, or a question answered with a clear,
+  unqualified negation. Denials stay listed: a clinician records them, and a
+  wrong negation reading must stay visible;
+- ``asked``: a risk question whose reply is about something else.
+
+Nothing here can silence a pattern or meaning hit. It never grades, scores or
+assesses risk: it points at the places in the session a clinician should read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel
+
+from avt_notes.risk.answers import find_answer, read_answer
+from avt_notes.risk.lexicon import Concept, RiskLexicon, figurative_spans, load_lexicon
+from avt_notes.risk.negation import negation_before, whole_utterance_negation
+from avt_notes.risk.semantic import Nearest, SemanticMatcher, default_matcher
+from avt_notes.schemas import AudioInfo, Transcript, Utterance
+
+REVIEW_NOTICE = (
+    "Risk language found in the transcript, for the clinician to review. "
+    "This is not a risk assessment."
+)
+
+Polarity = Literal["reported", "denied", "asked"]
+MatchedBy = Literal["pattern", "meaning"]
+
+
+class RiskItem(BaseModel):
+    """One place in the session where risk language occurs."""
+
+    utterance_id: str
+    start: float
+    end: float
+    speaker: str
+    role: str
+    category: str  # the concept id, e.g. "passive_death_wish"
+    category_label: str
+    phrase: str
+    pattern: str
+    polarity: Polarity
+    cue: str = ""
+    answer_utterance_id: str | None = None
+    text: str
+    matched_by: MatchedBy = "pattern"
+    exemplar: str = ""
+    score: float | None = None
+    answer_text: str = ""
+
+
+@dataclass
+class _Hit:
+    concept: Concept
+    phrase: str
+    pattern: str
+    cue: str
+    in_question: bool
+    nearest: Nearest | None = None
+
+
+def _is_question(text: str, end: int) -> bool:
+    """Whether the sentence holding position `end` ends with a question mark."""
+    match = re.search(r"[.!?]", text[end:])
+    return bool(match and match.group(0) == "?")
+
+
+def _pattern_hits(text: str, concept: Concept, lexicon: RiskLexicon) -> list[_Hit]:
+    if not concept.any_pattern.search(text):
+        return []
+    figures = figurative_spans(text, lexicon)
+    found = [
+        (m.start(), m.end(), source)
+        for source, pattern in concept.patterns
+        for m in pattern.finditer(text)
+        if m.end() > m.start() and not any(a < m.end() and m.start() < b for a, b in figures)
+    ]
+    # Non-overlapping, longer matches winning.
+    found.sort(key=lambda f: (f[0] - f[1], f[0]))
+    kept: list[tuple[int, int, str]] = []
+    for start, end, source in found:
+        if all(end <= a or start >= b for a, b, _ in kept):
+            kept.append((start, end, source))
+    return [
+        _Hit(
+            concept,
+            text[start:end],
+            source,
+            negation_before(text, start, end, lexicon),
+            _is_question(text, end),
+        )
+        for start, end, source in sorted(kept)
+    ]
+
+
+def _utterance_hits(
+    utterance: Utterance, nearest: list[Nearest], lexicon: RiskLexicon
+) -> list[_Hit]:
+    hits: list[_Hit] = []
+    by_key = {c.key: c for c in lexicon.concepts}
+    for concept in lexicon.concepts:
+        hits += _pattern_hits(utterance.text, concept, lexicon)
+    have = {h.concept.key for h in hits}
+    for near in nearest:
+        if near.concept in have or near.concept not in by_key:
+            continue
+        hits.append(
+            _Hit(
+                by_key[near.concept],
+                phrase="",
+                pattern="",
+                cue=whole_utterance_negation(utterance.text, lexicon),
+                in_question="?" in utterance.text,
+                nearest=near,
+            )
+        )
+    return hits
+
+
+def _meaning_hits(
+    utterances: list[Utterance], lexicon: RiskLexicon, matcher: SemanticMatcher
+) -> list[list[Nearest]]:
+    """Concepts each utterance is close to in meaning, figures of speech discounted.
+
+    Meaning is matched on the patient's words and on questions (to read their
+    answers); a clinician's other remarks are left to the patterns, halving the
+    cost. An utterance holding a figure of speech must be close both with the
+    figure cut out and as said: cutting alone leaves fragments ("...and take
+    paracetamol") that land near the wrong exemplars.
+    """
+    wanted = [u.text if u.role != "clinician" or "?" in u.text else "" for u in utterances]
+    cleaned = [" ".join(lexicon.figurative.sub(" ", text).split()) for text in wanted]
+    hits = matcher.hits(cleaned)
+    figured = [
+        i for i, (a, b) in enumerate(zip(wanted, cleaned, strict=True)) if a.split() != b.split()
+    ]
+    as_said = matcher.hits([wanted[i] for i in figured])
+    for index, said in zip(figured, as_said, strict=True):
+        close = {n.concept: n for n in said}
+        hits[index] = [
+            n if n.score <= close[n.concept].score else close[n.concept]
+            for n in hits[index]
+            if n.concept in close
+        ]
+    return hits
+
+
+def detect_risk(
+    transcript: Transcript,
+    lexicon: RiskLexicon | None = None,
+    matcher: SemanticMatcher | None = None,
+    *,
+    by_meaning: bool = True,
+) -> list[RiskItem]:
+    """Risk items in time order: one per (utterance, concept, polarity).
+
+    `matcher` defaults to the configured encoder with the repository's exemplar
+    bank; `by_meaning=False` uses the patterns alone (for comparison only).
+    """
+    lexicon = lexicon or load_lexicon()
+    if by_meaning and matcher is None:
+        matcher = default_matcher()
+    utterances = transcript.utterances
+    nearest = (
+        _meaning_hits(utterances, lexicon, matcher)
+        if by_meaning and matcher
+        else [[] for _ in utterances]
+    )
+    hits = [_utterance_hits(u, n, lexicon) for u, n in zip(utterances, nearest, strict=True)]
+    similarity = matcher.similarity if by_meaning and matcher else None
+
+    items: list[RiskItem] = []
+    for index, utterance in enumerate(utterances):
+        groups: dict[tuple[str, Polarity, str | None], list[_Hit]] = {}
+        for hit in hits[index]:
+            polarity: Polarity = "denied" if hit.cue else "reported"
+            answer: Utterance | None = None
+            if not hit.cue and hit.in_question:
+                answer = find_answer(utterances, index)
+                if answer is None:
+                    polarity = "asked"
+                else:
+                    answered_with_risk = any(not h.cue for h in hits[utterances.index(answer)])
+                    polarity = read_answer(
+                        utterance.text,
+                        answer.text,
+                        lexicon,
+                        has_risk_language=answered_with_risk,
+                        similarity=similarity,
+                    )
+                    if polarity == "asked":
+                        answer = None
+            key = (hit.concept.key, polarity, answer.id if answer else None)
+            groups.setdefault(key, []).append(hit)
+        for (concept_key, polarity, answer_id), group in groups.items():
+            first = group[0]
+            near = next((h.nearest for h in group if h.nearest), None)
+            answer_text = next((u.text for u in utterances if u.id == answer_id), "")
+            items.append(
+                RiskItem(
+                    utterance_id=utterance.id,
+                    start=utterance.start,
+                    end=utterance.end,
+                    speaker=utterance.speaker,
+                    role=utterance.role,
+                    category=concept_key,
+                    category_label=first.concept.label,
+                    phrase="; ".join(h.phrase for h in group if h.phrase),
+                    pattern=" | ".join(dict.fromkeys(h.pattern for h in group if h.pattern)),
+                    polarity=polarity,
+                    cue=next((h.cue for h in group if h.cue), ""),
+                    answer_utterance_id=answer_id,
+                    text=utterance.text,
+                    matched_by="meaning" if near and not first.pattern else "pattern",
+                    exemplar=near.exemplar if near and not first.pattern else "",
+                    score=round(near.score, 3) if near and not first.pattern else None,
+                    answer_text=answer_text,
+                )
+            )
+    return items
+
+
+def detect_in_text(
+    text: str,
+    lexicon: RiskLexicon | None = None,
+    matcher: SemanticMatcher | None = None,
+    *,
+    by_meaning: bool = True,
+) -> list[RiskItem]:
+    """Risk items in a single piece of text spoken by the patient; handy for tests."""
+    transcript = Transcript(
+        audio=AudioInfo(source="text", duration=0.0, expected_duration=None),
+        language="en",
+        utterances=[
+            Utterance(
+                id="u0001",
+                start=0.0,
+                end=0.0,
+                speaker="S",
+                role="patient",
+                text=text,
+                confidence=1.0,
+            )
+        ],
+        speakers=[],
+    )
+    return detect_risk(transcript, lexicon, matcher, by_meaning=by_meaning)

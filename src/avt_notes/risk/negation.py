@@ -1,0 +1,75 @@
+"""Negation within a clause: does a cue ("never", "no", "haven't") deny a risk phrase?
+
+Pseudo-negations from the lexicon ("don't want to be here", "wouldn't matter
+if") contain a negation word but deny nothing, so a cue inside one is skipped.
+A wrong reading here never hides an item: denied items stay listed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from avt_notes.risk.lexicon import RiskLexicon
+
+_WORD = re.compile(r"[\w'’]+")
+
+
+def clause_start(text: str, position: int, lexicon: RiskLexicon) -> int:
+    start = 0
+    for match in lexicon.clause_breaks.finditer(text, 0, position):
+        start = match.end()
+    return start
+
+
+def clause_end(text: str, position: int, lexicon: RiskLexicon) -> int:
+    match = lexicon.clause_breaks.search(text, position)
+    return match.start() if match else len(text)
+
+
+def _pseudo_spans(text: str, start: int, end: int, lexicon: RiskLexicon) -> list[tuple[int, int]]:
+    if lexicon.pseudo is None:
+        return []
+    return [(m.start(), m.end()) for m in lexicon.pseudo.finditer(text, start, end)]
+
+
+def negation_before(text: str, start: int, end: int, lexicon: RiskLexicon) -> str:
+    """The negation cue governing the span [start, end) of `text`, or ''."""
+    first = clause_start(text, start, lexicon)
+    # A pseudo-negation may run into the match itself ("don't want to live").
+    pseudo = _pseudo_spans(text, first, clause_end(text, end, lexicon), lexicon)
+    for cue in reversed(list(lexicon.cues.finditer(text, first, start))):
+        if any(a <= cue.start() < b for a, b in pseudo):
+            continue
+        if len(_WORD.findall(text[cue.end() : start])) < lexicon.window:
+            return cue.group(0)
+    if lexicon.post_cues is not None:
+        post = lexicon.post_cues.search(text[end : clause_end(text, end, lexicon)])
+        if post:
+            return post.group(0)
+    return ""
+
+
+def whole_utterance_negation(text: str, lexicon: RiskLexicon) -> str:
+    """A cue if every clause of `text` is negated (a denial throughout), else ''.
+
+    Used for matches by meaning, which have no span: "I've thought about it but
+    I haven't done anything" has an un-negated clause, so it is not a denial.
+    """
+    cue_found = ""
+    position = 0
+    bounds = [m.start() for m in lexicon.clause_breaks.finditer(text)] + [len(text)]
+    for bound in bounds:
+        clause = text[position:bound]
+        if len(_WORD.findall(clause)) >= 2:
+            pseudo = _pseudo_spans(text, position, bound, lexicon)
+            cues = [
+                c
+                for c in lexicon.cues.finditer(text, position, bound)
+                if not any(a <= c.start() < b for a, b in pseudo)
+            ]
+            if not cues:
+                return ""
+            cue_found = cue_found or cues[0].group(0)
+        match = lexicon.clause_breaks.match(text, bound)
+        position = match.end() if match else bound
+    return cue_found

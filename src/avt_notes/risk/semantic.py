@@ -1,0 +1,143 @@
+"""Meaning-based matching: each utterance against a bank of exemplar statements per concept.
+
+Patterns miss paraphrases nobody wrote down ("everyone would manage fine if I
+wasn't around"); sentence embeddings find them. The bank is a versioned file
+(``prompts/risk/exemplars.yaml``) with its calibrated threshold; an item found
+this way shows the nearest exemplar and its cosine score, so a clinician can
+see why it was listed. Embeddings ignore negation, so polarity comes from the
+rules in `negation`, never from here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from avt_notes.config import Settings, get_settings
+from avt_notes.embeddings import SentenceEncoder, cosine_matrix, load_encoder
+from avt_notes.errors import TemplateError
+from avt_notes.risk.lexicon import CONCEPTS
+
+EXEMPLARS_FILE = "risk/exemplars.yaml"
+
+
+@dataclass(frozen=True)
+class ExemplarBank:
+    version: str
+    sha256: str
+    threshold: float
+    min_words: int
+    margin: float
+    concepts: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class Nearest:
+    """The closest exemplar of one concept to one utterance."""
+
+    concept: str
+    exemplar: str
+    score: float
+
+
+def load_exemplars(path: Path | None = None) -> ExemplarBank:
+    path = path or get_settings().drafting.prompts_dir / EXEMPLARS_FILE
+    try:
+        data = path.read_bytes()
+        raw: Any = yaml.safe_load(data)
+        concepts = {key: [str(t) for t in texts] for key, texts in raw["concepts"].items()}
+        bank = ExemplarBank(
+            version=str(raw["version"]),
+            sha256=hashlib.sha256(data).hexdigest(),
+            threshold=float(raw["threshold"]),
+            min_words=int(raw.get("min_words", 3)),
+            margin=float(raw.get("margin", 1.0)),
+            concepts=concepts,
+        )
+    except OSError as error:
+        raise TemplateError(f"risk exemplar bank not readable at {path}: {error}") from error
+    except (KeyError, TypeError, AttributeError, ValueError, yaml.YAMLError) as error:
+        raise TemplateError(f"risk exemplar bank {path} is malformed: {error!r}") from error
+    missing = sorted(set(CONCEPTS) - set(concepts))
+    if missing or any(not texts for texts in concepts.values()):
+        raise TemplateError(f"risk exemplar bank {path}: concepts without exemplars: {missing}")
+    return bank
+
+
+class SemanticMatcher:
+    """Embeds the exemplar bank once; scores utterances against every concept."""
+
+    def __init__(self, encoder: SentenceEncoder, bank: ExemplarBank) -> None:
+        self.encoder = encoder
+        self.bank = bank
+        self._exemplars = [t for texts in bank.concepts.values() for t in texts]
+        self._concepts = [c for c, texts in bank.concepts.items() for _ in texts]
+        self._vectors = encoder.encode(self._exemplars)
+
+    def with_threshold(self, threshold: float) -> SemanticMatcher:
+        """The same matcher (no re-encoding) with another threshold, for calibration."""
+        copy = object.__new__(SemanticMatcher)
+        copy.__dict__.update(self.__dict__)
+        copy.bank = replace(self.bank, threshold=threshold)
+        return copy
+
+    @property
+    def threshold(self) -> float:
+        return self.bank.threshold
+
+    def nearest(self, texts: Sequence[str]) -> list[list[Nearest]]:
+        """For each text, the best exemplar of every concept (texts too short get none)."""
+        wanted = [i for i, t in enumerate(texts) if len(t.split()) >= self.bank.min_words]
+        result: list[list[Nearest]] = [[] for _ in texts]
+        if not wanted:
+            return result
+        scores = cosine_matrix(self.encoder.encode([texts[i] for i in wanted]), self._vectors)
+        for row, index in zip(scores, wanted, strict=True):
+            best: dict[str, Nearest] = {}
+            for column in np.argsort(-row):
+                concept = self._concepts[column]
+                if concept not in best:
+                    best[concept] = Nearest(concept, self._exemplars[column], float(row[column]))
+            result[index] = list(best.values())
+        return result
+
+    def hits(self, texts: Sequence[str]) -> list[list[Nearest]]:
+        """For each text, the concepts whose nearest exemplar reaches the threshold.
+
+        Only concepts within `margin` of the text's best concept count: one
+        sentence sits close to several concepts' exemplars, and listing every
+        runner-up would bury the clinician in near-duplicates.
+        """
+        result = []
+        for per_text in self.nearest(texts):
+            best = max((n.score for n in per_text), default=0.0)
+            floor = max(self.threshold, best - self.bank.margin)
+            result.append([n for n in per_text if n.score >= floor])
+        return result
+
+    def similarity(self, a: str, b: str) -> float:
+        vectors = self.encoder.encode([a, b])
+        return float(vectors[0] @ vectors[1])
+
+
+def default_matcher(settings: Settings | None = None) -> SemanticMatcher:
+    """The configured encoder with the repository's exemplar bank, built once per process."""
+    settings = settings or get_settings()
+    path = (settings.drafting.prompts_dir / EXEMPLARS_FILE).resolve()
+    mtime = path.stat().st_mtime_ns if path.exists() else 0
+    key = (settings.models.embedding_model, str(settings.models.model_cache), str(path), mtime)
+    with _lock:
+        if key not in _matchers:
+            _matchers[key] = SemanticMatcher(load_encoder(settings), load_exemplars(path))
+        return _matchers[key]
+
+
+_matchers: dict[tuple[str, str, str, int], SemanticMatcher] = {}
+_lock = threading.Lock()

@@ -1,0 +1,87 @@
+"""Decoding a growing recording once, and carrying drafted evidence to the final transcript."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from avt_notes.audio import SAMPLE_RATE, load_audio
+from avt_notes.audio_stream import StreamDecoder
+from avt_notes.drafting import DraftSentence
+from avt_notes.live_drafting import remap_evidence
+from avt_notes.schemas import Utterance
+
+from testdata import SAMPLE, encode_audio
+
+
+def webm_opus(samples: np.ndarray, path: Path) -> bytes:
+    """Opus in WebM, 48 kHz mono: what Chrome's MediaRecorder uploads."""
+    return encode_audio(samples, SAMPLE_RATE, path, "webm", "libopus").read_bytes()
+
+
+def test_stream_decoding_equals_decoding_the_finished_file(tmp_path) -> None:
+    """Chunks fed as they arrive decode, once, to exactly the samples of the whole file."""
+    path = tmp_path / "consultation.webm"
+    data = webm_opus(load_audio(SAMPLE / "consultation.wav").samples, path)
+    whole = load_audio(path)
+
+    decoder = StreamDecoder("test")
+    size = len(data) // 20 + 1
+    seen = []
+    for start in range(0, len(data), size):
+        decoder.feed(data[start : start + size])
+        decoder.wait_for(decoder.decoded_samples + 1, timeout=2.0)
+        seen.append(decoder.decoded_samples)
+    assert decoder.complete_audio(path.name, len(data)) is None  # not closed: more may come
+    decoder.close(timeout=30)
+
+    # Audio became available while bytes were still arriving, not only at the end.
+    assert 0 < seen[len(seen) // 2] < seen[-1]
+    audio = decoder.complete_audio(path.name, len(data))
+    assert audio is not None and decoder.error is None
+    assert audio.info.container == whole.info.container and audio.info.codec == "opus"
+    np.testing.assert_array_equal(audio.samples, whole.samples)
+    # A recording with bytes this stream never saw is not passed off as decoded.
+    assert decoder.complete_audio(path.name, len(data) + 1) is None
+
+
+def test_stream_of_bytes_that_are_not_audio_reports_an_error() -> None:
+    decoder = StreamDecoder("test")
+    decoder.feed(b"this is a text file, not a recording\n" * 100)
+    decoder.close(timeout=10)
+    assert decoder.error is not None
+    assert decoder.complete_audio("notes.txt", decoder.fed) is None
+
+
+def _utterance(uid: str, start: float, end: float, text: str, speaker: str) -> Utterance:
+    return Utterance(
+        id=uid, start=start, end=end, speaker=speaker, role=speaker, text=text, confidence=0.9
+    )
+
+
+def test_window_evidence_is_remapped_to_the_final_utterances_by_time() -> None:
+    """The final clustering split a provisional utterance in two: the sentence cites both."""
+    provisional = [
+        _utterance("u0001", 0.0, 4.0, "How have you been sleeping?", "clinician"),
+        _utterance("u0002", 4.5, 12.0, "Badly. About four hours. Have you tried", "patient"),
+    ]
+    final = [
+        _utterance("u0001", 0.0, 4.0, "How have you been sleeping?", "clinician"),
+        _utterance("u0002", 4.5, 9.0, "Badly. About four hours.", "patient"),
+        _utterance("u0003", 9.2, 12.0, "Have you tried", "clinician"),
+        _utterance("u0004", 12.5, 15.0, "Not yet.", "patient"),
+    ]
+    sentence = DraftSentence(
+        text="The patient sleeps about four hours.", evidence=["u0002"], evidence_method="cited"
+    )
+    remapped = remap_evidence(sentence, provisional, final)
+    assert remapped.evidence == ["u0002", "u0003"]
+    assert remapped.text == sentence.text and remapped.evidence_method == "cited"
+    # An id the window never had (a model's invention) cites nothing after remapping.
+    assert (
+        remap_evidence(
+            sentence.model_copy(update={"evidence": ["u0009"]}), provisional, final
+        ).evidence
+        == []
+    )

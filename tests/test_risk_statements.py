@@ -1,0 +1,62 @@
+"""The draft's body states what the review list holds: disclosures and denials, same utterances."""
+
+from __future__ import annotations
+
+from avt_notes.drafting.note import draft_note
+from avt_notes.drafting.risk_statements import risk_statements
+from avt_notes.drafting.templates import load_template
+
+from testdata import ScriptedDrafter, make_transcript
+
+SESSION = [
+    ("clinician", "How have you been since we last met?"),
+    ("patient", "Work has been busy and I'm sleeping badly."),
+    ("clinician", "Have you had any thoughts of ending your life?"),
+    ("patient", "Some evenings I think my kids would be better off without me."),
+    ("clinician", "Have you hurt yourself at all?"),
+    ("patient", "No, never."),
+    ("clinician", "Let's meet again next Thursday."),
+]
+
+
+def _negating_drafter(messages):
+    # A drafter that writes the opposite of the disclosure into every section.
+    return "The patient denies any thoughts of suicide. [u0004]"
+
+
+def test_risk_section_states_disclosures_and_denials_with_the_same_utterances():
+    transcript = make_transcript(SESSION)
+    template = load_template("mental-health-progress")
+    note = draft_note(transcript, template, ScriptedDrafter(_negating_drafter), strategy="compose")
+    risk = note.section("Risk")
+    listed = {(i.answer_utterance_id or i.utterance_id) for i in note.risk_items}
+    assert {"u0004", "u0006"} <= listed
+    stated = [s for s in risk.sentences if s.evidence_method == "extract"]
+    said = next(s for s in stated if "u0004" in s.evidence)
+    assert "“Some evenings I think my kids would be better off without me.”" in said.text
+    assert "u0003" in said.evidence and said.status == "supported"
+    denied = next(s for s in stated if "u0006" in s.evidence)
+    assert denied.text.startswith("The patient denied") and "“No, never.”" in denied.text
+    # The drafted sentence that says the opposite of the disclosure is flagged, not kept silently.
+    opposite = [s for s in note.sentences() if s.text.startswith("The patient denies any thoughts")]
+    assert opposite and all(s.status == "unsupported" for s in opposite)
+    assert all(any("opposite of a risk disclosure" in r for r in s.reasons) for s in opposite)
+    for sentence in risk.sentences:
+        assert "risk is" not in sentence.text.lower() and "low risk" not in sentence.text.lower()
+
+
+def test_other_templates_carry_the_statements_in_their_marked_section():
+    transcript = make_transcript(SESSION)
+    template = load_template("soap")
+    note = draft_note(transcript, template, ScriptedDrafter(lambda m: "Nothing recorded."))
+    subjective = note.section("Subjective")
+    assert any("better off without me" in s.text for s in subjective.sentences)
+    assert not any(s.text == "Nothing recorded." for s in subjective.sentences)
+
+
+def test_no_risk_items_leave_the_note_unchanged():
+    transcript = make_transcript([("clinician", "How is the knee?"), ("patient", "Much better.")])
+    template = load_template("soap")
+    note = draft_note(transcript, template, ScriptedDrafter(lambda m: "Knee better. [u0002]"))
+    assert note.risk_items == []
+    assert risk_statements(note, [], transcript, template) == note
