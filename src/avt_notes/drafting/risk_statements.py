@@ -26,6 +26,11 @@ def _quote(text: str) -> str:
     return "“" + " ".join(text.split()) + "”"
 
 
+def _ended(text: str) -> str:
+    """`text` with a full stop, unless the quotation it ends with already has one."""
+    return text if text.rstrip("”").endswith((".", "?", "!")) else text + "."
+
+
 def _words_of(item: RiskItem) -> str | None:
     """Id of the patient's utterance the item reports, or None (the clinician alone spoke)."""
     if item.answer_utterance_id:
@@ -62,7 +67,7 @@ def _statements(items: list[RiskItem], transcript: Transcript) -> list[DraftSent
         elif reported:
             parts = [f"The patient said {quote} ({_concepts(reported)})."]
         else:
-            parts = [f"The patient denied {_concepts(denied)}: {quote}."]
+            parts = [_ended(f"The patient denied {_concepts(denied)}: {quote}")]
         for text in parts:
             sentences.append(
                 DraftSentence(
