@@ -11,6 +11,16 @@ overnight run.
     .venv/bin/python benchmarks/accuracy.py [--size 8] [--crop 75] [--snr DB]
         [--asr-model base] [--no-notes] [--workers 1] [--manifest FILE]
         [--source PRIMOCK57_FOLDER (default ../shared/data/primock57)]
+
+Real accented speech beside the synthetic and native groups: import a clip
+list, merge the other manifests, and pass the result as --manifest; the
+report then shows WER by accent group and by age band with intervals that
+resample speakers:
+
+    avt-notes corpus import ../shared/data/speechocean762/manifest.csv \
+        -o out/accents/manifest.json --merge benchmarks/corpora/real.json \
+        --merge out/bench-corpus/manifest.json
+    .venv/bin/python benchmarks/accuracy.py --manifest out/accents/manifest.json --no-notes
 """
 
 from __future__ import annotations

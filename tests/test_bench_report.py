@@ -80,9 +80,18 @@ def test_bench_report_with_plots(tiny_corpus: Manifest, tmp_path: Path) -> None:
     assert role_accuracy is not None and 0.8 < role_accuracy < 1.0
     assert summary.diarization.speaker_count_exact == 1.0
     assert summary.speed is not None and summary.speed.audio_seconds > 20
+    # Every echoed word has probability 0.9 and every fifth is "banana": all in the top band.
+    words, wrong = summary.asr.probability_bands[-1]
+    assert sum(w for w, _ in summary.asr.probability_bands) == words > 0
+    assert wrong / words == pytest.approx(0.2, abs=0.03)
 
     markdown = (tmp_path / "report.md").read_text()
-    for heading in ("## Headline", "## Speech recognition by accent group", "## Diarisation"):
+    for heading in (
+        "## Headline",
+        "## Speech recognition by accent group",
+        "## Error rate by word probability",
+        "## Diarisation",
+    ):
         assert heading in markdown
     assert "| WER scottish (n=1) |" in markdown
     assert NO_SIGNED_NOTES in markdown
@@ -142,9 +151,15 @@ def test_automation_bias_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     markdown = (out / "automation-bias.md").read_text()
-    for heading in ("## By clinician", "## By template", "## By accent group", "## Trend by week"):
+    for heading in (
+        "## By clinician",
+        "## By template",
+        "## By patient language/accent group",
+        "## Trend by week",
+    ):
         assert heading in markdown
-    assert "| scottish | 3 |" in markdown and "| dr-0 | 3 |" in markdown
+    # 3 notes is below the minimum group size: the group's figures are withheld.
+    assert "| scottish | < 10 | withheld |" in markdown and "| dr-0 | 3 |" in markdown
     assert "Fast sign-offs to follow up: " in markdown
     assert _png(out / "plots" / "automation_bias_trend.png")
 

@@ -62,7 +62,6 @@ class ModelSettings(_Section):
     model_cache: Path = Field(default_factory=_default_model_cache)
     asr_model: str = Field("base", description="Registry name or a CTranslate2 Whisper folder.")
     asr_compute_type: str = "int8"
-    asr_beam_size: int = 5
     language: str | None = Field("en", description="Spoken language; None to detect.")
     cpu_threads: int = 2
     diarization_model: str = Field(
@@ -73,6 +72,38 @@ class ModelSettings(_Section):
     )
     # Extra registry entries: name -> local folder (e.g. {"large-v3": "/models/whisper-large-v3"}).
     extra_models: dict[str, Path] = Field(default_factory=dict)
+
+
+class DecodingSettings(_Section):
+    """How Whisper decodes and how its confidence is shown (measured: benchmarks/decoding.py)."""
+
+    asr_beam_size: int = 5
+    asr_patience: float = 1.0
+    asr_temperatures: list[float] = Field(
+        [0.0, 0.2, 0.4, 0.6, 0.8, 1.0], description="Fallback temperatures, tried in order."
+    )
+    asr_compression_ratio_threshold: float | None = 2.4
+    asr_log_prob_threshold: float | None = -1.0
+    asr_no_speech_threshold: float | None = 0.6
+    asr_condition_on_previous_text: bool = False
+    asr_vad_filter: bool = True
+    asr_vad_min_silence_ms: int = 2000
+    asr_vad_speech_pad_ms: int = 400
+    asr_min_window_seconds: int = Field(
+        10, ge=1, le=30, description="Encode shorter clips in a window this long, not 30 s."
+    )
+    asr_drop_hallucinations: bool = Field(
+        True, description="Replace segments that spell letters or loop by a marked [unclear]."
+    )
+    # Off: with drugs.yaml + asr_vocabulary.txt as hotwords, Whisper base wrote the
+    # prompt back ("lurasidone, lurasidone, ...") and clinical-term WER rose (decoding.py).
+    asr_hotwords: bool = Field(False, description="Bias decoding to prompts/asr_vocabulary.")
+    asr_low_probability: float = Field(
+        0.5, description="Words below this probability are marked for review."
+    )
+    asr_low_confidence_share: float = Field(
+        0.25, description="A session with this share of marked words gets a review notice."
+    )
 
 
 class DraftingSettings(_Section):
@@ -169,6 +200,21 @@ class WebSettings(_Section):
         description="Note template ids offered; default: every template in prompts/templates.",
     )
     default_template: str = "soap"
+    # Self-described by the patient, recorded only with their agreement; the first
+    # entry is the default and means "not recorded".
+    patient_language_groups: list[str] = Field(
+        [
+            "prefer not to say",
+            "English as a first language",
+            "English as an additional language: South Asian languages",
+            "English as an additional language: East Asian languages",
+            "English as an additional language: African languages",
+            "English as an additional language: European languages",
+            "English as an additional language: Middle Eastern languages",
+            "English as an additional language: other",
+        ],
+        min_length=1,
+    )
 
 
 class QueueSettings(_Section):
@@ -205,6 +251,7 @@ class Settings(BaseModel):
 
     audio: AudioSettings = Field(default_factory=AudioSettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
+    decoding: DecodingSettings = Field(default_factory=DecodingSettings)
     drafting: DraftingSettings = Field(default_factory=DraftingSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     web: WebSettings = Field(default_factory=WebSettings)

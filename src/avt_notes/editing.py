@@ -109,3 +109,19 @@ def note_edit(
         note=text_edit(_note_text(draft_sections), _note_text(signed_sections)),
         sections=sections,
     )
+
+
+def sentences_changed_share(
+    drafted: Sequence[tuple[str, str]], signed: Sequence[tuple[str, str]]
+) -> float | None:
+    """Share of sentences changed, removed or added: (id, text) pairs, draft vs signed.
+
+    A sentence counts as unchanged when the signed note keeps its id with the
+    same text (whitespace aside); None when both are empty.
+    """
+    before = {sid: normalise_space(text) for sid, text in drafted}
+    after = {sid: normalise_space(text) for sid, text in signed}
+    ids = before.keys() | after.keys()
+    if not ids:
+        return None
+    return sum(1 for sid in ids if before.get(sid) != after.get(sid)) / len(ids)

@@ -64,6 +64,8 @@ class SignedNoteRecord(BaseModel):
     flagged_kept_unedited: int = Field(0, ge=0)
     flagged_edited: int = Field(0, ge=0)
     flagged_removed: int = Field(0, ge=0)
+    transcript_confidence: float | None = Field(None, ge=0.0, le=1.0)
+    sentences_changed_share: float | None = Field(None, ge=0.0, le=1.0)
 
     @field_validator("note_id", "clinician", mode="before")
     @classmethod
@@ -173,11 +175,77 @@ def trend(
     return sorted(grouped.items())
 
 
+# Groups smaller than this are not shown: a handful of patients can be identified.
+MIN_GROUP_SIZE = 10
+
+
+class MeanInterval(BaseModel):
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    n: int = 0
+
+
+def _mean_interval(values: Sequence[float | None]) -> MeanInterval:
+    from avt_notes.bench.stats import bootstrap_mean
+
+    present = [v for v in values if v is not None]
+    if not present:
+        return MeanInterval()
+    found = bootstrap_mean(present)
+    return MeanInterval(value=found.value, low=found.low, high=found.high, n=found.n)
+
+
+class GroupFigures(BaseModel):
+    """Per language/accent group: means with 95% bootstrap intervals over notes."""
+
+    group: str
+    notes: int
+    shown: bool  # False below the minimum group size: figures withheld
+    edit_distance: MeanInterval = Field(default_factory=MeanInterval)
+    sentences_changed: MeanInterval = Field(default_factory=MeanInterval)
+    review_seconds: MeanInterval = Field(default_factory=MeanInterval)
+    transcript_confidence: MeanInterval = Field(default_factory=MeanInterval)
+
+
+def language_group_figures(
+    records: Sequence[SignedNoteRecord], min_size: int = MIN_GROUP_SIZE
+) -> list[GroupFigures]:
+    """Edit distance, sentences changed, review time and confidence per recorded group.
+
+    Notes without a recorded group ("prefer not to say") are left out; a
+    group with fewer than `min_size` notes is listed without figures.
+    """
+    groups: dict[str, list[SignedNoteRecord]] = {}
+    for record in records:
+        if record.accent_group:
+            groups.setdefault(record.accent_group, []).append(record)
+    out = []
+    for name, members in sorted(groups.items()):
+        if len(members) < min_size:
+            out.append(GroupFigures(group=name, notes=len(members), shown=False))
+            continue
+        out.append(
+            GroupFigures(
+                group=name,
+                notes=len(members),
+                shown=True,
+                edit_distance=_mean_interval([r.normalised_edit_distance for r in members]),
+                sentences_changed=_mean_interval([r.sentences_changed_share for r in members]),
+                review_seconds=_mean_interval([r.review_seconds for r in members]),
+                transcript_confidence=_mean_interval([r.transcript_confidence for r in members]),
+            )
+        )
+    return out
+
+
 class AutomationBiasSummary(BaseModel):
     overall: SignoffStats
     by_clinician: dict[str, SignoffStats]
     by_template: dict[str, SignoffStats]
     by_accent_group: dict[str, SignoffStats]
+    by_language_group: list[GroupFigures] = Field(default_factory=list)
+    min_group_size: int = MIN_GROUP_SIZE
     trend: list[tuple[str, SignoffStats]]
     period: Period
     fast_signoff_notes: list[str]  # note ids, for follow-up
@@ -188,13 +256,22 @@ def summarise(
     *,
     period: Period = "week",
     chars_per_second: float = READING_CHARS_PER_SECOND,
+    min_group_size: int = MIN_GROUP_SIZE,
 ) -> AutomationBiasSummary:
     """Every figure of the automation-bias report."""
     return AutomationBiasSummary(
+        by_language_group=language_group_figures(records, min_group_size),
+        min_group_size=min_group_size,
         overall=signoff_stats(records, chars_per_second),
         by_clinician=breakdown(records, lambda r: r.clinician, chars_per_second),
         by_template=breakdown(records, lambda r: r.template, chars_per_second),
-        by_accent_group=breakdown(records, lambda r: r.accent_group, chars_per_second),
+        by_accent_group={
+            name: stats
+            for name, stats in breakdown(
+                records, lambda r: r.accent_group, chars_per_second
+            ).items()
+            if stats.notes >= min_group_size
+        },
         trend=trend(records, period, chars_per_second),
         period=period,
         fast_signoff_notes=[r.note_id for r in records if is_fast_signoff(r, chars_per_second)],

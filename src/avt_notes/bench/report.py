@@ -10,12 +10,14 @@ is not a finding.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 
 from avt_notes.bench import plots
 from avt_notes.bench.automation_bias import (
     READING_CHARS_PER_SECOND,
     AutomationBiasSummary,
+    MeanInterval,
     Period,
     SignedNoteRecord,
     SignoffStats,
@@ -24,7 +26,9 @@ from avt_notes.bench.automation_bias import (
 from avt_notes.bench.automation_bias import summarise as summarise_signoffs
 from avt_notes.bench.document import Document, cell, ci, pct, ratio_text
 from avt_notes.bench.summary import Breakdown, Summary
+from avt_notes.metrics.word_confidence import BAND_EDGES
 
+BREAKDOWN_COLUMNS = ("n rec.", "n units", "words", "WER [95% CI]", "CER", "S", "D", "I", "term WER")
 NO_SIGNED_NOTES = "No signed notes yet: these figures appear once clinicians sign drafts."
 
 
@@ -70,11 +74,12 @@ def headline_rows(summary: Summary) -> list[tuple[str, str]]:
 
 def _breakdown_table(document: Document, breakdown: Breakdown) -> None:
     document.table(
-        [breakdown.field, "n rec.", "words", "WER [95% CI]", "CER", "S", "D", "I", "term WER"],
+        [breakdown.field, *BREAKDOWN_COLUMNS],
         [
             [
                 r.group,
                 r.recordings,
+                r.speakers,
                 r.words,
                 ci(r.wer),
                 pct(r.cer),
@@ -106,13 +111,14 @@ def _asr_sections(document: Document, summary: Summary, out_dir: Path) -> None:
             [r.wer.high for r in scored],
             [r.recordings for r in scored],
             out_dir / "plots" / "wer_by_accent.png",
-            title="WER by accent group (95% bootstrap CI over recordings)",
+            title="WER by accent group (95% bootstrap CI over speakers/recordings)",
         )
         document.image("plots/wer_by_accent.png", "WER by accent group with 95% intervals")
     document.paragraph(
         f"Worst/best group WER ratio ({accent.worst} / {accent.best}): "
         f"{ratio_text(accent.worst_best_ratio)}. Per-speaker words are attributed by reference "
-        "time, so these figures do not depend on the diarisation."
+        "time, so these figures do not depend on the diarisation. Intervals resample "
+        "speakers where the manifest records them (n units), else recordings."
     )
     for name, other in asr.by.items():
         if name != "accent_group":
@@ -128,10 +134,41 @@ def _asr_sections(document: Document, summary: Summary, out_dir: Path) -> None:
             ["insertions", asr.insertions, pct(asr.insertions / total if total else None)],
         ],
     )
+    _probability_bands(document, asr.probability_bands)
     missed = ", ".join(f"{term} ({n})" for term, n in asr.missed_terms) or "none"
     document.paragraph(
         f"Clinical-term WER (list {summary.terms_version}, {asr.term_words} term words): "
         f"{ci(asr.term_wer)}; terms recognised: {pct(asr.term_recall)}. Most missed: {missed}."
+    )
+
+
+def _probability_bands(document: Document, bands: Sequence[tuple[int, int]]) -> None:
+    """Are low-probability words wrong more often? (the review page marks them)."""
+    if not bands or not sum(words for words, _ in bands):
+        return
+    document.heading("Error rate by word probability")
+    edges = BAND_EDGES
+    document.table(
+        ["probability", "words", "wrong", "error rate"],
+        [
+            [f"{low:.1f}–{high:.1f}", words, wrong, pct(wrong / words if words else None)]
+            for (low, high), (words, wrong) in zip(pairwise(edges), bands, strict=True)
+        ],
+    )
+    rows = []
+    for index, threshold in enumerate(edges[1:-1], start=1):
+        marked, rest = bands[:index], bands[index:]
+        m_words, m_wrong = sum(w for w, _ in marked), sum(x for _, x in marked)
+        r_words, r_wrong = sum(w for w, _ in rest), sum(x for _, x in rest)
+        m_rate = m_wrong / m_words if m_words else None
+        r_rate = r_wrong / r_words if r_words else None
+        ratio = f"{m_rate / r_rate:.1f}x" if m_rate is not None and r_rate else "–"
+        rows.append([f"< {threshold:.1f}", m_words, pct(m_rate), pct(r_rate), ratio])
+    document.table(["marked if", "marked words", "marked wrong", "unmarked wrong", "ratio"], rows)
+    document.paragraph(
+        "A recognised word is wrong when it does not align to the same reference word. "
+        "The review page marks words below the configured probability "
+        "(AVT_ASR_LOW_PROBABILITY); marked words should be wrong several times as often."
     )
 
 
@@ -291,6 +328,53 @@ def write_bench_report(
     return document.write(out_dir, "report")
 
 
+def _interval(found: MeanInterval, digits: int = 3) -> str:
+    if found.value is None:
+        return "–"
+    if found.low is None or found.high is None:
+        return f"{found.value:.{digits}f}"
+    return f"{found.value:.{digits}f} [{found.low:.{digits}f}, {found.high:.{digits}f}]"
+
+
+def _language_group_section(document: Document, found: AutomationBiasSummary) -> None:
+    """Per self-described language/accent group, small groups withheld."""
+    document.heading("By patient language/accent group (recorded only with consent)")
+    if not found.by_language_group:
+        document.paragraph("Not recorded.")
+        return
+    rows: list[list[object]] = []
+    for g in found.by_language_group:
+        if not g.shown:
+            rows.append([g.group, f"< {found.min_group_size}", "withheld", "", "", ""])
+            continue
+        rows.append(
+            [
+                g.group,
+                g.notes,
+                _interval(g.edit_distance),
+                _interval(g.sentences_changed),
+                _interval(g.review_seconds, 0),
+                _interval(g.transcript_confidence),
+            ]
+        )
+    document.table(
+        [
+            "group",
+            "notes",
+            "edit distance [95% CI]",
+            "share of sentences changed",
+            "review seconds",
+            "transcript confidence (mean word probability)",
+        ],
+        rows,
+    )
+    document.paragraph(
+        f"Means with 95% bootstrap intervals over notes. Groups with fewer than "
+        f"{found.min_group_size} signed notes are withheld (small groups identify people); "
+        "notes where the patient preferred not to say are left out."
+    )
+
+
 def write_automation_bias_report(
     records: Sequence[SignedNoteRecord],
     out_dir: Path,
@@ -310,13 +394,13 @@ def write_automation_bias_report(
         for title, groups in (
             ("By clinician", found.by_clinician),
             ("By template", found.by_template),
-            ("By accent group (where recorded with consent)", found.by_accent_group),
         ):
             document.heading(title)
             if groups:
                 document.table(*_stats_table(groups))
             else:
                 document.paragraph("Not recorded.")
+        _language_group_section(document, found)
         document.heading(f"Trend by {found.period}")
         document.table(*_stats_table(dict(found.trend)))
         periods = [p for p, _ in found.trend]

@@ -24,10 +24,11 @@ from avt_notes.metrics.asr import NORMALISER_VERSION, error_rates, normalise
 from avt_notes.metrics.clinical_terms import TermList, term_errors
 from avt_notes.metrics.diarization import diarization_scores
 from avt_notes.metrics.notes import char_levenshtein, rouge_l
+from avt_notes.metrics.word_confidence import error_by_band, word_correctness
 from avt_notes.schemas import CLINICIAN, PATIENT, SpeakerTurn, Transcript
 
 # Bump when scoring changes: a resumed run refuses to mix results of two versions.
-SCORING_VERSION = "1"
+SCORING_VERSION = "2"  # 2: word-probability bands
 ROLE_LABELS = frozenset({CLINICIAN, PATIENT})
 # Metadata fields WER is broken down by, besides the accent group.
 BREAKDOWN_FIELDS = ("gender", "age_band", "device", "noise", "language")
@@ -63,6 +64,9 @@ class AsrResult(BaseModel):
     cer: float
     whole: AsrUnit  # the recording as one unit (all speakers, time order)
     units: list[AsrUnit]  # per reference speaker when attributable, else [whole]
+    # Recognised words per probability band (metrics.word_confidence.BAND_EDGES):
+    # [words, wrong] per band, for choosing the review page's marking threshold.
+    probability_bands: list[tuple[int, int]] = Field(default_factory=list)
 
 
 class DiarizationResult(BaseModel):
@@ -222,7 +226,13 @@ def score_asr(item: CorpusItem, transcript: Transcript, terms: TermList) -> AsrR
                 )
             )
     rates = whole.reference_words
+    recognised = [w for u in transcript.utterances for w in u.words]
+    right = word_correctness(whole_ref, [w.text for w in recognised])
+    bands = error_by_band(
+        [(w.probability, ok) for w, ok in zip(recognised, right, strict=True) if ok is not None]
+    )
     return AsrResult(
+        probability_bands=[(band.words, band.wrong) for band in bands],
         terms_version=terms.version,
         wer=whole.errors / rates if rates else float(whole.insertions),
         cer=whole.char_errors / whole.reference_chars

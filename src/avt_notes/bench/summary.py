@@ -3,7 +3,10 @@
 Rates are pooled, not averaged: corpus WER is all errors over all reference
 words, DER is all error seconds over all reference speech seconds, so a long
 recording weighs more than a short one, as in the standard scoring tools.
-Intervals come from `bench.stats` (bootstrap over recordings, fixed seed).
+Intervals come from `bench.stats` (bootstrap, fixed seed) over independent
+units: the speaker when the manifest records one (`metadata.speaker`, as
+`corpus import` writes: clips of one speaker are not independent), else the
+recording.
 Note metrics and per-file diarisation figures are means over recordings.
 """
 
@@ -43,6 +46,7 @@ class Interval(BaseModel):
 class GroupRow(BaseModel):
     group: str
     recordings: int
+    speakers: int = 0  # resampling units: speakers where recorded, else recordings
     words: int
     wer: Interval
     cer: float | None
@@ -74,6 +78,7 @@ class AsrSummary(BaseModel):
     term_recall: float | None
     missed_terms: list[tuple[str, int]]
     by: dict[str, Breakdown]  # accent_group first, then other metadata fields
+    probability_bands: list[tuple[int, int]] = Field(default_factory=list)  # [words, wrong]
 
 
 class FileDiarization(BaseModel):
@@ -144,6 +149,25 @@ class Summary(BaseModel):
     speed: SpeedSummary | None = None
 
 
+def sampling_unit(result: ItemResult) -> str:
+    """What the bootstrap resamples: the recorded speaker, else the recording."""
+    speaker = result.metadata.get("speaker")
+    return f"speaker:{speaker}" if isinstance(speaker, str) and speaker else f"rec:{result.id}"
+
+
+def _by_unit(
+    results: Sequence[ItemResult], rows: Sequence[dict[str, tuple[float, float]]]
+) -> list[dict[str, tuple[float, float]]]:
+    """Per-recording (errors, words) by group, summed per sampling unit."""
+    merged: dict[str, dict[str, tuple[float, float]]] = {}
+    for result, row in zip(results, rows, strict=True):
+        unit = merged.setdefault(sampling_unit(result), {})
+        for group, (errors, words) in row.items():
+            before = unit.get(group, (0.0, 0.0))
+            unit[group] = (before[0] + errors, before[1] + words)
+    return list(merged.values())
+
+
 def _units_by(
     results: Sequence[ItemResult], key: Callable[[AsrUnit], str]
 ) -> list[dict[str, list[AsrUnit]]]:
@@ -168,7 +192,7 @@ def _breakdown(
         }
         for row in per_recording
     ]
-    grouped = bootstrap_groups(errors, resamples=n, seed=seed)
+    grouped = bootstrap_groups(_by_unit(results, errors), resamples=n, seed=seed)
     rows = []
     for group, estimate in grouped.groups.items():
         units = [u for row in per_recording for u in row.get(group, [])]
@@ -177,7 +201,8 @@ def _breakdown(
         rows.append(
             GroupRow(
                 group=group,
-                recordings=estimate.n,
+                recordings=sum(1 for row in per_recording if group in row),
+                speakers=estimate.n,
                 words=sum(u.reference_words for u in units),
                 wer=Interval.of(estimate),
                 cer=sum(u.char_errors for u in units) / chars if chars else None,
@@ -211,12 +236,19 @@ def summarise_asr(results: Sequence[ItemResult], seed: int, resamples: int) -> A
     n = resamples
 
     def pooled(num: Callable[[AsrUnit], float], den: Callable[[AsrUnit], float]) -> Interval:
+        rows = [{"all": (float(num(u)), float(den(u)))} for u in wholes]
+        per_unit = [row["all"] for row in _by_unit(scored, rows)]
         estimate = bootstrap_ratio(
-            [num(u) for u in wholes], [den(u) for u in wholes], resamples=n, seed=seed
+            [e for e, _ in per_unit], [w for _, w in per_unit], resamples=n, seed=seed
         )
         return Interval.of(estimate)
 
     missed = Counter(term for u in units for term in u.missed_terms)
+    bands = [r.asr.probability_bands for r in scored if r.asr and r.asr.probability_bands]
+    pooled_bands = [
+        (sum(b[i][0] for b in bands), sum(b[i][1] for b in bands))
+        for i in range(len(bands[0]) if bands else 0)
+    ]
     terms = sum(u.terms for u in units)
     by = {ACCENT: _breakdown(scored, ACCENT, lambda u: u.accent_group, seed, n)}
     for field in (*BREAKDOWN_FIELDS, "role"):
@@ -236,6 +268,7 @@ def summarise_asr(results: Sequence[ItemResult], seed: int, resamples: int) -> A
         term_recall=sum(u.terms_recognised for u in units) / terms if terms else None,
         missed_terms=missed.most_common(10),
         by=by,
+        probability_bands=pooled_bands,
     )
 
 

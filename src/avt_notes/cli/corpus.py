@@ -1,8 +1,9 @@
-"""`avt-notes corpus`: build synthetic benchmark recordings from PriMock57.
+"""`avt-notes corpus`: build or import benchmark corpora.
 
 `build-primock` renders an accent-stratified corpus with a manifest;
 `sample` renders the one short recording shipped in `sample_audio/`;
-`voices` lists the offline TTS voices.
+`voices` lists the offline TTS voices; `import` turns a clip list (CSV of path,
+transcript, speaker, accent group, L1, gender, age) into a manifest.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from rich.table import Table
 from avt_notes.cli.app import app
 
 corpus_app = typer.Typer(
-    help="Build synthetic benchmark recordings (PriMock57 dialogue spoken by TTS voices).",
+    help="Build benchmark corpora (PriMock57 spoken by TTS voices) or import real clip lists.",
     no_args_is_help=True,
 )
 app.add_typer(corpus_app, name="corpus")
@@ -146,3 +147,31 @@ def voices() -> None:
         installed = "yes" if engine_available(voice.engine) else "no"
         table.add_row(voice.id, voice.engine, voice.accent, voice.gender, installed)
     Console().print(table)
+
+
+@corpus_app.command("import")
+def import_clips(
+    csv_file: Annotated[
+        Path, typer.Argument(help="Clip list: path, transcript[, speaker, accent_group, ...].")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Manifest to write (.json).")],
+    size: Annotated[
+        int | None,
+        typer.Option(
+            "--size", min=1, help="Keep about N clips, spread over speakers and age band."
+        ),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Corpus name.")] = None,
+    merge: Annotated[
+        list[Path] | None,
+        typer.Option("--merge", help="Also include this manifest's recordings (repeatable)."),
+    ] = None,
+) -> None:
+    """Import a speaker-annotated clip list (e.g. speechocean762's manifest.csv) as a manifest."""
+    from avt_notes.bench.manifest import load_manifest
+    from avt_notes.bench.speaker_csv import write_manifest
+
+    path = write_manifest(csv_file, out, name=name, size=size, merge=merge or ())
+    manifest = load_manifest(path)  # the benchmark's own validation, now rather than later
+    speakers = {item.metadata.get("speaker", item.id) for item in manifest.items}
+    typer.echo(f"{path}  {len(manifest.items)} clips, {len(speakers)} speakers")

@@ -33,7 +33,7 @@ DATABASE_FILE = "avt-notes.db"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest revision in migrations/versions (a test checks this against Alembic).
 # Lets a start-up on an up-to-date database skip importing Alembic (~0.4 s).
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 # Alembic keeps its migration context in module globals: one migration at a time per process.
 _MIGRATION_LOCK = threading.Lock()
 

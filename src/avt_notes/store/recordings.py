@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -122,12 +123,26 @@ def create(
 
 
 def record_consent(
-    db: Session, user: User, session_id: str, method: str, notice_sha256: str, notice: Notice
+    db: Session,
+    user: User,
+    session_id: str,
+    method: str,
+    notice_sha256: str,
+    notice: Notice,
+    language_group: str | None = None,
+    language_groups: Sequence[str] = (),
 ) -> ClinicalSession:
-    """Record how the patient was informed and what they decided (the caller commits)."""
+    """Record how the patient was informed and what they decided (the caller commits).
+
+    `language_group` is the patient's self-described language/accent group,
+    one of `language_groups` (whose first entry, "prefer not to say", is
+    stored as not recorded).
+    """
     session = get_owned(db, user, session_id, lock=True)
     if method not in CONSENT_METHODS:
         raise InputError(f"method must be one of {', '.join(CONSENT_METHODS)}")
+    if language_group is not None and language_group not in language_groups:
+        raise InputError(f"language group must be one of: {'; '.join(language_groups)}")
     if session.status != AWAITING_CONSENT:
         raise ConflictError(f"consent is already recorded for this session ({session.status})")
     if notice_sha256 != notice.sha256:
@@ -138,6 +153,9 @@ def record_consent(
         notice_sha256=notice.sha256,
         notice_text=notice.text,
         recorded_by=user.id,
+        patient_language_group=None
+        if method == "declined" or not language_groups or language_group == language_groups[0]
+        else language_group,
     )
     session.status = DECLINED if method == "declined" else READY
     audit.append(db, "consent", actor=user, session_id=session.id, method=method)

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from avt_notes.editing import NoteEdit, normalise_space, note_edit
+from avt_notes.editing import NoteEdit, normalise_space, note_edit, sentences_changed_share
 from avt_notes.errors import InputError
 from avt_notes.store import accounts, audit, review
 from avt_notes.store.errors import (
@@ -250,13 +250,36 @@ def sign(
         detail["supersedes"] = note.supersedes_id
     else:
         outcomes = _outcomes(copy, drafted)
-        db.add(_metrics_row(note, user, work, edits, outcomes))
+        row = _metrics_row(note, user, work, edits, outcomes)
+        _add_group_metrics(db, user, row, drafted, live)
+        db.add(row)
         detail["flagged"] = len(outcomes)
     work.phase = SIGNED
     work.revision += 1
     work.updated_at = now
     audit.append(db, "amend" if amending else "sign", actor=user, session_id=session_id, **detail)
     return note
+
+
+def _add_group_metrics(
+    db: Session, user: User, row: SignoffMetrics, drafted: Any, live: Any
+) -> None:
+    """Language group (from consent), transcript confidence and sentences changed."""
+    from avt_notes.store.generated import load_transcript
+
+    consent = get_owned(db, user, row.session_id).consent
+    row.accent_group = consent.patient_language_group if consent else None
+    transcript = load_transcript(db, row.session_id)
+    probabilities = (
+        [w.probability for u in transcript.utterances for w in u.words] if transcript else []
+    )
+    row.transcript_confidence = (
+        round(sum(probabilities) / len(probabilities), 4) if probabilities else None
+    )
+    row.sentences_changed_share = sentences_changed_share(
+        [(s.id, s.text) for section in drafted for s in section.sentences],
+        [(s.id, s.text) for _name, kept in live for s in kept],
+    )
 
 
 def _metrics_row(
@@ -273,7 +296,6 @@ def _metrics_row(
         clinician=user.username,
         clinician_id=user.id,
         template=note.template,
-        accent_group=None,  # not collected yet; only ever with the patient's consent
         signed_at=note.signed_at,
         draft_chars=overall.draft_chars,
         signed_chars=overall.signed_chars,
@@ -356,6 +378,8 @@ RECORD_FIELDS = (
     "flagged_kept_unedited",
     "flagged_edited",
     "flagged_removed",
+    "transcript_confidence",
+    "sentences_changed_share",
 )
 
 

@@ -150,6 +150,8 @@ class Consent(Base):
     recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Self-described by the patient, only with their agreement; None: not recorded.
+    patient_language_group: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     session: Mapped[ClinicalSession] = relationship(back_populates="consent")
 
@@ -325,6 +327,8 @@ class SignoffMetrics(Base):
     flagged_removed: Mapped[int] = mapped_column(Integer)
     sections: Mapped[str] = mapped_column(Text)  # JSON: per-section edit metrics
     decisions: Mapped[str] = mapped_column(Text)  # JSON: per flagged item, decision and outcome
+    transcript_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    sentences_changed_share: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class RateLimitCounter(Base):

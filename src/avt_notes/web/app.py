@@ -140,7 +140,16 @@ def create_app(
     (`settings.queue.broker_url`) jobs go to queue workers and no worker runs in this process."""
     from avt_notes.jobs import LiveSessions, live_worker, process_worker
     from avt_notes.jobs.warmup import ModelWarmup
-    from avt_notes.web.routes import auth, pages, review, review_page, sessions, uploads, users
+    from avt_notes.web.routes import (
+        auth,
+        confidence,
+        pages,
+        review,
+        review_page,
+        sessions,
+        uploads,
+        users,
+    )
 
     settings = settings or get_settings()
     web = settings.web
@@ -226,7 +235,7 @@ def create_app(
         ),
     )
     install_error_handlers(app)
-    for module in (auth, sessions, uploads, users, review, pages, review_page):
+    for module in (auth, sessions, uploads, users, review, pages, review_page, confidence):
         app.include_router(module.router)
     app.include_router(queue_admin_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

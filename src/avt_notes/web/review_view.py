@@ -15,11 +15,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from avt_notes.config import get_settings
 from avt_notes.store import review, signing
 from avt_notes.store.audio_store import AudioStore
 from avt_notes.store.tables import EDITING, ClinicalSession, ReviewDraft, SignedNote
-
-LOW_CONFIDENCE = 0.5  # words below this probability are marked in the transcript
 
 
 class Strict(BaseModel):
@@ -151,5 +150,6 @@ def review_state(
         versions=[version_out(note) for note in signing.versions(db, session.id)],
         metrics=signing.metrics_dict(metrics) if metrics else None,
         attestation=signing.ATTESTATION,
-        low_confidence=LOW_CONFIDENCE,
+        # Words below this probability are marked (threshold from the benchmark).
+        low_confidence=get_settings().decoding.asr_low_probability,
     )

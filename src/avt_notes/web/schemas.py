@@ -71,6 +71,9 @@ class SessionCreateIn(Strict):
 class ConsentIn(Strict):
     method: Literal["verbal", "written", "declined"]
     notice_sha256: str = Field(min_length=64, max_length=64)
+    language_group: str | None = Field(
+        None, max_length=64, description="Patient's self-described language/accent group."
+    )
 
 
 class FinishIn(Strict):

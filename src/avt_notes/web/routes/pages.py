@@ -90,4 +90,5 @@ def session_page(
         session=session_out(db, session),
         notice=services.notice,
         chunk_ms=int(services.web.chunk_seconds * 1000),
+        language_groups=services.settings.web.patient_language_groups,
     )

@@ -49,7 +49,14 @@ def give_consent(
     session_id: str, body: ConsentIn, auth: ClinicianAuth, db: DbDep, services: ServicesDep
 ) -> SessionOut:
     session = recordings.record_consent(
-        db, auth.user, session_id, body.method, body.notice_sha256, services.notice
+        db,
+        auth.user,
+        session_id,
+        body.method,
+        body.notice_sha256,
+        services.notice,
+        language_group=body.language_group,
+        language_groups=services.settings.web.patient_language_groups,
     )
     db.commit()
     return session_out(db, session)

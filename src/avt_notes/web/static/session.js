@@ -81,6 +81,7 @@ $("consent-submit").addEventListener("click", async () => {
     session = await api("POST", `/api/sessions/${sessionId}/consent`, {
       method: choice.value,
       notice_sha256: root.dataset.noticeSha,
+      language_group: $("language-group")?.value || null,
     });
     clearError();
     render();
