@@ -21,6 +21,7 @@ MODEL_LOADERS = (
     ("avt_notes.diarization", "PyannoteDiarizer", "from_pipeline_folder"),
     ("avt_notes.speaker_embedding", "CamPlusPlusEmbedding", "from_state_dict"),
     ("avt_notes.drafting.local", "TransformersDrafter", "__init__"),
+    ("avt_notes.drafting.llamacpp", "LlamaCppDrafter", "__init__"),
     ("avt_notes.embeddings", "SentenceTransformerEncoder", "__init__"),
 )
 

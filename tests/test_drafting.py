@@ -49,6 +49,7 @@ def long_transcript(n: int = 60) -> Transcript:
     return make_transcript(rows)
 
 
+@pytest.mark.slow  # links evidence with the real MiniLM encoder
 def test_long_transcript_is_chunked_and_merged():
     transcript = long_transcript(60)
 
@@ -88,12 +89,14 @@ def test_long_transcript_is_chunked_and_merged():
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
 
 
+@pytest.mark.slow  # links evidence with the real MiniLM encoder
 def test_context_too_small_is_a_clear_error():
     drafter = ScriptedDrafter(lambda m: "", context_tokens=200)
     with pytest.raises(DraftingError, match="context"):
         draft_note(long_transcript(5), load_template("soap"), drafter, strategy="compose")
 
 
+@pytest.mark.slow  # links evidence with the real MiniLM encoder
 def test_extract_strategy_cites_the_restated_exchange():
     transcript = make_transcript(CONSULTATION)
 
@@ -117,6 +120,7 @@ def test_extract_strategy_cites_the_restated_exchange():
     assert fever and fever[0].evidence == ["u0003", "u0004"]
 
 
+@pytest.mark.slow  # links evidence with the real MiniLM encoder
 def test_evidence_ids_always_point_at_real_utterances():
     transcript = make_transcript(CONSULTATION)
     reply = (
@@ -140,6 +144,7 @@ def test_evidence_ids_always_point_at_real_utterances():
     assert data[3].evidence_method == "none" and data[3].reasons == ["cites no utterance"]
 
 
+@pytest.mark.slow  # links evidence with the real MiniLM encoder
 def test_write_draft_outputs(tmp_path):
     transcript = make_transcript(CONSULTATION)
     reply = "Cough for two weeks. [u0002]\nNo fever. [u0004]\nTakes ibuprofen 400 mg. [u0005]"
@@ -217,6 +222,7 @@ def chat_server():
     server.server_close()
 
 
+@pytest.mark.slow  # links evidence with the real MiniLM encoder
 def test_http_backend_drafts_against_a_real_server(chat_server, settings):
     transcript = make_transcript(CONSULTATION)
     drafting = {"drafter_http_model": "tiny"}
@@ -254,6 +260,7 @@ def test_http_backend_errors_are_drafting_errors(chat_server):
         )
 
 
+@pytest.mark.slow  # links evidence with the real MiniLM encoder
 def test_cli_draft_with_http_drafter(chat_server, tmp_path):
     from typer.testing import CliRunner
 
@@ -383,6 +390,7 @@ def test_whole_note_reply_is_read_by_heading_and_bounded():
     assert any("repeated" in w for w in warnings) and any("limit" in w for w in warnings)
 
 
+@pytest.mark.slow  # links evidence with the real MiniLM encoder
 def test_empty_sections_show_the_templates_not_discussed_text():
     transcript = make_transcript(CONSULTATION)
     reply = "## Subjective\n- The patient has had a cough for two weeks. [u0002]\n## Objective\n"
@@ -393,6 +401,7 @@ def test_empty_sections_show_the_templates_not_discussed_text():
     assert "_Not discussed._" in to_markdown(note, transcript)
 
 
+@pytest.mark.slow  # links evidence with the real MiniLM encoder
 def test_second_pass_no_flags_a_sentence_the_rules_passed():
     from avt_notes.drafting.verify import MODEL_SAYS_NO, read_verdict
 

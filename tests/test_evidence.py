@@ -9,6 +9,9 @@ from avt_notes.grounding import check_sentence, load_grounding_lexicon
 
 from testdata import make_transcript
 
+# Every test here runs the real MiniLM sentence encoder (a model load).
+pytestmark = pytest.mark.slow
+
 SESSION = [
     ("clinician", "How have the last two weeks been?"),
     ("patient", "My brother moved in with me on Saturday, which has helped."),

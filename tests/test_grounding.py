@@ -33,6 +33,7 @@ def utterances():
     return {u.id: u for u in transcript.utterances}
 
 
+@pytest.mark.slow  # links evidence with the real MiniLM encoder
 def test_planted_fabrications_are_exactly_the_flagged_sentences():
     transcript = make_transcript(CONSULTATION)
     reply = "\n".join(

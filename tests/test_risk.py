@@ -12,6 +12,9 @@ from avt_notes.risk.semantic import default_matcher
 
 from testdata import make_transcript
 
+# Every test here runs the real MiniLM sentence encoder (a model load).
+pytestmark = pytest.mark.slow
+
 DATA = Path(__file__).parent / "data" / "risk"
 
 

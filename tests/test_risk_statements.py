@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from avt_notes.drafting.note import draft_note
 from avt_notes.drafting.risk_statements import risk_statements
 from avt_notes.drafting.templates import load_template
 
 from testdata import ScriptedDrafter, make_transcript
+
+# Every test here runs the real MiniLM sentence encoder (a model load).
+pytestmark = pytest.mark.slow
 
 SESSION = [
     ("clinician", "How have you been since we last met?"),

@@ -43,6 +43,7 @@ def test_template_prompts_render(template_id):
         assert rewrite[-1] == {"role": "assistant", "content": template.rewrite_prefix}
 
 
+@pytest.mark.slow  # links evidence with the real MiniLM encoder
 @pytest.mark.parametrize("template_id", TEMPLATE_IDS)
 def test_template_draft_renders_and_parses_into_all_sections(template_id):
     template = load_template(template_id)
@@ -62,6 +63,7 @@ def test_template_draft_renders_and_parses_into_all_sections(template_id):
         assert parsed[section.name] == [f"{section.name} sentence about a cough for two weeks."]
 
 
+@pytest.mark.slow  # links evidence with the real MiniLM encoder
 def test_a_new_template_file_needs_no_code(tmp_path):
     text = (get_settings().drafting.prompts_dir / "templates" / "dap.yaml").read_text()
     text = text.replace("id: dap", "id: brief").replace("name: DAP note", "name: Brief note")
