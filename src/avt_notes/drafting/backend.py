@@ -10,6 +10,7 @@ tens of seconds and the web worker drafts many notes.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -114,3 +115,15 @@ def load_drafter(settings: Settings, drafter: str | None = None) -> Drafter:
                     path, threads=models_settings.cpu_threads, source=source
                 )
         return _loaded[key]
+
+
+# Qwen/Llama tokenizers average ~4 characters per English token; 3 over-counts on
+# purpose so chunks stay inside the context without a tokenizer round trip.
+CHARS_PER_TOKEN = 3.0
+TOKENS_PER_MESSAGE = 6
+
+
+def estimate_tokens(messages: Sequence[ChatMessage]) -> int:
+    """An upper estimate of a chat's prompt tokens, for backends without a local tokenizer."""
+    chars = sum(len(m["content"]) for m in messages)
+    return math.ceil(chars / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * len(messages)

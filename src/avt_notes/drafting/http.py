@@ -10,20 +10,17 @@ which over-counts English on purpose so chunks stay inside the context.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
-from avt_notes.drafting.backend import ChatMessage
+from avt_notes.drafting.backend import ChatMessage, estimate_tokens
 from avt_notes.errors import DraftingError
 from avt_notes.schemas import ModelInfo
 
 logger = logging.getLogger("avt_notes")
 
-CHARS_PER_TOKEN = 3.0
-TOKENS_PER_MESSAGE = 6
 DEFAULT_CONTEXT_TOKENS = 4096
 
 
@@ -60,8 +57,7 @@ class HttpDrafter:
         self.info = ModelInfo(stage="drafter", name=model, version="", source=base_url)
 
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
-        chars = sum(len(m["content"]) for m in messages)
-        return math.ceil(chars / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * len(messages)
+        return estimate_tokens(messages)
 
     def complete(
         self, messages: Sequence[ChatMessage], *, max_new_tokens: int, stop: Sequence[str] = ()

@@ -16,23 +16,18 @@ generation to under one token per second, so the backend sets it.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from avt_notes.drafting.backend import ChatMessage
+from avt_notes.drafting.backend import ChatMessage, estimate_tokens
 from avt_notes.errors import DraftingError, ModelError
 from avt_notes.schemas import ModelInfo
 
 logger = logging.getLogger("avt_notes")
 
-# Qwen/Llama tokenizers average ~4 characters per English token; 3 over-counts on
-# purpose so chunks stay inside the context without a tokenizer round trip.
-CHARS_PER_TOKEN = 3.0
-TOKENS_PER_MESSAGE = 6
 DEFAULT_CONTEXT_TOKENS = 4096
 DEFAULT_REPEAT_PENALTY = 1.1
 # Below this file size a GGUF is a toy model (SmolLM2-135M is 93 MB): it restates
@@ -113,8 +108,7 @@ class LlamaCppDrafter:
         self._lock = threading.Lock()
 
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
-        chars = sum(len(m["content"]) for m in messages)
-        return math.ceil(chars / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * len(messages)
+        return estimate_tokens(messages)
 
     def complete(
         self, messages: Sequence[ChatMessage], *, max_new_tokens: int, stop: Sequence[str] = ()
