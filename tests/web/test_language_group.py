@@ -83,7 +83,11 @@ def test_confidence_notice_follows_the_marked_share(
     ann: Api, make_client: Callable[..., Api], store: Store, settings: Settings
 ) -> None:
     waiting = ann.new_session()
-    assert ann.get(f"/api/sessions/{waiting}/confidence").status_code == 404  # no transcript
+    waiting_answer = ann.get(f"/api/sessions/{waiting}/confidence")  # no transcript yet
+    assert waiting_answer.status_code == 200 and waiting_answer.json() == {
+        "ready": False,
+        "notice": None,
+    }
     session_id = insert_processed_session(store, "ann", with_audio=False)
     found = ann.get(f"/api/sessions/{session_id}/confidence").json()
     words = [w.probability for u in sample_transcript().utterances for w in u.words]

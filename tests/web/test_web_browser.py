@@ -145,9 +145,14 @@ def login_and_consent(page: Any, server: LiveServer, label: str, shot: str | Non
     page.wait_for_url("**/sessions/*")
     session_id = str(page.url.rstrip("/").split("/")[-1])
     # Consent gate: nothing to record before it.
-    assert page.is_visible("#consent") and not page.is_visible("#rec-start")
+    page.wait_for_selector("#consent", state="visible")  # the page renders its state after load
+    assert not page.is_visible("#rec-start")
     if shot:
         page.screenshot(path=str(ARTIFACTS / shot))
+    # Nothing on the consent card (a long language-group option) may widen the page:
+    # a phone would zoom out and every control would shrink.
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"consent page is {widths[0]} px wide on a {widths[1]} px screen"
     page.check("input[value=verbal]")
     page.click("#consent-submit")
     page.wait_for_selector("#rec-start", state="visible")

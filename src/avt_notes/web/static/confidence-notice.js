@@ -1,7 +1,7 @@
 // The low-recognition-confidence notice on the draft (session) and review pages.
 // Asks the server how many words the recogniser was unsure of; when the session
 // reaches the configured share, a notice asks for a deeper review. Until the
-// transcript exists (404) it asks again every few seconds.
+// transcript exists (`ready: false`) it asks again every few seconds.
 
 import { api, ApiError } from "/static/common.js";
 
@@ -22,14 +22,17 @@ function showNotice(root, text) {
 }
 
 async function check(root, started) {
+  let found;
   try {
-    const found = await api("GET", `/api/sessions/${root.dataset.sessionId}/confidence`);
-    if (found.notice) showNotice(root, found.notice);
+    found = await api("GET", `/api/sessions/${root.dataset.sessionId}/confidence`);
   } catch (error) {
-    const waiting = error instanceof ApiError && error.status === 404;
-    if (waiting && Date.now() - started < GIVE_UP_MS) {
-      setTimeout(() => check(root, started), POLL_MS);
-    }
+    if (!(error instanceof ApiError)) found = { ready: false }; // offline: ask again later
+    else return;
+  }
+  if (found.ready) {
+    if (found.notice) showNotice(root, found.notice);
+  } else if (Date.now() - started < GIVE_UP_MS) {
+    setTimeout(() => check(root, started), POLL_MS);
   }
 }
 
