@@ -37,12 +37,11 @@ def _evidence(sentence: DraftSentence, transcript: Transcript | None) -> str:
 
 
 def _risk_line(item: RiskItem) -> str:
-    """`risk.describe(item)` with where it was said and what matched."""
-    answer = f"; answered in {item.answer_utterance_id}" if item.answer_utterance_id else ""
-    cue = f'; negation "{item.cue}"' if item.cue else ""
+    """`risk.describe(item)` with where it was said and why it was listed."""
+    answer = f" (answered in {item.answer_utterance_id})" if item.answer_utterance_id else ""
     return (
-        f"- [{item.utterance_id} {clock(item.start)}] {item.role}: {describe(item)} "
-        f'(matched "{item.phrase}"{cue}{answer})'
+        f"- [{item.utterance_id} {clock(item.start)}] {item.role}: "
+        f"{describe(item, with_reason=True)}{answer}"
     )
 
 

@@ -145,6 +145,10 @@ def _meaning_hits(
     wanted = [u.text if u.role != "clinician" or "?" in u.text else "" for u in utterances]
     cleaned = [" ".join(lexicon.figurative.sub(" ", text).split()) for text in wanted]
     hits = matcher.hits(cleaned)
+    for index, utterance in enumerate(utterances):
+        if utterance.role == "clinician":
+            floor = matcher.bank.question_threshold
+            hits[index] = [n for n in hits[index] if n.score >= floor]
     figured = [
         i for i, (a, b) in enumerate(zip(wanted, cleaned, strict=True)) if a.split() != b.split()
     ]

@@ -33,6 +33,10 @@ class ExemplarBank:
     version: str
     sha256: str
     threshold: float
+    # A clinician's question is matched by meaning only this close: routine questions
+    # ("have you been taking your medication?") sit near risk exemplars, and the
+    # patient's answer is matched on its own words anyway.
+    question_threshold: float
     min_words: int
     margin: float
     concepts: dict[str, list[str]]
@@ -57,6 +61,7 @@ def load_exemplars(path: Path | None = None) -> ExemplarBank:
             version=str(raw["version"]),
             sha256=hashlib.sha256(data).hexdigest(),
             threshold=float(raw["threshold"]),
+            question_threshold=float(raw.get("question_threshold", raw["threshold"])),
             min_words=int(raw.get("min_words", 3)),
             margin=float(raw.get("margin", 1.0)),
             concepts=concepts,
