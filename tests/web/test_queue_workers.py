@@ -157,7 +157,7 @@ def _run_with_failures(cluster: LocalCluster, store: Store) -> dict[str, list[in
             plan.remove(action)
             hit[action] = [job.id]
             break
-        time.sleep(0.2)
+        time.sleep(0.05)  # drafting a 10 s clip can take about a second
     raise AssertionError(f"jobs not finished in time: {[(j.id, j.status) for j in _jobs(store)]}")
 
 
@@ -216,4 +216,6 @@ def _check_admin_view(cluster: LocalCluster) -> None:
     assert view["queues"][PROCESS_QUEUE] == 0
     assert len(view["workers"]) >= 2
     live = [w for w in cluster.workers if w.alive()]
+    for worker in live:  # a replaced pool process loads its models again first
+        cluster.wait_ready(worker)
     assert len(live) >= 2 and all(w.health()[0] == 200 for w in live)
