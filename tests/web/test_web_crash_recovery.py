@@ -30,6 +30,7 @@ from sqlalchemy import select
 from avt_notes.config import StoreSettings
 from avt_notes.store import Store, open_store
 from avt_notes.store.tables import AudioChunk
+from avt_notes.tasks.local_cluster import wait_for_health
 
 from testdata import checkout_env
 from webhelpers import PASSWORD, add_user, soak_enabled
@@ -67,15 +68,8 @@ class Server:
                 stdout=log,
                 stderr=log,
             )
-        deadline = time.monotonic() + 90  # a cold start on a loaded 2-core machine is slow
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()[-2000:]
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.03)
-        raise AssertionError("server did not start")
+        # A cold start on a loaded 2-core machine is slow.
+        wait_for_health(f"{self.url}/api/health", self.process, self.log, 90, poll=0.03)
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:

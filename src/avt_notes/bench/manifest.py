@@ -54,6 +54,18 @@ ACCENT_KEYS = ("accent_group", "accent", "l1")
 UNKNOWN = "unknown"
 
 
+# Manifest fields that name a file relative to the manifest.
+REFERENCE_PATH_FIELDS = (
+    "reference_text",
+    "reference_json",
+    "reference_rttm",
+    "reference_uem",
+    "reference_note",
+    "metadata_file",
+)
+PATH_FIELDS = ("audio", *REFERENCE_PATH_FIELDS)
+
+
 class RecordingSpec(BaseModel):
     """One recording as written in the manifest (paths still relative)."""
 
@@ -204,17 +216,7 @@ def _load_item(spec: RecordingSpec, base: Path, problems: list[str]) -> CorpusIt
         return path
 
     audio = path_of("audio")
-    paths = {
-        name: path_of(name)
-        for name in (
-            "reference_text",
-            "reference_json",
-            "reference_rttm",
-            "reference_uem",
-            "reference_note",
-            "metadata_file",
-        )
-    }
+    paths = {name: path_of(name) for name in REFERENCE_PATH_FIELDS}
     if spec.text is not None and spec.reference_text is not None:
         problems.append(f"recording {spec.id}: give text or reference_text, not both")
     if spec.reference_uem is not None and spec.reference_rttm is None:

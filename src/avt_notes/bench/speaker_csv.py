@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from avt_notes.bench.manifest import PATH_FIELDS
 from avt_notes.errors import InputError
 
 REQUIRED = ("path", "transcript")
@@ -127,17 +128,6 @@ def stratified_subset(
         chosen += ordered[:share]
     keep = {id(r) for r in chosen}
     return [r for r in recordings if id(r) in keep]
-
-
-PATH_FIELDS = (
-    "audio",
-    "reference_text",
-    "reference_json",
-    "reference_rttm",
-    "reference_uem",
-    "reference_note",
-    "metadata_file",
-)
 
 
 def recordings_from(manifest: Path, out_dir: Path) -> list[dict[str, Any]]:

@@ -90,16 +90,7 @@ class LocalCluster:
         self.web_port = free_port()
         log = self.log_dir / "web.log"
         self.web = self._spawn(["-m", "avt_notes.web", "--port", str(self.web_port)], log)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.web.poll() is not None:
-                raise RuntimeError(f"web app exited: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError("web app did not start")
+        wait_for_health(f"{self.url}/api/health", self.web, log, timeout)
 
     def start_worker(self) -> WorkerProcess:
         port = free_port()
@@ -164,3 +155,20 @@ def submit_file(client: httpx.Client, audio: bytes, content_type: str, label: st
         headers={"Content-Type": content_type},
     ).raise_for_status()
     return session_id
+
+
+def wait_for_health(
+    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float, poll: float = 0.1
+) -> None:
+    """Return once `url` answers 200; raise if `process` exits first or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(poll)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
