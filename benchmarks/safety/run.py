@@ -9,6 +9,7 @@ share, seconds per note, peak RSS.
     PYTHONPATH=src .venv/bin/python benchmarks/safety/run.py --out benchmarks/results/safety
     ... --from-script     # skip TTS/ASR: draft from the script text (drafting only)
     ... --only mh-01      # sessions whose id starts with this
+    ... --transcripts benchmarks/results/safety   # reuse saved transcripts: drafting only
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ def main() -> None:
     parser.add_argument("--sessions", type=Path, default=SESSIONS)
     parser.add_argument("--only", default="", help="Run sessions whose id starts with this.")
     parser.add_argument("--from-script", action="store_true", help="Draft from the script text.")
+    parser.add_argument(
+        "--transcripts", type=Path, help="Reuse <id>.transcript.json from this folder (no ASR)."
+    )
     parser.add_argument("--verify", action="store_true", help="Second model pass per sentence.")
     args = parser.parse_args()
 
@@ -79,8 +83,11 @@ def main() -> None:
     for path in files:
         session = load_session(path)
         mark = time.perf_counter()
+        saved = args.transcripts / f"{session.id}.transcript.json" if args.transcripts else None
         if args.from_script:
             transcript = script_transcript(session)
+        elif saved is not None and saved.exists():
+            transcript = Transcript.model_validate_json(saved.read_text(encoding="utf-8"))
         else:
             from avt_notes.pipeline import transcribe_file
 

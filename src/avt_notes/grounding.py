@@ -415,9 +415,7 @@ def _check_drugs(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[s
 
 
 def _check_findings(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
-    cited_findings = {
-        lexicon.findings[m.group(0).lower()] for m in lexicon.finding_pattern.finditer(cited)
-    }
+    cited_findings = findings_in(cited, lexicon)
     reasons = []
     for match in lexicon.finding_pattern.finditer(sentence):
         finding = lexicon.findings[match.group(0).lower()]
@@ -507,17 +505,32 @@ def _groups_in(text: str, pattern: re.Pattern[str] | None, groups: Mapping[str, 
     return {groups[m.group(0).lower()] for m in pattern.finditer(text)}
 
 
+def time_words_in(text: str, lexicon: GroundingLexicon) -> set[str]:
+    """Time word groups said in `text` ("today", "next week")."""
+    return _groups_in(text, lexicon.time_pattern, lexicon.time_words)
+
+
+def people_in(text: str, lexicon: GroundingLexicon) -> set[str]:
+    """Third parties named in `text` (sister, partner, GP), by group."""
+    return _groups_in(text, lexicon.people_pattern, lexicon.people)
+
+
+def findings_in(text: str, lexicon: GroundingLexicon) -> set[str]:
+    """Symptoms and findings named in `text`, by group."""
+    return {lexicon.findings[m.group(0).lower()] for m in lexicon.finding_pattern.finditer(text)}
+
+
 def _check_time_words(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
     """ "today", "tomorrow", "next week": a time said in a sentence must be said in its evidence."""
-    said = _groups_in(cited, lexicon.time_pattern, lexicon.time_words)
-    written = _groups_in(sentence, lexicon.time_pattern, lexicon.time_words)
+    said = time_words_in(cited, lexicon)
+    written = time_words_in(sentence, lexicon)
     return [f'time "{word}" is not in the cited utterances' for word in sorted(written - said)]
 
 
 def _check_people(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
     """A third party named in a sentence (sister, partner, GP) must be named in the evidence."""
-    said = _groups_in(cited, lexicon.people_pattern, lexicon.people)
-    written = _groups_in(sentence, lexicon.people_pattern, lexicon.people)
+    said = people_in(cited, lexicon)
+    written = people_in(sentence, lexicon)
     return [
         f'"{person}" is not mentioned in the cited utterances' for person in sorted(written - said)
     ]

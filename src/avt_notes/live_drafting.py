@@ -23,8 +23,7 @@ from dataclasses import dataclass
 
 from avt_notes.drafting import DraftNote, DraftSentence, Template, draft_note
 from avt_notes.drafting.backend import Drafter
-from avt_notes.drafting.note import merge_and_check
-from avt_notes.drafting.risk_statements import risk_statements
+from avt_notes.drafting.note import finish_note, merge_and_check
 from avt_notes.grounding import load_grounding_lexicon
 from avt_notes.progress import Progress, no_progress
 from avt_notes.risk import detect_risk, load_lexicon
@@ -147,7 +146,7 @@ class LiveDrafting:
                 "warnings": [*warnings, f"drafted in {len(notes)} window(s), merged at stop"],
             }
         )
-        return risk_statements(merged, risk_items, transcript, self.template)
+        return finish_note(merged, risk_items, transcript, self.template, risk_lexicon)
 
 
 def _remapped(window: DraftedWindow, final: Sequence[Utterance]) -> DraftNote:

@@ -11,7 +11,13 @@ from __future__ import annotations
 from avt_notes.drafting.backend import ChatMessage, Drafter, load_drafter
 from avt_notes.drafting.note import Progress, Strategy, draft_note
 from avt_notes.drafting.render import parse_markdown, to_markdown, write_draft
-from avt_notes.drafting.schemas import DRAFT_MARKER, DraftNote, DraftSentence, NoteSection
+from avt_notes.drafting.schemas import (
+    DRAFT_MARKER,
+    DraftNote,
+    DraftSentence,
+    NoteSection,
+    SetAsideSentence,
+)
 from avt_notes.drafting.templates import Template, list_templates, load_template
 
 __all__ = [
@@ -22,6 +28,7 @@ __all__ = [
     "Drafter",
     "NoteSection",
     "Progress",
+    "SetAsideSentence",
     "Strategy",
     "Template",
     "draft_note",

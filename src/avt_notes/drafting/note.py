@@ -27,6 +27,7 @@ from avt_notes.drafting.chunking import (
     merge_sentences,
     transcript_budget,
 )
+from avt_notes.drafting.coverage import find_gaps, states_any
 from avt_notes.drafting.prompting import (
     ParsedSentence,
     parse_rewrite,
@@ -36,6 +37,7 @@ from avt_notes.drafting.prompting import (
 )
 from avt_notes.drafting.risk_statements import risk_statements
 from avt_notes.drafting.schemas import DraftNote, DraftSentence, EvidenceMethod, NoteSection
+from avt_notes.drafting.set_aside import set_aside
 from avt_notes.drafting.templates import Template, TemplateSection
 from avt_notes.drafting.verify import verify_support
 from avt_notes.drafting.whole_note import (
@@ -54,7 +56,7 @@ from avt_notes.grounding import (
     load_grounding_lexicon,
 )
 from avt_notes.progress import Progress, no_progress
-from avt_notes.risk import RiskLexicon, detect_risk, load_lexicon
+from avt_notes.risk import RiskItem, RiskLexicon, detect_risk, load_lexicon
 from avt_notes.schemas import StageTiming, Transcript, Utterance
 
 logger = logging.getLogger("avt_notes")
@@ -109,6 +111,37 @@ def _draft_whole_note(
     parsed, problems = parse_note(output, template, known)
     warnings += [f"part {chunk.number}: {p}" for p in problems] if count > 1 else problems
     return {name: [_linked(p, linker) for p in items] for name, items in parsed.items()}
+
+
+def _cover_gaps(
+    drafter: Drafter,
+    template: Template,
+    utterances: Sequence[Utterance],
+    drafted: dict[str, list[DraftSentence]],
+    lexicon: GroundingLexicon,
+    prompts: DraftingPrompts,
+    warnings: list[str],
+) -> None:
+    """Restate exchanges whose facts the drafted sections leave out (`drafting.coverage`)."""
+    written = [s.text for sentences in drafted.values() for s in sentences]
+    gaps = find_gaps(
+        written,
+        utterances,
+        template.sections,
+        lexicon,
+        prompts.coverage_cues,
+        prompts.coverage_max_units,
+    )
+    sections = {section.name: section for section in template.sections}
+    for gap in gaps:
+        added = _restate(
+            drafter, template, sections[gap.section], [gap.unit], REWRITE_MAX_NEW_TOKENS, warnings
+        )
+        cues = prompts.coverage_cues
+        kept = [s for s in added if states_any(s.text, gap.missing, lexicon, cues)]
+        if len(kept) < len(added):
+            warnings.append(f"{gap.section}: a restatement without the missing facts left out")
+        drafted.setdefault(gap.section, []).extend(kept)
 
 
 def _restate(
@@ -229,6 +262,10 @@ def draft_note(
             drafted = _draft_whole_note(
                 drafter, template, chunk, len(chunks), known, linker, prompts, warnings
             )
+            report(
+                f"checking coverage (part {chunk.number}/{len(chunks)})", chunk.number / len(chunks)
+            )
+            _cover_gaps(drafter, template, chunk.utterances, drafted, lexicon, prompts, warnings)
             for name, sentences in drafted.items():
                 per_section[name].append(sentences)
     elif chosen == "compose":
@@ -309,9 +346,23 @@ def draft_note(
     )
     if not state_risk:
         return note
-    # The body must agree with the review list: state disclosures and denials, linked
-    # to the same utterances as the list.
-    return risk_statements(note, risk_items, transcript, template)
+    return finish_note(note, risk_items, transcript, template, risk_lexicon)
+
+
+def finish_note(
+    note: DraftNote,
+    risk_items: list[RiskItem],
+    transcript: Transcript,
+    template: Template,
+    risk_lexicon: RiskLexicon,
+) -> DraftNote:
+    """The last steps of every draft, whole or merged from live windows.
+
+    The body states what was disclosed and denied, linked to the same utterances
+    as the review list; then what nothing supports is set aside, still shown.
+    """
+    stated = risk_statements(note, risk_items, transcript, template)
+    return set_aside(stated, risk_items, risk_lexicon, template.empty_text)
 
 
 def merge_and_check(

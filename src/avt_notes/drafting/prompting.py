@@ -183,7 +183,7 @@ def exchange_units(utterances: Sequence[Utterance]) -> list[list[Utterance]]:
     return units
 
 
-def _score(unit: Sequence[Utterance], section: TemplateSection, position: float) -> float:
+def section_fit(unit: Sequence[Utterance], section: TemplateSection, position: float) -> float:
     """Keyword hits, speaker role and place in the session; `position` is 0..1 in time."""
     text = " ".join(u.text for u in unit).lower()
     words = set(content_words(text)) | {w for w in re.findall(r"[a-z']+", text)}
@@ -216,7 +216,7 @@ def select_units(
     span = max(last - first, 1e-6)
     for unit in exchange_units(utterances):
         position = (unit[-1].start - first) / span
-        scores = [(_score(unit, s, position), -i, s.name) for i, s in enumerate(sections)]
+        scores = [(section_fit(unit, s, position), -i, s.name) for i, s in enumerate(sections)]
         best, _, name = max(scores)
         if best >= MIN_UNIT_SCORE:
             chosen[name].append((best, unit))

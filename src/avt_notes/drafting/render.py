@@ -18,6 +18,12 @@ from avt_notes.risk import REVIEW_NOTICE, RiskItem, describe
 from avt_notes.schemas import Transcript
 
 UNSUPPORTED_FLAG = "⚠ unsupported"
+SET_ASIDE_HEADING = "Left out of the draft"
+SET_ASIDE_NOTICE = (
+    "The model wrote these, but nothing said in the session supports them: they are not in "
+    "the note. Add one back only if you know it is right."
+)
+NOT_NOTE_SECTIONS = {"For clinician review", SET_ASIDE_HEADING, "Drafting warnings"}
 _EVIDENCE = re.compile(r"\s*\[(?:u\d+(?: \d{2}:\d{2}:\d{2})?(?:, )?)+\]")
 _NO_EVIDENCE = re.compile(r"\s*\[no evidence\]")
 _FLAG = re.compile(r"\s*— ⚠ unsupported:.*$")
@@ -87,6 +93,10 @@ def to_markdown(note: DraftNote, transcript: Transcript | None = None) -> str:
         items = [i for i in note.risk_items if i.polarity == polarity]
         if items:
             lines += [f"### {title}", "", *(_risk_line(i) for i in items), ""]
+    if note.set_aside:
+        lines += [f"## {SET_ASIDE_HEADING}", "", f"_{SET_ASIDE_NOTICE}_", ""]
+        lines += [f"- ({s.section}) {s.text} — " + "; ".join(s.reasons) for s in note.set_aside]
+        lines.append("")
     if note.warnings:
         lines += ["## Drafting warnings", "", *(f"- {w}" for w in note.warnings), ""]
     return "\n".join(lines).rstrip() + "\n"
@@ -104,7 +114,7 @@ def parse_markdown(text: str) -> dict[str, list[str]]:
         heading = re.match(r"^##\s+(.+?)\s*$", raw)
         if heading:
             name = heading.group(1)
-            current = None if name in {"For clinician review", "Drafting warnings"} else name
+            current = None if name in NOT_NOTE_SECTIONS else name
             if current is not None:
                 sections[current] = []
             continue

@@ -45,6 +45,12 @@ class DraftSentence(BaseModel):
     )
 
 
+class SetAsideSentence(DraftSentence):
+    """A drafted sentence kept out of the note body (see drafting.set_aside), still shown."""
+
+    section: str = Field(description="The section the model wrote it for.")
+
+
 class NoteSection(BaseModel):
     name: str
     purpose: str = ""
@@ -68,6 +74,10 @@ class DraftNote(BaseModel):
     )
     strategy: Literal["note", "compose", "extract"]
     sections: list[NoteSection]
+    set_aside: list[SetAsideSentence] = Field(
+        default_factory=list,
+        description="Sentences no utterance supports, or denials nobody gave: not in the body.",
+    )
     risk_items: list[RiskItem] = Field(default_factory=list)
     risk_lexicon_version: str = ""
     risk_lexicon_sha256: str = ""

@@ -41,6 +41,8 @@ class DraftingPrompts(BaseModel):
     stop: list[str]
     verify_system_prompt: str
     verify_prompt: str
+    coverage_max_units: int = 4
+    coverage_cues: dict[str, list[str]] = {}
     sha256: str = ""
 
 

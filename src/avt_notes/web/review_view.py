@@ -142,6 +142,8 @@ def review_state(
             "marker": source.marker if source else "",
             "model": source.model.model_dump(mode="json") if source else None,
             "sections": [section.model_dump() for section in drafted],
+            # Shown beside the note, never in it: see drafting.set_aside.
+            "set_aside": [s.model_dump() for s in source.set_aside] if source else [],
         },
         working=review.read_copy(work),
         flagged=review.flagged_ids(drafted) if work.phase == EDITING else [],

@@ -61,6 +61,19 @@ export async function renderDraft(sessionId, box) {
   } else {
     renderSection(box, "Note", draft.text || draft.markdown || draft);
   }
+  const leftOut = draft.set_aside || [];
+  if (Array.isArray(leftOut) && leftOut.length) {
+    const box2 = document.createElement("div");
+    box2.className = "set-aside";
+    appendText(box2, "h3", `Left out of the draft (${leftOut.length})`);
+    appendText(box2, "p", "Nothing said in the session supports these; they are not in the note.", "hint");
+    const list = document.createElement("ul");
+    for (const item of leftOut) {
+      appendText(list, "li", `${item.section}: ${item.text} — ${(item.reasons || []).join("; ")}`);
+    }
+    box2.append(list);
+    box.append(box2);
+  }
   const flags = data.for_review || [];
   if (Array.isArray(flags) && flags.length) {
     const warn = document.createElement("div");

@@ -360,6 +360,23 @@ async function amend(start) {
   }
 }
 
+// --- what the checker kept out of the draft (drafting.set_aside) ----------------------------
+function renderSetAside(items) {
+  const list = $("set-aside-list");
+  list.textContent = "";
+  for (const item of items) {
+    const li = document.createElement("li");
+    li.textContent = `${item.section}: ${item.text}`;
+    const why = document.createElement("span");
+    why.className = "reason";
+    why.textContent = ` — ${item.reasons.join("; ")}`;
+    li.append(why);
+    list.append(li);
+  }
+  $("set-aside-title").textContent = `Left out of the draft (${items.length})`;
+  $("set-aside").hidden = items.length === 0;
+}
+
 // --- the whole page ---------------------------------------------------------------------------
 function render() {
   root.dataset.phase = data.phase;
@@ -385,6 +402,7 @@ function render() {
   renderMetrics(data.metrics);
   if (editable()) renderNote();
   else $("flag-summary").hidden = true;
+  renderSetAside(signed ? [] : data.draft.set_aside || []);
   player.played = Math.max(player.played, data.audio_seconds_played || 0);
   lastReportedPlay = player.played;
   const hasAudio = data.session.has_audio;

@@ -1,0 +1,139 @@
+"""Coverage: facts said in the session that no drafted sentence carries.
+
+A whole-note draft from a small model leaves facts out: a dose, a weekday, who
+does the shopping. After drafting, the concrete facts of each exchange (numbers
+and doses, drug names, days, months and time words, named people and third
+parties, symptoms, and clinical actions from `prompts/drafting.yaml`) are looked
+for in the note; an exchange with a fact no sentence states is chosen to be
+restated in a sentence of its own, with that exchange as its evidence, in the
+section whose focus fits it best. Pure functions: the model call is the caller's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from avt_notes.drafting.prompting import exchange_units, section_fit
+from avt_notes.drafting.templates import TemplateSection
+from avt_notes.grounding import (
+    MONTHS,
+    WEEKDAYS,
+    GroundingLexicon,
+    drug_names,
+    findings_in,
+    names,
+    people_in,
+    quantities,
+    time_words_in,
+    tokens,
+)
+from avt_notes.schemas import Utterance
+
+_DAYS = WEEKDAYS | set(MONTHS)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A reply restated with its question only when it affirms it ("Yes, fifteen milligrams"):
+# given "Is anyone taking her money?" + "Not that I know of. My brother shops for her",
+# a small model merges the two into the opposite of what was said.
+_AFFIRMS = re.compile(r"^\s*(yes|yeah|yep|yup)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """An exchange to restate: its utterances (trimmed to the facts), where, and what is missing."""
+
+    unit: list[Utterance]
+    section: str
+    missing: frozenset[str]
+
+
+def facts(text: str, lexicon: GroundingLexicon, cues: Mapping[str, Sequence[str]]) -> set[str]:
+    """The concrete facts `text` states, as comparable keys ("number 15", "drug sertraline")."""
+    lowered = text.lower()
+    found = {f"number {q.value:g}" for q in quantities(text, lexicon)}
+    found |= {f"drug {generic}" for _, generic in drug_names(text, lexicon)}
+    found |= {f"day {_singular(w)}" for w in tokens(text) if _singular(w) in _DAYS}
+    found |= {f"time {group}" for group in time_words_in(text, lexicon)}
+    found |= {f"person {group}" for group in people_in(text, lexicon)}
+    found |= {f"name {name.lower()}" for name in names(text, lexicon)}
+    found |= {f"finding {group}" for group in findings_in(text, lexicon)}
+    found |= {
+        f"action {action}"
+        for action, spellings in cues.items()
+        if any(_said(spelling, lowered) for spelling in [action, *spellings])
+    }
+    return found
+
+
+def _singular(word: str) -> str:
+    """ "saturdays" -> "saturday" (days and months only)."""
+    return word[:-1] if word.endswith("s") and word[:-1] in _DAYS else word
+
+
+def _said(phrase: str, lowered: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(phrase.lower())}(?![\w-])", lowered) is not None
+
+
+def _trimmed(
+    utterance: Utterance,
+    missing: set[str],
+    lexicon: GroundingLexicon,
+    cues: Mapping[str, Sequence[str]],
+) -> Utterance:
+    """The utterance cut to its sentences that state a missing fact (a long turn has many)."""
+    parts = [p for p in _SENTENCE_END.split(utterance.text.strip()) if p]
+    if len(parts) <= 1:
+        return utterance
+    kept = [p for p in parts if facts(p, lexicon, cues) & missing]
+    if not kept or len(kept) == len(parts):
+        return utterance
+    return utterance.model_copy(update={"text": " ".join(kept)})
+
+
+def states_any(
+    sentence: str,
+    missing: frozenset[str],
+    lexicon: GroundingLexicon,
+    cues: Mapping[str, Sequence[str]],
+) -> bool:
+    """Whether a restatement carries at least one of the facts it was asked for."""
+    return bool(facts(sentence, lexicon, cues) & missing)
+
+
+def find_gaps(
+    note_sentences: Iterable[str],
+    utterances: Sequence[Utterance],
+    sections: Sequence[TemplateSection],
+    lexicon: GroundingLexicon,
+    cues: Mapping[str, Sequence[str]],
+    limit: int,
+) -> list[Gap]:
+    """Up to `limit` exchanges with facts the note does not state, the most missing first.
+
+    A fact counts as stated when any note sentence states it (a sentence that
+    repeats a dose elsewhere is not needed twice). Gaps come back in time order.
+    """
+    if limit <= 0 or not utterances or not sections:
+        return []
+    stated: set[str] = set()
+    for sentence in note_sentences:
+        stated |= facts(sentence, lexicon, cues)
+    first = utterances[0].start
+    span = max(max(u.end for u in utterances) - first, 1e-6)
+    candidates: list[tuple[int, float, Gap]] = []
+    claimed: set[str] = set()
+    for unit in exchange_units(utterances):
+        # The question's facts are context; what is missing must be in the reply itself.
+        missing = facts(unit[-1].text, lexicon, cues) - stated - claimed
+        if not missing:
+            continue
+        claimed |= missing
+        position = (unit[-1].start - first) / span
+        section = max(sections, key=lambda s: (section_fit(unit, s, position), -sections.index(s)))
+        reply = _trimmed(unit[-1], missing, lexicon, cues)
+        trimmed = [*unit[:-1], reply] if _AFFIRMS.match(reply.text) else [reply]
+        gap = Gap(trimmed, section.name, frozenset(missing))
+        candidates.append((len(missing), -unit[-1].start, gap))
+    chosen = sorted(candidates, key=lambda c: (-c[0], -c[1]))[:limit]
+    return [gap for _, _, gap in sorted(chosen, key=lambda c: -c[1])]

@@ -1,0 +1,69 @@
+"""Sentences kept out of the note body, and shown beside it: what nothing said supports.
+
+A fluent wrong sentence in the body is worse than no sentence: a clinician
+skimming the draft reads it as fact. Two kinds are therefore moved out of the
+sections into `DraftNote.set_aside` (with the section they were written for and
+why), where the review page and every export still show them:
+
+- a sentence no utterance supports at all (no evidence found by the linker);
+- a denial of risk nobody gave: the sentence says the patient denies a risk
+  concept ("denies suicidal thoughts"), but no utterance of the session denies
+  any of the concepts it names. An invented denial is the most dangerous
+  reversal a draft can make.
+
+Sentences with evidence that fails a specific check (a number, a day) stay in
+the body, flagged: they are mostly right and the clinician corrects them there.
+"""
+
+from __future__ import annotations
+
+from avt_notes.drafting.schemas import DraftNote, DraftSentence, NoteSection, SetAsideSentence
+from avt_notes.risk import RiskItem, RiskLexicon, detect_in_text
+
+NO_EVIDENCE = "no utterance in the transcript supports it"
+INVENTED_DENIAL = "says the patient denied {concepts}, but nobody denied it in the session"
+
+
+def _invented_denial(sentence: DraftSentence, denied: set[str], lexicon: RiskLexicon) -> str | None:
+    """The concepts a sentence says were denied when the session denied none of them."""
+    found = detect_in_text(sentence.text, lexicon, by_meaning=False)
+    stated = [item for item in found if item.polarity == "denied"]
+    concepts = {item.category for item in stated}
+    if not concepts or concepts & denied:
+        return None
+    return ", ".join(dict.fromkeys(item.category_label.lower() for item in stated))
+
+
+def set_aside(
+    note: DraftNote, risk_items: list[RiskItem], lexicon: RiskLexicon, empty_text: str
+) -> DraftNote:
+    """`note` with unsupported sentences and invented denials moved to `set_aside`.
+
+    A section left with no sentence shows the template's `empty_text`.
+    """
+    denied = {item.category for item in risk_items if item.polarity == "denied"}
+    sections: list[NoteSection] = []
+    moved: list[SetAsideSentence] = list(note.set_aside)
+    for section in note.sections:
+        kept: list[DraftSentence] = []
+        for sentence in section.sentences:
+            reason = None
+            if sentence.evidence_method != "extract" or sentence.status != "supported":
+                if not sentence.evidence:
+                    reason = NO_EVIDENCE
+                elif concepts := _invented_denial(sentence, denied, lexicon):
+                    reason = INVENTED_DENIAL.format(concepts=concepts)
+            if reason is None:
+                kept.append(sentence)
+                continue
+            moved.append(
+                SetAsideSentence(
+                    **sentence.model_dump(exclude={"status", "reasons"}),
+                    status="unsupported",
+                    reasons=list(dict.fromkeys([reason, *sentence.reasons])),
+                    section=section.name,
+                )
+            )
+        update = {"sentences": kept, "empty_text": "" if kept else empty_text}
+        sections.append(section.model_copy(update=update))
+    return note.model_copy(update={"sections": sections, "set_aside": moved})

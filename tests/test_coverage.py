@@ -1,0 +1,147 @@
+"""Coverage (facts the draft left out get a sentence) and set-aside (what nothing supports).
+
+Pure functions on real lexicons (prompts/), real templates and real transcript text.
+"""
+
+from __future__ import annotations
+
+from avt_notes.drafting import load_template, to_markdown
+from avt_notes.drafting.coverage import facts, find_gaps, states_any
+from avt_notes.drafting.render import SET_ASIDE_HEADING, parse_markdown
+from avt_notes.drafting.schemas import DraftSentence, NoteSection
+from avt_notes.drafting.set_aside import INVENTED_DENIAL, NO_EVIDENCE, set_aside
+from avt_notes.drafting.whole_note import load_drafting_prompts
+from avt_notes.grounding import load_grounding_lexicon
+from avt_notes.risk import RiskItem, RiskLexicon, detect_risk, load_lexicon
+
+from testdata import make_draft, make_transcript
+
+FALLS = [
+    ("clinician", "You wanted to talk about your mother?"),
+    ("patient", "Yes. Mum is eighty seven and she has fallen three times since Christmas."),
+    ("clinician", "Is anyone taking her money or stopping her getting help?"),
+    ("patient", "Not that I know of. My brother does her shopping on Saturdays."),
+    ("clinician", "I'll arrange a home visit this Friday and refer her to the falls team."),
+]
+
+
+def gaps_for(written: list[str], limit: int = 4):
+    prompts = load_drafting_prompts()
+    return find_gaps(
+        written,
+        make_transcript(FALLS).utterances,
+        load_template("soap").sections,
+        load_grounding_lexicon(),
+        prompts.coverage_cues,
+        limit,
+    )
+
+
+def test_facts_are_numbers_drugs_days_people_and_actions():
+    lexicon = load_grounding_lexicon()
+    cues = load_drafting_prompts().coverage_cues
+    found = facts(
+        "Take sertraline 50 mg and I will see you on Friday with your sister.", lexicon, cues
+    )
+    assert {"number 50", "drug sertraline", "day friday", "person sister"} <= found
+    assert facts("That sounds hard, tell me more.", lexicon, cues) == set()
+    assert states_any("Her brother shops on Saturdays.", frozenset({"day saturday"}), lexicon, cues)
+
+
+def test_a_fact_no_sentence_states_becomes_a_gap_with_only_its_own_words():
+    written = [
+        "The patient's mother is 87 and has fallen three times since Christmas.",
+        "The clinician will arrange a home visit on Friday and a falls team referral.",
+    ]
+    gaps = gaps_for(written)
+    assert len(gaps) == 1
+    (gap,) = gaps
+    assert {"person brother", "day saturday"} <= gap.missing
+    # A negative reply is restated without its question (the model merges them into the
+    # opposite), and without the sentence that carries no missing fact.
+    assert [u.text for u in gap.unit] == ["My brother does her shopping on Saturdays."]
+    assert gap.unit[0].id == "u0004" and gap.section == "Subjective"
+
+
+def test_nothing_to_add_when_every_fact_is_stated_and_the_limit_holds():
+    everything = [
+        "The patient's mum is 87 and has fallen three times since Christmas.",
+        "Her brother does her shopping on Saturdays.",
+        "A home visit on Friday and a referral to the falls team.",
+    ]
+    assert gaps_for(everything) == []
+    assert len(gaps_for([], limit=1)) == 1
+    assert gaps_for([], limit=0) == []
+    # A sentence with no fact is cut from the reply ("Yes."); a reply that affirms in
+    # the same sentence keeps its question: "Yes, fifteen" alone says nothing.
+    assert [u.text for u in gaps_for([])[0].unit] == [FALLS[1][1].removeprefix("Yes. ")]
+    affirmed = find_gaps(
+        [],
+        make_transcript(
+            [
+                ("clinician", "Are you still taking the mirtazapine?"),
+                ("patient", "Yes, fifteen milligrams at night."),
+            ]
+        ).utterances,
+        load_template("soap").sections,
+        load_grounding_lexicon(),
+        load_drafting_prompts().coverage_cues,
+        4,
+    )
+    assert [u.id for u in affirmed[0].unit] == ["u0001", "u0002"]
+
+
+def risk_of(rows: list[tuple[str, str]]) -> tuple[RiskLexicon, list[RiskItem]]:
+    lexicon = load_lexicon()
+    return lexicon, detect_risk(make_transcript(rows), lexicon, by_meaning=False)
+
+
+def test_unsupported_sentences_and_invented_denials_are_set_aside_and_shown():
+    lexicon, items = risk_of(
+        [
+            ("clinician", "How has your mood been?"),
+            ("patient", "Low. I have been working night shifts at the depot."),
+        ]
+    )
+    invented = DraftSentence(
+        text="The patient denies suicidal thoughts.", evidence=["u0002"], status="unsupported"
+    )
+    unlinked = DraftSentence(text="Vital signs are normal.", evidence=[], status="unsupported")
+    kept = DraftSentence(
+        text="The patient works night shifts.", evidence=["u0002"], status="supported"
+    )
+    note = make_draft(
+        [
+            NoteSection(name="Subjective", sentences=[kept, invented]),
+            NoteSection(name="Objective", sentences=[unlinked]),
+        ]
+    )
+    result = set_aside(note, items, lexicon, "Not discussed.")
+    assert [s.text for s in result.sentences()] == [kept.text]
+    assert result.section("Objective").empty_text == "Not discussed."
+    reasons = {s.text: (s.section, s.reasons[0]) for s in result.set_aside}
+    assert reasons[unlinked.text] == ("Objective", NO_EVIDENCE)
+    assert reasons[invented.text][0] == "Subjective"
+    assert reasons[invented.text][1] == INVENTED_DENIAL.format(concepts="suicidal ideation")
+    markdown = to_markdown(result)
+    assert f"## {SET_ASIDE_HEADING}" in markdown and "Vital signs are normal." in markdown
+    body = [line for lines in parse_markdown(markdown).values() for line in lines]
+    assert "Vital signs" not in " ".join(body)
+
+
+def test_a_denial_the_patient_gave_stays_in_the_note():
+    lexicon, items = risk_of(
+        [
+            ("clinician", "Have you had any thoughts of ending your life?"),
+            ("patient", "No, never."),
+        ]
+    )
+    assert any(i.polarity == "denied" for i in items)
+    denial = DraftSentence(
+        text="The patient denies suicidal thoughts.",
+        evidence=["u0001", "u0002"],
+        status="supported",
+    )
+    note = make_draft([NoteSection(name="Subjective", sentences=[denial])])
+    result = set_aside(note, items, lexicon, "Not discussed.")
+    assert result.sentences() == [denial] and result.set_aside == []
