@@ -8,7 +8,7 @@ effort in the PriMock57 human evaluation), ROUGE-L F1, the share of draft
 sentences with evidence, the share flagged unsupported, and seconds per note.
 Two baselines share the table: an empty note and the whole transcript pasted.
 
-    .venv/bin/python benchmarks/notes.py [--limit 3] [--template soap] [--drafter smollm2-135m]
+    .venv/bin/python benchmarks/notes.py [--limit 3 | --limit 0 for all] [--resume] [--template soap]
 
 Prints the table and writes it as Markdown and JSON (per-note rows included)
 to --out (default benchmarks/results/notes.{md,json}).
@@ -83,13 +83,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings()
     load_before = " ".join(f"{v:.1f}" for v in os.getloadavg())
     source = Path(args.source) if args.source else default_source_dir()
-    ids = list_consultations(source)[: args.limit]
+    ids = list_consultations(source)[: args.limit or None]
     template = load_template(args.template)
     started = time.perf_counter()
     drafter = load_drafter(settings, args.drafter)
     load_seconds = time.perf_counter() - started
+    # Rows are appended as they finish, so a long run can stop and resume (--resume);
+    # a row is reused only for the same template file and model.
+    progress_file = Path(args.out) / "notes-rows.jsonl"
+    key = {"template_sha256": template.sha256, "model": drafter.info.model_dump()}
+    done: dict[str, dict[str, Any]] = {}
+    if args.resume and progress_file.exists():
+        for line in progress_file.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if row.get("key") == key:
+                done[row["consultation"]] = row
+    elif progress_file.exists():
+        progress_file.unlink()
     rows: list[dict[str, Any]] = []
     for index, cid in enumerate(ids, 1):
+        if cid in done:
+            rows.append(done[cid])
+            continue
         consultation = load_consultation(source, cid)
         transcript = consultation_transcript(consultation)
         reference = str(consultation.note.get("note", ""))
@@ -116,8 +131,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "empty": vars(score_text("", reference)),
                 "transcript": vars(score_text(pasted, reference)),
                 "draft_text": note.plain_text(headings=True),
+                "set_aside": len(note.set_aside),
+                "key": key,
             }
         )
+        progress_file.parent.mkdir(parents=True, exist_ok=True)
+        with progress_file.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(rows[-1]) + "\n")
         print(
             f"[{index}/{len(ids)}] {cid}: {seconds:.1f}s, {draft_scores.sentences} sentences, "
             f"lev {draft_scores.char_levenshtein:.3f}, rouge-l {draft_scores.rouge_l:.3f}",
@@ -125,7 +145,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
     systems = []
     for key, label in (
-        ("draft", f"draft ({drafter.info.name}, {template.id}, {note.strategy})"),
+        ("draft", f"draft ({drafter.info.name}, {template.id})"),
         ("empty", "baseline: empty note"),
         ("transcript", "baseline: whole transcript pasted"),
     ):
@@ -189,7 +209,12 @@ def markdown(result: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--limit", type=int, default=3, help="Consultations to draft (default 3).")
+    parser.add_argument(
+        "--limit", type=int, default=3, help="Consultations to draft (default 3; 0 for all)."
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="Keep rows already drafted into --out."
+    )
     parser.add_argument("--template", default="soap")
     parser.add_argument("--drafter", default=None, help="Registry name, folder or URL.")
     parser.add_argument(

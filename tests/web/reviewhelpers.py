@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from avt_notes.drafting.schemas import DraftNote, DraftSentence, NoteSection
+from avt_notes.drafting.schemas import DraftNote, DraftSentence, NoteSection, SetAsideSentence
 from avt_notes.risk import RiskItem
 from avt_notes.schemas import AudioInfo, Speaker, Transcript, Utterance, Word
 from avt_notes.store import Store
@@ -111,6 +111,10 @@ def sample_draft(transcript: Transcript) -> DraftNote:
                 phrase="taking your medication", pattern="taking .* medication",
                 polarity="asked", text=asked.text,
             )
+        ],
+        set_aside=[
+            SetAsideSentence(text="Vital signs are normal.", section="Objective",
+                             reasons=["no utterance in the transcript supports it"]),
         ],
     )  # fmt: skip
 

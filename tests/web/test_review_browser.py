@@ -117,6 +117,11 @@ def test_review_flags_edit_and_sign(server: tuple[str, Store], browser: Any) -> 
     assert page.is_visible("#note-pane") and page.is_visible("#transcript-pane")
     assert page.locator("#utterances mark.low").count() > 0  # low-confidence words marked
     assert "3 of 3 flagged" in (page.text_content("#flag-summary") or "")
+    # What the checker kept out of the draft is shown beside it, not in it.
+    assert "Left out of the draft (1)" in (page.text_content("#set-aside-title") or "")
+    page.click("#set-aside-title")
+    assert "Objective: Vital signs are normal." in (page.text_content("#set-aside-list") or "")
+    assert "Vital signs" not in (page.text_content("#note") or "")
     assert page.is_disabled("#sign-button")
 
     # Select a sentence: its evidence is highlighted and that span of audio plays
