@@ -8,7 +8,7 @@ effort in the PriMock57 human evaluation), ROUGE-L F1, the share of draft
 sentences with evidence, the share flagged unsupported, and seconds per note.
 Two baselines share the table: an empty note and the whole transcript pasted.
 
-    .venv/bin/python benchmarks/notes.py [--limit 3 | --limit 0 for all] [--resume] [--template soap]
+    .venv/bin/python benchmarks/notes.py [--limit 3, or 0 for all] [--resume] [--template soap]
 
 Prints the table and writes it as Markdown and JSON (per-note rows included)
 to --out (default benchmarks/results/notes.{md,json}).

@@ -10,7 +10,10 @@
   "one panic attack" can match "several panic attacks": read the hits);
 - evidence: share of sentences with linked utterances, share flagged
   unsupported, and, for each sentence that states a key fact on its own, whether
-  its linked utterances state that fact too (the link is right).
+  its linked utterances state that fact too (the link is right);
+- set aside: sentences the checker kept out of the body (drafting.set_aside).
+  Shares are of the body; `evidence_share_written` counts them too, so the body's
+  share cannot look better just because sentences were moved out.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ class SessionScore(BaseModel):
     recalled: list[str]
     recalled_supported: list[str]
     sentences: int
+    set_aside: int = 0
     with_evidence: int
     unsupported: int
     fact_links: int
@@ -135,6 +139,7 @@ def score(
         recalled=[f.fact for f in session.key_facts if matches(f, body)],
         recalled_supported=[f.fact for f in session.key_facts if matches(f, supported)],
         sentences=len(sentences),
+        set_aside=len(note.set_aside),
         with_evidence=sum(bool(s.evidence) for s in sentences),
         unsupported=sum(s.status == "unsupported" for s in sentences),
         fact_links=links,
@@ -155,6 +160,9 @@ def totals(scores: Sequence[SessionScore]) -> dict[str, float]:
         "false_statements": sum(len(s.false_hits) for s in scores),
         "sentences": sum(s.sentences for s in scores),
         "evidence_share": sum(s.with_evidence for s in scores) / sentences,
+        "set_aside": sum(s.set_aside for s in scores),
+        "evidence_share_written": sum(s.with_evidence for s in scores)
+        / max(1, sum(s.sentences + s.set_aside for s in scores)),
         "unsupported_share": sum(s.unsupported for s in scores) / sentences,
         "links_correct": sum(s.fact_links_correct for s in scores) / links,
         "fact_links_scored": sum(s.fact_links for s in scores),
