@@ -6,12 +6,13 @@ Pure functions on real lexicons (prompts/), real templates and real transcript t
 from __future__ import annotations
 
 from avt_notes.drafting import load_template, to_markdown
-from avt_notes.drafting.coverage import facts, find_gaps, states_any
+from avt_notes.drafting.coverage import find_gaps, states_any
+from avt_notes.drafting.redundancy import drop_restatements
 from avt_notes.drafting.render import SET_ASIDE_HEADING, parse_markdown
 from avt_notes.drafting.schemas import DraftSentence, NoteSection
 from avt_notes.drafting.set_aside import INVENTED_DENIAL, NO_EVIDENCE, set_aside
 from avt_notes.drafting.whole_note import load_drafting_prompts
-from avt_notes.grounding import load_grounding_lexicon
+from avt_notes.grounding import facts, load_grounding_lexicon
 from avt_notes.risk import RiskItem, RiskLexicon, detect_risk, load_lexicon
 
 from testdata import make_draft, make_transcript
@@ -145,3 +146,28 @@ def test_a_denial_the_patient_gave_stays_in_the_note():
     note = make_draft([NoteSection(name="Subjective", sentences=[denial])])
     result = set_aside(note, items, lexicon, "Not discussed.")
     assert result.sentences() == [denial] and result.set_aside == []
+
+
+def test_a_later_sentence_that_only_repeats_earlier_ones_is_left_out():
+    def said(text: str, *evidence: str) -> DraftSentence:
+        return DraftSentence(text=text, evidence=list(evidence), status="supported")
+
+    subjective = [
+        said("It has been happening for about a month.", "u0003", "u0004"),
+        said("His father had a heart attack at 52.", "u0003", "u0004"),
+    ]
+    repeated = said("It has been happening about a month and his father had a heart attack at 52.",
+                    "u0004")  # fmt: skip
+    new_number = said("His father had a heart attack at 53.", "u0004")
+    other_lines = said("His father had a heart attack at 52.", "u0009")
+    sections, dropped = drop_restatements(
+        [
+            NoteSection(name="Subjective", sentences=subjective),
+            NoteSection(name="Objective", sentences=[repeated, new_number, other_lines]),
+        ],
+        load_grounding_lexicon(),
+        load_drafting_prompts().coverage_cues,
+    )
+    assert dropped == 1
+    assert sections[0].sentences == subjective
+    assert sections[1].sentences == [new_number, other_lines]

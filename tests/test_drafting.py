@@ -26,6 +26,7 @@ from avt_notes.drafting import (
 )
 from avt_notes.drafting.backend import ChatMessage, load_drafter
 from avt_notes.drafting.http import HttpDrafter
+from avt_notes.drafting.set_aside import NO_EVIDENCE
 from avt_notes.errors import DraftingError
 from avt_notes.schemas import Transcript
 
@@ -139,9 +140,14 @@ def test_evidence_ids_always_point_at_real_utterances():
     # A right citation is kept; a citation of a missing id is dropped and the sentence relinked.
     assert data[0].evidence == ["u0002"] and data[0].status == "supported"
     assert data[0].evidence_method == "cited"
-    assert data[1].evidence == [] and data[1].status == "unsupported"
-    assert data[2].evidence_method == "lexical" and data[2].evidence == ["u0002"]
-    assert data[3].evidence_method == "none" and data[3].reasons == ["cites no utterance"]
+    assert data[1].evidence_method == "lexical" and data[1].evidence == ["u0002"]
+    # What no utterance supports is not in the body: it is set aside, with the reason.
+    assert len(data) == 2
+    left = {s.text: s for s in note.set_aside if s.section == "Data"}
+    assert set(left) == {"Something invented entirely.", "Completely unrelated words here."}
+    for sentence in left.values():
+        assert sentence.evidence == [] and sentence.status == "unsupported"
+        assert sentence.reasons == [NO_EVIDENCE, "cites no utterance"]
 
 
 @pytest.mark.slow  # links evidence with the real MiniLM encoder

@@ -65,6 +65,18 @@ def test_a_sentence_about_nothing_said_gets_no_evidence(linker):
     assert link.ids == [] and link.method == "none"
 
 
+def test_a_paraphrase_is_linked_by_the_one_fact_it_shares(linker, transcript, lexicon):
+    # Few shared words, low meaning score: the day is what ties it to the clinician's line,
+    # and the note's register words ("appointment is scheduled") are not new content.
+    sentence = "The next appointment is scheduled for Thursday."
+    link = linker.link(sentence)
+    assert link.ids == ["u0006"]
+    by_id = {u.id: u for u in transcript.utterances}
+    assert check_sentence(sentence, link.ids, by_id, lexicon=lexicon).status == "supported"
+    # A fact said nowhere anchors nothing.
+    assert linker.link("The next appointment is scheduled for Friday.").ids == []
+
+
 def test_evidence_is_extended_to_cover_numbers_from_another_line(linker):
     link = linker.link("Sertraline 50 mg continues; next appointment on Thursday.")
     assert link.ids == ["u0005", "u0006"]

@@ -6,6 +6,7 @@ import pytest
 
 from avt_notes.drafting.note import draft_note
 from avt_notes.drafting.risk_statements import risk_statements
+from avt_notes.drafting.set_aside import INVENTED_DENIAL
 from avt_notes.drafting.templates import load_template
 
 from testdata import ScriptedDrafter, make_transcript
@@ -42,9 +43,12 @@ def test_risk_section_states_disclosures_and_denials_with_the_same_utterances():
     assert "u0003" in said.evidence and said.status == "supported"
     denied = next(s for s in stated if "u0006" in s.evidence)
     assert denied.text.startswith("The patient denied") and denied.text.endswith("“No, never.”")
-    # The drafted sentence that says the opposite of the disclosure is flagged, not kept silently.
-    opposite = [s for s in note.sentences() if s.text.startswith("The patient denies any thoughts")]
+    # The drafted sentence that says the opposite of the disclosure is never kept silently:
+    # flagged in the body or, as a denial nobody gave, set aside beside it.
+    written = [*note.sentences(), *note.set_aside]
+    opposite = [s for s in written if s.text.startswith("The patient denies any thoughts")]
     assert opposite and all(s.status == "unsupported" for s in opposite)
+    assert all(INVENTED_DENIAL.format(concepts="suicidal ideation") in s.reasons for s in opposite)
     # Evidence checking drops the negated citation (so the sentence cites nothing that supports
     # it) or, where the citation survives, the risk step names the clash: either way a reason.
     assert all(s.reasons for s in opposite)

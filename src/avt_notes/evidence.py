@@ -12,8 +12,12 @@ transcript window it was drafted from:
 - a cited utterance is kept when its score reaches `CITATION_KEEP`; if none
   is kept, the sentence is relinked to the best-scoring utterance (or pair)
   plus up to two utterances that add words the first one lacks;
-- if nothing reaches `LINK_MIN`, the sentence gets no evidence, and the
-  grounding check flags it ("cites no utterance").
+- if nothing reaches `LINK_MIN`, a sentence whose concrete facts (a day, a
+  dose, a name: `grounding.facts`) are all said in one utterance is linked to it
+  ("The next appointment is on Friday" / "...and I'll see you on Friday": few
+  shared words, but the one fact that matters);
+- otherwise the sentence gets no evidence, and the grounding check flags it
+  ("cites no utterance").
 
 Embeddings miss negation and swapped numbers, so this only chooses evidence;
 the deterministic rules in `avt_notes.grounding` then judge it.
@@ -30,6 +34,7 @@ from avt_notes.embeddings import SentenceEncoder, cosine_matrix
 from avt_notes.grounding import (
     GroundingLexicon,
     content_words,
+    facts,
     quantities,
     word_in,
 )
@@ -41,6 +46,8 @@ LEXICAL_WEIGHT = 0.4
 CITATION_KEEP = 0.35
 # Below this no utterance supports the sentence: it is left without evidence.
 LINK_MIN = 0.32
+# A sentence is linked by its facts alone only to an utterance scoring at least this.
+ANCHOR_MIN = 0.15
 # A further utterance joins the evidence if it adds missing words (a number, a day) and
 # scores this much overall.
 EXTRA_MIN = 0.2
@@ -81,6 +88,7 @@ class EvidenceLinker:
         self.lexicon = lexicon
         self.index = {u.id: i for i, u in enumerate(self.utterances)}
         self.vocabularies = [_vocabulary(u.text, lexicon) for u in self.utterances]
+        self.facts = [facts(u.text, lexicon) for u in self.utterances]
         # The question an answer replies to: the previous line, by another speaker, asking.
         self.question_of: list[int | None] = []
         for i, utterance in enumerate(self.utterances):
@@ -157,9 +165,22 @@ class EvidenceLinker:
         best_index = int(np.argmax(combined))
         best = float(combined[best_index])
         if best < LINK_MIN:
-            return Link([], "none", best, dropped)
+            anchor = self._anchor(sentence, combined)
+            if anchor is None:
+                return Link([], "none", best, dropped)
+            best_index, best = anchor, float(combined[anchor])
         chosen = self._extend(sentence, self._with_question(best_index, paired_better), combined)
         return Link([self.utterances[j].id for j in chosen], "semantic", best, dropped)
+
+    def _anchor(self, sentence: str, combined: np.ndarray) -> int | None:
+        """The best-scoring utterance that says every concrete fact of the sentence, if any."""
+        wanted = facts(sentence, self.lexicon)
+        if not wanted:
+            return None
+        holding = [
+            i for i, said in enumerate(self.facts) if wanted <= said and combined[i] >= ANCHOR_MIN
+        ]
+        return max(holding, key=lambda i: combined[i]) if holding else None
 
     def _extend(self, sentence: str, chosen: list[int], combined: np.ndarray) -> list[int]:
         """Add utterances that cover words (numbers, names) the evidence still lacks."""

@@ -111,6 +111,7 @@ class GroundingLexicon:
     max_utterances: int
     max_novel_share: float
     min_content_words_for_novelty: int
+    note_register: frozenset[str] = frozenset()
     time_words: dict[str, str] = field(default_factory=dict)  # spelling -> time word group
     time_pattern: re.Pattern[str] | None = None
     people: dict[str, str] = field(default_factory=dict)  # spelling -> person group
@@ -194,6 +195,7 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
             max_utterances=int(evidence["max_utterances"]),
             max_novel_share=float(rules["max_novel_share"]),
             min_content_words_for_novelty=int(rules["min_content_words_for_novelty"]),
+            note_register=frozenset(stem(str(w).lower()) for w in rules.get("note_register") or []),
             time_words=time_words,
             time_pattern=_alternation(time_words),
             people=people,
@@ -489,6 +491,7 @@ def _check_novelty(sentence: str, cited: str, lexicon: GroundingLexicon) -> list
         for spelling in (d for d, _ in drug_names(sentence, lexicon))
         for w in tokens(spelling)
     }
+    checked |= lexicon.note_register
     words = [w for w in dict.fromkeys(content_words(sentence)) if w not in checked]
     if len(words) < lexicon.min_content_words_for_novelty:
         return []
@@ -518,6 +521,39 @@ def people_in(text: str, lexicon: GroundingLexicon) -> set[str]:
 def findings_in(text: str, lexicon: GroundingLexicon) -> set[str]:
     """Symptoms and findings named in `text`, by group."""
     return {lexicon.findings[m.group(0).lower()] for m in lexicon.finding_pattern.finditer(text)}
+
+
+def facts(
+    text: str, lexicon: GroundingLexicon, actions: Mapping[str, Sequence[str]] | None = None
+) -> set[str]:
+    """The concrete facts `text` states, as comparable keys ("number 15", "drug sertraline").
+
+    Numbers, drugs, days and months, time words, third parties, names, findings,
+    and, if given, actions (name -> spellings: "refer" -> referral, referred).
+    """
+    lowered = text.lower()
+    found = {f"number {q.value:g}" for q in quantities(text, lexicon)}
+    found |= {f"drug {generic}" for _, generic in drug_names(text, lexicon)}
+    found |= {f"day {_singular_day(w)}" for w in tokens(text) if _singular_day(w) in _DATE_WORDS}
+    found |= {f"time {group}" for group in time_words_in(text, lexicon)}
+    found |= {f"person {group}" for group in people_in(text, lexicon)}
+    found |= {f"name {name.lower()}" for name in names(text, lexicon)}
+    found |= {f"finding {group}" for group in findings_in(text, lexicon)}
+    found |= {
+        f"action {action}"
+        for action, spellings in (actions or {}).items()
+        if any(_said(spelling, lowered) for spelling in [action, *spellings])
+    }
+    return found
+
+
+def _singular_day(word: str) -> str:
+    """ "saturdays" -> "saturday" (days and months only)."""
+    return word[:-1] if word.endswith("s") and word[:-1] in _DATE_WORDS else word
+
+
+def _said(phrase: str, lowered: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(phrase.lower())}(?![\w-])", lowered) is not None
 
 
 def _check_time_words(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:

@@ -17,21 +17,9 @@ from dataclasses import dataclass
 
 from avt_notes.drafting.prompting import exchange_units, section_fit
 from avt_notes.drafting.templates import TemplateSection
-from avt_notes.grounding import (
-    MONTHS,
-    WEEKDAYS,
-    GroundingLexicon,
-    drug_names,
-    findings_in,
-    names,
-    people_in,
-    quantities,
-    time_words_in,
-    tokens,
-)
+from avt_notes.grounding import GroundingLexicon, facts
 from avt_notes.schemas import Utterance
 
-_DAYS = WEEKDAYS | set(MONTHS)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # A reply restated with its question only when it affirms it ("Yes, fifteen milligrams"):
 # given "Is anyone taking her money?" + "Not that I know of. My brother shops for her",
@@ -46,33 +34,6 @@ class Gap:
     unit: list[Utterance]
     section: str
     missing: frozenset[str]
-
-
-def facts(text: str, lexicon: GroundingLexicon, cues: Mapping[str, Sequence[str]]) -> set[str]:
-    """The concrete facts `text` states, as comparable keys ("number 15", "drug sertraline")."""
-    lowered = text.lower()
-    found = {f"number {q.value:g}" for q in quantities(text, lexicon)}
-    found |= {f"drug {generic}" for _, generic in drug_names(text, lexicon)}
-    found |= {f"day {_singular(w)}" for w in tokens(text) if _singular(w) in _DAYS}
-    found |= {f"time {group}" for group in time_words_in(text, lexicon)}
-    found |= {f"person {group}" for group in people_in(text, lexicon)}
-    found |= {f"name {name.lower()}" for name in names(text, lexicon)}
-    found |= {f"finding {group}" for group in findings_in(text, lexicon)}
-    found |= {
-        f"action {action}"
-        for action, spellings in cues.items()
-        if any(_said(spelling, lowered) for spelling in [action, *spellings])
-    }
-    return found
-
-
-def _singular(word: str) -> str:
-    """ "saturdays" -> "saturday" (days and months only)."""
-    return word[:-1] if word.endswith("s") and word[:-1] in _DAYS else word
-
-
-def _said(phrase: str, lowered: str) -> bool:
-    return re.search(rf"(?<![\w-]){re.escape(phrase.lower())}(?![\w-])", lowered) is not None
 
 
 def _trimmed(

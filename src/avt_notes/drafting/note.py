@@ -35,6 +35,7 @@ from avt_notes.drafting.prompting import (
     select_units,
     utterance_line,
 )
+from avt_notes.drafting.redundancy import drop_restatements
 from avt_notes.drafting.risk_statements import risk_statements
 from avt_notes.drafting.schemas import DraftNote, DraftSentence, EvidenceMethod, NoteSection
 from avt_notes.drafting.set_aside import set_aside
@@ -393,15 +394,16 @@ def merge_and_check(
                 sentence.evidence_method = "none"
             sentence.status = "supported" if result.status == "supported" else "unsupported"
             sentence.reasons = result.reasons
-        sections.append(
-            NoteSection(
-                name=section.name,
-                purpose=section.purpose,
-                sentences=merged,
-                empty_text="" if merged else template.empty_text,
-            )
+        sections.append(NoteSection(name=section.name, purpose=section.purpose, sentences=merged))
+    sections, repeated = drop_restatements(sections, lexicon, load_drafting_prompts().coverage_cues)
+    if repeated:
+        warnings.append(
+            f"{repeated} sentence(s) repeating earlier ones about the same lines left out"
         )
-    return sections
+    return [
+        s.model_copy(update={"empty_text": "" if s.sentences else template.empty_text})
+        for s in sections
+    ]
 
 
 def unsupported_sentences(note: DraftNote) -> Sequence[DraftSentence]:

@@ -47,20 +47,20 @@ def set_aside(
     for section in note.sections:
         kept: list[DraftSentence] = []
         for sentence in section.sentences:
-            reason = None
+            reasons: list[str] = []
             if sentence.evidence_method != "extract" or sentence.status != "supported":
                 if not sentence.evidence:
-                    reason = NO_EVIDENCE
-                elif concepts := _invented_denial(sentence, denied, lexicon):
-                    reason = INVENTED_DENIAL.format(concepts=concepts)
-            if reason is None:
+                    reasons.append(NO_EVIDENCE)
+                if concepts := _invented_denial(sentence, denied, lexicon):
+                    reasons.append(INVENTED_DENIAL.format(concepts=concepts))
+            if not reasons:
                 kept.append(sentence)
                 continue
             moved.append(
                 SetAsideSentence(
                     **sentence.model_dump(exclude={"status", "reasons"}),
                     status="unsupported",
-                    reasons=list(dict.fromkeys([reason, *sentence.reasons])),
+                    reasons=list(dict.fromkeys([*reasons, *sentence.reasons])),
                     section=section.name,
                 )
             )
