@@ -131,3 +131,27 @@ def test_instruction_words_are_matched_as_whole_words(transcript, lexicon):
         "As a scribe, I note the brother.", ["u0002"], utterances, lexicon=lexicon
     )
     assert any("drafting instructions" in r for r in echo.reasons)
+
+
+def test_a_citation_of_the_wrong_neighbour_is_replaced_by_lines_that_support_it():
+    from avt_notes.drafting import draft_note, load_template
+
+    from testdata import ScriptedDrafter
+
+    # Recognised speech: the second question lost its "?", the answer starts with "No".
+    transcript = make_transcript(
+        [
+            ("clinician", "Any thoughts on harming other people?"),
+            ("patient", "Only the lad at the bus stop, I want to put him in hospital."),
+            ("clinician", "And you thought some harming yourself."),
+            ("patient", "No, I'd never do that to my mum."),
+        ]
+    )
+    reply = "The patient denies harming themselves. [u0001, u0002]"
+    note = draft_note(
+        transcript, load_template("dap"), ScriptedDrafter(lambda m: reply), strategy="compose"
+    )
+    drafted = [s for s in note.sentences() if s.text == "The patient denies harming themselves."]
+    assert drafted and all(s.evidence == ["u0003", "u0004"] for s in drafted)
+    sentence = drafted[0]
+    assert sentence.evidence == ["u0003", "u0004"] and sentence.status == "supported"

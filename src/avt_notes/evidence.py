@@ -25,6 +25,7 @@ the deterministic rules in `avt_notes.grounding` then judge it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,6 +41,7 @@ from avt_notes.grounding import (
 )
 from avt_notes.schemas import Utterance
 
+_REPLY = re.compile(r"^\s*(no|nope|never|not really|yes|yeah|yep)\b", re.IGNORECASE)
 SEMANTIC_WEIGHT = 0.6
 LEXICAL_WEIGHT = 0.4
 # A model's citation is kept at this combined score (meaning and words).
@@ -93,10 +95,11 @@ class EvidenceLinker:
         self.question_of: list[int | None] = []
         for i, utterance in enumerate(self.utterances):
             previous = self.utterances[i - 1] if i else None
+            # Recognition often drops the "?": a reply that starts "No," or "Yes," answers too.
             asked = (
                 previous is not None
                 and previous.speaker != utterance.speaker
-                and "?" in previous.text
+                and ("?" in previous.text or _REPLY.match(utterance.text) is not None)
             )
             self.question_of.append(i - 1 if asked else None)
         self._single: np.ndarray | None = None
@@ -171,6 +174,22 @@ class EvidenceLinker:
             best_index, best = anchor, float(combined[anchor])
         chosen = self._extend(sentence, self._with_question(best_index, paired_better), combined)
         return Link([self.utterances[j].id for j in chosen], "semantic", best, dropped)
+
+    def alternatives(self, sentence: str, count: int = 4) -> list[list[str]]:
+        """Other evidence for `sentence`, best first: each of the `count` best utterances
+        scoring at least `EXTRA_MIN`, with its question or answer and the lines it needs."""
+        if not self.utterances:
+            return []
+        combined, paired_better = self.scores(sentence)
+        out: list[list[str]] = []
+        for j in np.argsort(-combined)[:count]:
+            if combined[j] < EXTRA_MIN:
+                break
+            chosen = self._extend(sentence, self._with_question(int(j), paired_better), combined)
+            ids = [self.utterances[i].id for i in chosen]
+            if ids not in out:
+                out.append(ids)
+        return out
 
     def _anchor(self, sentence: str, combined: np.ndarray) -> int | None:
         """The best-scoring utterance that says every concrete fact of the sentence, if any."""

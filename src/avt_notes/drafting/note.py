@@ -50,7 +50,7 @@ from avt_notes.drafting.whole_note import (
 )
 from avt_notes.embeddings import SentenceEncoder
 from avt_notes.errors import InputError
-from avt_notes.evidence import EvidenceLinker
+from avt_notes.evidence import EvidenceLinker, Link
 from avt_notes.grounding import (
     GroundingLexicon,
     check_sentence,
@@ -87,10 +87,22 @@ def _compose_section(
 def _linked(parsed: ParsedSentence, linker: EvidenceLinker) -> DraftSentence:
     """A parsed sentence with its evidence verified and (re)linked against the window."""
     link = linker.link(parsed.text, parsed.ids)
+    if link.method == "cited" and not _supports(parsed.text, link.ids, linker):
+        # The model cited a neighbour ("harming others" for "harming yourself"): if other
+        # lines that fit by meaning and words support the sentence, take the best of those.
+        for ids in linker.alternatives(parsed.text):
+            if _supports(parsed.text, ids, linker):
+                link = Link(ids, "semantic", link.score, [*link.dropped_citations, *parsed.ids])
+                break
     method: EvidenceMethod = "cited" if link.method == "cited" else "lexical"
     if not link.ids:
         method = "none"
     return DraftSentence(text=parsed.text, evidence=link.ids, evidence_method=method)
+
+
+def _supports(text: str, ids: Sequence[str], linker: EvidenceLinker) -> bool:
+    by_id = {u.id: u for u in linker.utterances}
+    return check_sentence(text, ids, by_id, lexicon=linker.lexicon).status == "supported"
 
 
 def _draft_whole_note(
