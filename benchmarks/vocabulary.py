@@ -5,7 +5,9 @@ times, probabilities) are cached, so the correction (a pure function of the
 words) is scored on exactly the same recognition with and without it, and its
 thresholds can be swept without decoding again.
 
-    # 1. recognise a manifest (resumable), or take transcripts the safety benchmark wrote
+    # 1. recognise a manifest (resumable), or take transcripts the safety benchmark wrote;
+    #    `drugs` renders every drug name of the lexicon in a carrier sentence (TTS)
+    .venv/bin/python benchmarks/vocabulary.py drugs --out out/drugs
     nice -n 10 .venv/bin/python benchmarks/vocabulary.py recognise MANIFEST --name primock
     .venv/bin/python benchmarks/vocabulary.py safety --name safety
     # 2. off vs on with the configured thresholds (AVT_ASR_VOCABULARY_* or --set key=value)
@@ -38,6 +40,7 @@ from avt_notes.clinical_vocabulary import (  # noqa: E402
     Correction,
     VocabularyRules,
     apply,
+    letters,
     load_lexicon,
     propose,
     rules_from,
@@ -51,12 +54,12 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "out" / "vocabulary"
 
 
-def recognise(manifest: Path, name: str, asr_model: str, limit: int | None) -> None:
+def recognise(manifest: Path, name: str, asr_model: str, every: int) -> None:
     from avt_notes.asr import FasterWhisperTranscriber
     from avt_notes.audio import load_audio
     from avt_notes.bench.manifest import load_manifest
 
-    items = [i for i in load_manifest(manifest).items if i.reference][:limit]
+    items = [i for i in load_manifest(manifest).items if i.reference][::every]
     path = OUT / f"{name}.jsonl"
     done = {json.loads(line)["id"] for line in path.open()} if path.exists() else set()
     settings = Settings().updated(decoding={"asr_vocabulary_correction": False})
@@ -75,6 +78,41 @@ def recognise(manifest: Path, name: str, asr_model: str, limit: int | None) -> N
             handle.write(json.dumps(row) + "\n")
             handle.flush()
             print(item.id, len(words), "words", flush=True)
+
+
+def drug_clips(out: Path, voices: list[str]) -> None:
+    """One TTS clip per drug name (generics and brands of drugs.yaml) in a carrier sentence.
+
+    A manifest for `recognise`: every name in the lexicon said once, so the correction's
+    recall is measured on all of it; the split by name keeps calibration and held-out
+    drugs apart.
+    """
+    import numpy as np
+    import soundfile as sf
+
+    from avt_notes.bench.tts import SAMPLE_RATE, synthesize
+
+    carriers = [
+        line.strip()
+        for line in (ROOT / "benchmarks/vocabulary_data/carriers.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    prompts = Settings().drafting.prompts_dir
+    drugs = yaml.safe_load((prompts / "drugs.yaml").read_text(encoding="utf-8"))["drugs"]
+    names = [str(n) for generic, brands in drugs.items() for n in [generic, *(brands or [])]]
+    names = list({letters(n): n for n in names}.values())  # "co-codamol" = "cocodamol"
+    out.mkdir(parents=True, exist_ok=True)
+    recordings = []
+    for index, name in enumerate(names):
+        text = carriers[zlib.crc32(name.encode()) % len(carriers)].format(drug=name)
+        clip = f"drug-{letters(name)}"
+        samples = synthesize(text, voices[index % len(voices)])
+        pad = np.zeros(SAMPLE_RATE // 2, dtype=np.float32)
+        sf.write(out / f"{clip}.wav", np.concatenate([pad, samples, pad]), SAMPLE_RATE)
+        recordings.append({"id": clip, "audio": f"{clip}.wav", "text": text})
+    manifest = {"name": "drug-names", "version": 1, "recordings": recordings}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    print(f"{len(recordings)} clips -> {out / 'manifest.json'}")
 
 
 def from_safety(name: str, results: Path, sessions: Path) -> None:
@@ -133,7 +171,8 @@ def score(row: dict[str, Any], rules: VocabularyRules | None) -> dict[str, Any]:
     for index, word in enumerate(corrected):
         if word.heard is not None:
             mine = [t for t, o in enumerate(owner) if o == index]
-            verdicts.append((word.heard, word.text, bool(mine) and set(mine) <= ok_tokens))
+            ok = bool(mine) and set(mine) <= ok_tokens
+            verdicts.append((word.heard, word.text, ok, "" if ok else row["reference"]))
     terms = term_errors(row["reference"], " ".join(w.text for w in corrected))
     return {
         "errors": out.substitutions + out.deletions + out.insertions,
@@ -177,8 +216,9 @@ def report(names: list[str], split: str, rules: VocabularyRules, show: bool) -> 
         )
         print(f"  corrections: {on['right']} right, {on['wrong']} wrong")
         if show:
-            for heard, text, ok in on["verdicts"]:
-                print(f"    {'right' if ok else 'WRONG'}: {heard!r} -> {text!r}")
+            for heard, text, ok, reference in on["verdicts"]:
+                said = f"  (said: {reference[:90]!r})" if reference else ""
+                print(f"    {'right' if ok else 'WRONG'}: {heard!r} -> {text!r}{said}")
 
 
 def sweep(names: list[str], split: str, base: VocabularyRules) -> None:
@@ -214,7 +254,10 @@ def main() -> None:
     rec.add_argument("manifest", type=Path)
     rec.add_argument("--name", required=True)
     rec.add_argument("--asr-model", default="base")
-    rec.add_argument("--limit", type=int, help="first N clips only")
+    rec.add_argument("--every", type=int, default=1, help="every Nth clip only (a subset)")
+    drg = sub.add_parser("drugs")
+    drg.add_argument("--out", type=Path, default=ROOT / "out" / "drugs")
+    drg.add_argument("--voice", action="append", default=None, help="TTS voice ids (default: four)")
     saf = sub.add_parser("safety")
     saf.add_argument("--name", default="safety")
     saf.add_argument("--results", type=Path, default=ROOT / "benchmarks/results/safety")
@@ -228,7 +271,11 @@ def main() -> None:
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     if args.command == "recognise":
-        recognise(args.manifest, args.name, args.asr_model, args.limit)
+        recognise(args.manifest, args.name, args.asr_model, args.every)
+        return
+    if args.command == "drugs":
+        voices = args.voice or ["espeak-en-gb", "flite-slt", "espeak-en-us-f", "flite-rms"]
+        drug_clips(args.out, voices)
         return
     if args.command == "safety":
         from_safety(args.name, args.results, args.sessions)

@@ -139,3 +139,19 @@ def test_shown_text_is_the_plain_text_when_nothing_was_corrected() -> None:
         words=words_of("Hello there."),
     )
     assert shown_text(utterance) == "Hello there."
+
+
+def test_the_review_transcript_says_what_was_heard() -> None:
+    from avt_notes.web.review_view import _transcript
+
+    old = Transcript.model_validate_json(
+        (DATA / "pc-01-uti-trimethoprim.transcript.json").read_text(encoding="utf-8")
+    )
+    words = correct_words(old.utterances[5].words, LEXICON, RULES)
+    fixed = old.model_copy(
+        update={"utterances": [old.utterances[5].model_copy(update={"words": words})]}
+    )
+    view = _transcript(fixed)
+    assert view is not None
+    assert view["utterances"][0]["heard"] == {"0": "Vinicillin"}
+    assert view["utterances"][0]["words"][0][0] == "Penicillin"

@@ -73,7 +73,7 @@ class VocabularyRules(BaseModel):
     """Thresholds (calibrated with benchmarks/vocabulary.py on the calibration part)."""
 
     min_similarity: float = 0.8
-    min_margin: float = 0.08
+    min_margin: float = 0.05
     max_probability: float = 1.0
     common_min_similarity: float = 1.01  # above 1: spans of common words are never rewritten
     common_max_probability: float = 0.5
@@ -164,16 +164,20 @@ def _spans(
             span = range(start, end)
             if any(cores[i] is None for i in span):
                 break
-            if any(letters(cores[i] or "") in known for i in span):
-                break  # never overwrite a lexicon word, nor join it into a span
+            plain = [cores[i] or "" for i in span]
+            parts = [
+                letters("".join(plain[a : b + 1]))
+                for a in range(len(plain))
+                for b in range(a, len(plain))
+            ]
+            if any(part in known for part in parts):
+                break  # never overwrite a lexicon term ("ferrous fumarate") nor join one
             if end - start > 1 and words[end - 2].text.endswith(_SENTENCE_END):
                 break  # a span does not cross a comma or a sentence end
             if words[start].text.startswith("-") or (
                 end < len(words) and words[end].text.startswith("-")
             ):
                 continue  # "eye -trites": a fragment is rewritten with its whole word or not at all
-            if letters(" ".join(cores[i] or "" for i in span)) in known:
-                continue  # already a lexicon term, only spaced differently
             probabilities = [words[i].probability for i in span]
             rare = [i for i in span if not _is_common(cores[i] or "", lexicon)]
             if rare:
