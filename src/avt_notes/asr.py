@@ -19,6 +19,7 @@ import numpy as np
 import yaml
 
 from avt_notes.audio import SAMPLE_RATE
+from avt_notes.clinical_vocabulary import correct_words, load_lexicon, rules_from
 from avt_notes.config import Settings
 from avt_notes.errors import ModelError
 from avt_notes.hallucination import hallucinated_span
@@ -98,6 +99,11 @@ class FasterWhisperTranscriber:
         self._options = decoding_options(settings)
         self._min_window = settings.decoding.asr_min_window_seconds
         self._guard = settings.decoding.asr_drop_hallucinations
+        self._vocabulary = (
+            (load_lexicon(settings.drafting.prompts_dir), rules_from(settings))
+            if settings.decoding.asr_vocabulary_correction
+            else None
+        )
         self._lock = threading.Lock()
 
     @staticmethod
@@ -146,6 +152,8 @@ class FasterWhisperTranscriber:
                     progress("transcribing", min(segment.end / duration, 1.0))
         if progress is not None:
             progress("transcribing", 1.0)
+        if self._vocabulary is not None:
+            words = correct_words(words, *self._vocabulary)
         return words
 
 

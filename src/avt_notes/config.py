@@ -98,6 +98,26 @@ class DecodingSettings(_Section):
     # Off: with drugs.yaml + asr_vocabulary.txt as hotwords, Whisper base wrote the
     # prompt back ("lurasidone, lurasidone, ...") and clinical-term WER rose (decoding.py).
     asr_hotwords: bool = Field(False, description="Bias decoding to prompts/asr_vocabulary.")
+    # On: measured on held-out drug names, the safety sessions and real L2 speech
+    # (benchmarks/vocabulary.py); a rewritten word keeps what was heard and is marked.
+    asr_vocabulary_correction: bool = Field(
+        True,
+        description="Rewrite misheard drug names and clinical terms after recognition, keeping "
+        "what was heard (clinical_vocabulary.py; measured: benchmarks/vocabulary.py).",
+    )
+    asr_vocabulary_min_similarity: float = Field(
+        0.8, description="Least sound + spelling similarity of a rewritten span to the term."
+    )
+    asr_vocabulary_min_margin: float = Field(
+        0.05, description="How much the term must beat the best term of any other drug."
+    )
+    asr_vocabulary_max_probability: float = Field(
+        1.0, description="Only uncommon words below this recogniser probability are rewritten."
+    )
+    asr_vocabulary_common_min_similarity: float = Field(
+        1.01,
+        description="Similarity a span of common words only needs (above 1: never rewritten).",
+    )
     asr_low_probability: float = Field(
         0.5, description="Words below this probability are marked for review."
     )

@@ -22,6 +22,11 @@ class Word(BaseModel):
     start: float
     end: float
     probability: float = Field(ge=0.0, le=1.0)
+    heard: str | None = Field(
+        None,
+        description="What the recogniser wrote when `text` is a clinical-vocabulary "
+        "correction of it (clinical_vocabulary.py); None when `text` is as recognised.",
+    )
 
 
 class SpeakerTurn(BaseModel):

@@ -110,6 +110,8 @@ def _transcript(transcript: Any) -> dict[str, Any] | None:
                 "role": u.role,
                 "text": u.text,
                 "words": [[w.text, round(w.probability, 3)] for w in u.words],
+                # Word index -> what was heard, for words the vocabulary correction rewrote.
+                "heard": {str(i): w.heard for i, w in enumerate(u.words) if w.heard},
             }
             for u in transcript.utterances
         ],

@@ -1,4 +1,4 @@
-// The transcript pane (speakers, roles, timestamps, low-confidence words) and the span
+// The transcript pane (speakers, roles, timestamps, low-confidence and corrected words) and the span
 // player that plays a sentence's evidence and counts the seconds of audio listened to.
 // Everything goes in with textContent: transcript text is never treated as HTML.
 
@@ -34,7 +34,15 @@ export function renderUtterances(list, transcript, threshold, onSelect) {
     if (u.words && u.words.length) {
       u.words.forEach(([word, probability], i) => {
         if (i) text.append(" ");
-        if (probability < threshold) {
+        const heard = u.heard && u.heard[String(i)];
+        if (heard) {
+          // A drug name put back after recognition: show what was heard, for review.
+          const mark = document.createElement("mark");
+          mark.className = "corrected";
+          mark.title = `corrected from the drug list: check against the audio`;
+          mark.textContent = `${word.trim()} (heard: ${heard})`;
+          text.append(mark);
+        } else if (probability < threshold) {
           const mark = document.createElement("mark");
           mark.className = "low";
           mark.title = `low confidence (${Math.round(probability * 100)}%)`;
