@@ -146,3 +146,27 @@ def test_lexical_evidence_assignment(utterances, lexicon):
         "u0002"
     ]
     assert assign_evidence("The weather has been lovely", ordered, lexicon) == []
+
+
+def test_a_drug_name_the_vocabulary_put_back_is_always_flagged_for_a_check():
+    from avt_notes.schemas import Utterance, Word
+
+    words = [
+        Word(text="Take", start=0.0, end=0.3, probability=0.9),
+        Word(text="trimethoprim", start=0.3, end=1.0, probability=0.41, heard="trimeth operin"),
+        Word(text="twice", start=1.0, end=1.3, probability=0.9),
+        Word(text="a", start=1.3, end=1.4, probability=0.9),
+        Word(text="day.", start=1.4, end=1.6, probability=0.9),
+    ]
+    text = "Take trimethoprim twice a day."
+    said = Utterance(
+        id="u0001", start=0.0, end=1.6, speaker="S1", role="clinician", text=text, words=words
+    )
+    by_id = {"u0001": said}
+    flagged = check_sentence("Trimethoprim twice a day was prescribed.", ["u0001"], by_id)
+    assert flagged.status == "unsupported"
+    assert flagged.reasons == [
+        '"trimethoprim" was heard as "trimeth operin" and corrected from the drug list: '
+        "check it against the recording"
+    ]
+    assert check_sentence("To be taken twice a day.", ["u0001"], by_id).status == "supported"

@@ -610,6 +610,28 @@ def _check_subject(
 # --- public checks -----------------------------------------------------------------
 
 
+def _check_corrected(
+    sentence: str, cited: Sequence[Utterance], lexicon: GroundingLexicon
+) -> list[str]:
+    """A drug name that recognition misheard and the vocabulary put back is the clinician's
+    call: it might be the sibling drug ("omeprazole" for esomeprazole). Say so, every time."""
+    written = {generic for _, generic in drug_names(sentence, lexicon)}
+    words = set(tokens(sentence))
+    reasons = []
+    for utterance in cited:
+        for word in utterance.words:
+            if word.heard is None:
+                continue
+            term = " ".join(tokens(word.text))
+            named = {generic for _, generic in drug_names(word.text, lexicon)}
+            if (named & written) or (term and term in words):
+                reasons.append(
+                    f'"{term}" was heard as "{word.heard}" and corrected from the drug list: '
+                    "check it against the recording"
+                )
+    return list(dict.fromkeys(reasons))
+
+
 def check_sentence(
     text: str,
     evidence: Iterable[str],
@@ -650,6 +672,7 @@ def check_sentence(
         ):
             reasons += check(text, cited, lexicon)
         reasons += _check_subject(text, [utterances[i] for i in valid], lexicon)
+        reasons += _check_corrected(text, [utterances[i] for i in valid], lexicon)
     for pattern, reason in rules:
         if re.search(pattern, text, re.IGNORECASE):
             reasons.append(reason)
