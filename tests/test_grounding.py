@@ -160,8 +160,9 @@ def test_a_drug_name_the_vocabulary_put_back_is_always_flagged_for_a_check():
     ]
     text = "Take trimethoprim twice a day."
     said = Utterance(
-        id="u0001", start=0.0, end=1.6, speaker="S1", role="clinician", text=text, words=words
-    )
+        id="u0001", start=0.0, end=1.6, speaker="S1", role="clinician", text=text,
+        confidence=0.7, words=words,
+    )  # fmt: skip
     by_id = {"u0001": said}
     flagged = check_sentence("Trimethoprim twice a day was prescribed.", ["u0001"], by_id)
     assert flagged.status == "unsupported"
