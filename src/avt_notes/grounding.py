@@ -157,7 +157,12 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
             for spelling in [canonical, *spellings]
         }
         drugs: dict[str, str] = {}
-        for generic, brands in drugs_raw["drugs"].items():
+        # Medicines (drugs.yaml) and substances used without a prescription (grounding.yaml):
+        # one named in a sentence must be named in its evidence.
+        for generic, brands in [
+            *drugs_raw["drugs"].items(),
+            *(rules.get("substances") or {}).items(),
+        ]:
             for spelling in [generic, *(brands or [])]:
                 drugs[str(spelling).lower()] = str(generic).lower()
         alternation = "|".join(sorted((re.escape(d) for d in drugs), key=len, reverse=True))

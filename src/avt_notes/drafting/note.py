@@ -43,6 +43,7 @@ from avt_notes.drafting.templates import Template, TemplateSection
 from avt_notes.drafting.verify import verify_support
 from avt_notes.drafting.whole_note import (
     DraftingPrompts,
+    coverage_messages,
     load_drafting_prompts,
     note_messages,
     note_token_limit,
@@ -145,16 +146,27 @@ def _cover_gaps(
         prompts.coverage_cues,
         prompts.coverage_max_units,
     )
-    sections = {section.name: section for section in template.sections}
     for gap in gaps:
-        added = _restate(
-            drafter, template, sections[gap.section], [gap.unit], REWRITE_MAX_NEW_TOKENS, warnings
+        lines = "\n".join(utterance_line(u) for u in gap.unit)
+        output = drafter.complete(
+            coverage_messages(lines, prompts), max_new_tokens=prompts.coverage_tokens, stop=["\n\n"]
         )
-        cues = prompts.coverage_cues
-        kept = [s for s in added if states_any(s.text, gap.missing, lexicon, cues)]
-        if len(kept) < len(added):
-            warnings.append(f"{gap.section}: a restatement without the missing facts left out")
-        drafted.setdefault(gap.section, []).extend(kept)
+        texts = parse_rewrite(join_prefix(prompts.coverage_prefix, output), gap.unit)
+        evidence = [u.id for u in gap.unit]
+        by_id = {u.id: u for u in gap.unit}
+        # An added sentence must carry a missing fact and pass every check on its own
+        # lines: a restatement that needs a flag adds risk, not coverage.
+        kept = [
+            t
+            for t in texts
+            if states_any(t, gap.missing, lexicon, prompts.coverage_cues)
+            and check_sentence(t, evidence, by_id, lexicon=lexicon).status == "supported"
+        ]
+        if len(kept) < len(texts) or not texts:
+            warnings.append(f"{gap.section}: a restatement that failed the checks left out")
+        drafted.setdefault(gap.section, []).extend(
+            DraftSentence(text=t, evidence=evidence, evidence_method="extract") for t in kept
+        )
 
 
 def _restate(

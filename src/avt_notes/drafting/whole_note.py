@@ -42,6 +42,9 @@ class DraftingPrompts(BaseModel):
     verify_system_prompt: str
     verify_prompt: str
     coverage_max_units: int = 4
+    coverage_prompt: str = "{lines}"
+    coverage_prefix: str = ""
+    coverage_tokens: int = 70
     coverage_cues: dict[str, list[str]] = {}
     sha256: str = ""
 
@@ -87,6 +90,17 @@ def note_messages(
         {"role": "system", "content": prompts.system_prompt.strip()},
         {"role": "user", "content": user.strip()},
     ]
+
+
+def coverage_messages(lines: str, prompts: DraftingPrompts) -> list[ChatMessage]:
+    """Messages asking to restate one exchange, keeping its facts (drafting.coverage)."""
+    messages: list[ChatMessage] = [
+        {"role": "system", "content": prompts.system_prompt.strip()},
+        {"role": "user", "content": prompts.coverage_prompt.format(lines=lines).strip()},
+    ]
+    if prompts.coverage_prefix:
+        messages.append({"role": "assistant", "content": prompts.coverage_prefix})
+    return messages
 
 
 def note_token_limit(template: Template, prompts: DraftingPrompts) -> int:
