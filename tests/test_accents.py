@@ -18,6 +18,7 @@ from avt_notes.bench.summary import summarise_asr
 from avt_notes.errors import InputError
 from avt_notes.hallucination import looks_hallucinated, repeated_phrase, spelled_letter_run
 from avt_notes.metrics.word_confidence import error_by_band, split_at, word_correctness
+from avt_notes.schemas import Word
 
 DATA = Path(__file__).parent / "data" / "speechocean762"
 
@@ -119,7 +120,6 @@ def test_spelled_letters_and_loops_are_recognised() -> None:
 
 def test_a_loop_becomes_one_marked_gap_and_the_real_words_stay() -> None:
     from avt_notes.asr import UNCLEAR, FasterWhisperTranscriber
-    from avt_notes.schemas import Word
 
     said = "I'm 26 year old okay aria aria aria aria aria aria oh dear".split()
     words = [Word(text=t, start=i, end=i + 0.5, probability=0.9) for i, t in enumerate(said)]
@@ -189,7 +189,7 @@ def test_language_group_figures_withhold_small_groups() -> None:
 def test_session_notice_when_the_marked_share_reaches_the_threshold() -> None:
     from avt_notes.confidence import transcript_confidence
     from avt_notes.config import Settings
-    from avt_notes.schemas import AudioInfo, Transcript, Utterance, Word
+    from avt_notes.schemas import AudioInfo, Transcript, Utterance
 
     words = [Word(text=f"w{i}", start=i, end=i + 0.5, probability=0.3 if i < 3 else 0.95)
              for i in range(10)]  # fmt: skip
@@ -260,3 +260,26 @@ def test_other_manifests_merge_beside_the_imported_clips(tmp_path: Path) -> None
     items = {i.id: i for i in load_manifest(out).items}
     assert len(items) == 4 and items["native1"].audio == (other.parent / "n.flac").resolve()
     assert {i.accent_group() for i in items.values()} == {"L2-Mandarin", "british"}
+
+
+# --- word voting between recognisers --------------------------------------------------------------
+def _words(spoken: str, probabilities: list[float]) -> list[Word]:
+    pairs = zip(spoken.split(), probabilities, strict=True)
+    return [Word(text=t, start=i, end=i + 0.5, probability=p) for i, (t, p) in enumerate(pairs)]
+
+
+def test_voting_keeps_the_surer_word_and_what_most_systems_heard() -> None:
+    from avt_notes.word_voting import Voting, combine
+
+    base = _words("but it's certainly easy possible", [0.9, 0.4, 0.9, 0.3, 0.9])
+    tiny = _words("but it certainly is possible", [0.9, 0.8, 0.9, 0.7, 0.9])
+    kept = combine([base, tiny], Voting(weight=0.5, no_word_confidence=0.5))
+    assert [w.text for w in kept] == ["but", "it", "certainly", "is", "possible"]
+    # Probability is the mean over systems (0 from one that heard another word): marked.
+    assert kept[1].probability == pytest.approx(0.4) and kept[0].probability == pytest.approx(0.9)
+    # An insertion only one of three systems made is voted out.
+    third = _words("but it certainly is possible", [0.5, 0.5, 0.5, 0.5, 0.5])
+    extra = _words("but it certainly is very possible", [0.9, 0.9, 0.9, 0.9, 0.95, 0.9])
+    kept = combine([extra, tiny, third], Voting(weight=0.7, no_word_confidence=0.5))
+    assert [w.text for w in kept] == ["but", "it", "certainly", "is", "possible"]
+    assert combine([]) == [] and combine([[], tiny])[0].probability == pytest.approx(0.45)

@@ -95,7 +95,8 @@ class FasterWhisperTranscriber:
                 "It must be a CTranslate2 conversion (model.bin, config.json, tokenizer.json)."
             ) from error
         self._language = language
-        self._options = decoding_options(settings)
+        # Public so a benchmark can try a faster-whisper option before it is a setting.
+        self.options = decoding_options(settings)
         self._min_window = settings.decoding.asr_min_window_seconds
         self._guard = settings.decoding.asr_drop_hallucinations
         self._lock = threading.Lock()
@@ -128,7 +129,7 @@ class FasterWhisperTranscriber:
                 window_seconds(duration, self._min_window) * FRAMES_PER_SECOND
             )
             segments, _info = self._model.transcribe(
-                samples, language=self._language, word_timestamps=True, **self._options
+                samples, language=self._language, word_timestamps=True, **self.options
             )
             for segment in segments:  # a lazy generator: decoding happens here
                 found = [
