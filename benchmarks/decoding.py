@@ -36,7 +36,7 @@ from typing import Any
 
 warnings.filterwarnings("ignore", message=".*torchcodec.*")
 
-from avt_notes.asr import FasterWhisperTranscriber  # noqa: E402
+from avt_notes.asr import UNCLEAR, FasterWhisperTranscriber  # noqa: E402
 from avt_notes.audio import load_audio  # noqa: E402
 from avt_notes.bench.manifest import CorpusItem, load_manifest  # noqa: E402
 from avt_notes.bench.stats import bootstrap_ratio  # noqa: E402
@@ -145,7 +145,8 @@ def report(rows: list[dict[str, Any]], label: str) -> None:
     bad = [r for r in rows if r["letters"] or r["loop"]]
     print(
         f"spelled-letter runs: {sum(r['letters'] for r in rows)}, loops: "
-        f"{sum(r['loop'] for r in rows)}"
+        f"{sum(r['loop'] for r in rows)}; clips where the guard put {UNCLEAR}: "
+        f"{sum(UNCLEAR in r['hypothesis'].split() for r in rows)}"
     )
     for r in bad[:5]:
         print(f"   {r['id']}: {r['reference']!r} -> {r['hypothesis']!r}")

@@ -282,4 +282,18 @@ def test_voting_keeps_the_surer_word_and_what_most_systems_heard() -> None:
     extra = _words("but it certainly is very possible", [0.9, 0.9, 0.9, 0.9, 0.95, 0.9])
     kept = combine([extra, tiny, third], Voting(weight=0.7, no_word_confidence=0.5))
     assert [w.text for w in kept] == ["but", "it", "certainly", "is", "possible"]
-    assert combine([]) == [] and combine([[], tiny])[0].probability == pytest.approx(0.45)
+    lenient = Voting(weight=0.5, no_word_confidence=0.5)
+    assert combine([]) == [] and combine([[], tiny], lenient)[0].probability == pytest.approx(0.45)
+    # The default keeps a word only one of two systems heard only when it is very sure.
+    assert combine([[], tiny]) == [] and len(combine([[], _words("yes", [0.95])])) == 1
+
+
+def test_voting_aligns_a_long_session_piece_by_piece() -> None:
+    from avt_notes.word_voting import combine
+
+    # 20 minutes of words with a pause every 10 words: pieces keep alignment linear.
+    said = [Word(text=f"w{i}", start=i * 0.5 + (i // 10) * 1.0, end=i * 0.5 + (i // 10) + 0.4,
+                 probability=0.9) for i in range(2000)]  # fmt: skip
+    other = [w.model_copy(update={"text": "x"}) if i % 7 == 0 else w for i, w in enumerate(said)]
+    kept = combine([said, other])
+    assert [w.text for w in kept] == [w.text for w in said]
