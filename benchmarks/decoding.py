@@ -97,6 +97,17 @@ def run_clip(item: CorpusItem, transcriber: FasterWhisperTranscriber) -> dict[st
     }
 
 
+def spread(items: list[CorpusItem]) -> list[CorpusItem]:
+    seen: dict[str, int] = defaultdict(int)
+    rank = []
+    for item in items:
+        speaker = str(item.metadata.get("speaker", item.id))
+        rank.append((seen[speaker], hashlib.sha256(speaker.encode()).hexdigest(), item.id))
+        seen[speaker] += 1
+    order = {key[2]: n for n, key in enumerate(sorted(rank))}
+    return sorted(items, key=lambda item: order[item.id])
+
+
 def speaker_half(speaker: str) -> str:
     """'dev' or 'test': a stable hash of the speaker id, never the clip."""
     return "dev" if hashlib.sha256(speaker.encode()).digest()[0] % 2 == 0 else "test"
@@ -173,6 +184,12 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON")
     parser.add_argument("--whisper", action="append", default=[], metavar="KEY=JSON")
     parser.add_argument("--split", choices=["dev", "test", "all"], default="all")
+    parser.add_argument(
+        "--spread",
+        action="store_true",
+        help="every speaker's first clip, then every second clip, ...: a run stopped early "
+        "still covers the speakers (compare runs on the clips both have: combine.py)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "decoding")
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
@@ -188,6 +205,8 @@ def main() -> None:
         if item.reference  # words to score against
         and args.split in ("all", speaker_half(str(item.metadata.get("speaker", item.id))))
     ]
+    if args.spread:
+        items = spread(items)
     path = args.out / f"{args.label}.jsonl"
     args.out.mkdir(parents=True, exist_ok=True)
     done = {}
