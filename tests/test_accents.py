@@ -213,8 +213,14 @@ def test_session_notice_when_the_marked_share_reaches_the_threshold() -> None:
 
 # --- recognition on real accented clips ----------------------------------------------------
 @pytest.mark.slow
-def test_short_clips_are_encoded_in_a_short_window_and_still_right() -> None:
-    """Real L2 speech through Whisper base with a 10 s encoder window (not 30 s)."""
+def test_short_clips_are_encoded_in_whispers_own_window_and_are_right() -> None:
+    """Real L2 speech through Whisper base, default settings (30 s encoder window).
+
+    The 10 s window is a speed option, not a free one: on the shared real L2 clips
+    it changed the words of about half of them and raised WER (README, accents), and
+    here it turns "BUT IT CERTAINLY IS POSSIBLE" into "But it's certainly easy
+    possible." So only its mechanics are checked; accuracy is claimed for the default.
+    """
     from avt_notes.asr import FRAMES_PER_SECOND, FasterWhisperTranscriber, window_seconds
     from avt_notes.audio import load_audio
     from avt_notes.config import Settings
@@ -222,17 +228,23 @@ def test_short_clips_are_encoded_in_a_short_window_and_still_right() -> None:
 
     assert window_seconds(4.3, 10) == 10 and window_seconds(12.2, 10) == 14
     assert window_seconds(4.3) == window_seconds(95.0) == 30  # Whisper's own
-    transcriber = FasterWhisperTranscriber(
+    default = FasterWhisperTranscriber("base", settings=Settings())
+    short = FasterWhisperTranscriber(
         "base", settings=Settings().updated(decoding={"asr_min_window_seconds": 10})
     )
     with (DATA / "manifest.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     for row in rows:
-        words = transcriber.transcribe(load_audio(DATA / row["path"]).samples)
-        assert transcriber._model.encoder_frames == 10 * FRAMES_PER_SECOND
+        audio = load_audio(DATA / row["path"])
+        words = default.transcribe(audio.samples)
+        assert default._model.encoder_frames == 30 * FRAMES_PER_SECOND
         hypothesis = " ".join(w.text for w in words)
         assert word_error_rate(row["transcript"], hypothesis) <= 0.2, hypothesis
-        assert all(0.0 <= w.probability <= 1.0 and w.end >= w.start for w in words)
+        quick = short.transcribe(audio.samples)
+        assert short._model.encoder_frames == 10 * FRAMES_PER_SECOND and quick
+        for found in (words, quick):
+            assert all(0.0 <= w.probability <= 1.0 for w in found)
+            assert all(0.0 <= w.start <= w.end <= audio.duration + 0.5 for w in found)
 
 
 def test_hotwords_carry_drug_names_and_clinical_terms() -> None:

@@ -89,8 +89,13 @@ class DecodingSettings(_Section):
     asr_vad_filter: bool = True
     asr_vad_min_silence_ms: int = 2000
     asr_vad_speech_pad_ms: int = 400
+    # 30, Whisper's own: a 10 s window made short clips ~6x faster but changed the
+    # words of half of the real L2 clips and raised WER (README, benchmarks/decoding.py).
     asr_min_window_seconds: int = Field(
-        10, ge=1, le=30, description="Encode shorter clips in a window this long, not 30 s."
+        30,
+        ge=1,
+        le=30,
+        description="Encode shorter clips in a window this long (speed, not accuracy).",
     )
     asr_vote_models: list[str] = Field(
         [],
