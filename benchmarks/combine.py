@@ -55,6 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("manifest", type=Path)
     parser.add_argument("--runs", nargs="+", required=True)
+    parser.add_argument("--baseline", help="compare with this run (default: the first of --runs)")
     parser.add_argument("--weight", type=float, nargs="+", default=[0.5])
     parser.add_argument("--no-word", type=float, nargs="+", default=[0.5])
     parser.add_argument("--split", choices=["dev", "test", "all"], default="all")
@@ -65,19 +66,22 @@ def main() -> None:
         item.id: str(item.metadata.get("speaker", item.id))
         for item in load_manifest(args.manifest).items
     }
+    baseline = args.baseline or args.runs[0]
     runs = [load_run(args.out, label) for label in args.runs]
+    reference = load_run(args.out, baseline)
     ids = [
         i
         for i in speakers
-        if all(i in run for run in runs) and args.split in ("all", speaker_half(speakers[i]))
+        if all(i in run for run in [*runs, reference])
+        and args.split in ("all", speaker_half(speakers[i]))
     ]
-    first = [runs[0][i] for i in ids]
+    first = [reference[i] for i in ids]
     for label, run in zip(args.runs, runs, strict=True):
         rows = [run[i] for i in ids]
         same = sum(normalise(a["hypothesis"]) == normalise(b["hypothesis"])
                    for a, b in zip(rows, first, strict=True))  # fmt: skip
         print(
-            f"{label:<24} WER {wer_text(rows)}; vs {args.runs[0]} {relative_text(rows, first)}, "
+            f"{label:<24} WER {wer_text(rows)}; vs {baseline} {relative_text(rows, first)}, "
             f"same words on {same}/{len(ids)} clips, {seconds_per_second(rows):.3f} s/audio s"
         )
     for weight, no_word in product(args.weight, args.no_word):
@@ -85,7 +89,7 @@ def main() -> None:
         rows = [combined_row([run[i] for run in runs], voting) for i in ids]
         label = f"vote {'+'.join(args.runs)} weight={weight} no-word={no_word}"
         if args.summary:
-            print(f"{label:<60} WER {wer_text(rows)}; vs {args.runs[0]} "
+            print(f"{label:<60} WER {wer_text(rows)}; vs {baseline} "
                   f"{relative_text(rows, first)}")  # fmt: skip
         else:
             report(rows, f"{label} ({args.split} speakers)")
