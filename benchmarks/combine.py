@@ -1,7 +1,7 @@
 """Word voting between decoding runs: WER of the combined words, without decoding again.
 
 Reads the per-clip words that benchmarks/decoding.py kept for each `--runs` label
-(first = skeleton), combines them with `avt_notes.word_voting.combine` for each
+(first = skeleton), combines them with `avt_notes.bench.word_voting.combine` for each
 `--weight` x `--no-word` pair, and prints the decoding report for each. Tune the
 pair on `--split dev`, then confirm the chosen one on `--split test`.
 
@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from avt_notes.bench.manifest import load_manifest
+from avt_notes.bench.word_voting import Voting, combine
 from avt_notes.metrics.asr import normalise
 from avt_notes.schemas import Word
-from avt_notes.word_voting import Voting, combine
 from decoding import (
     ROOT,
     relative_text,

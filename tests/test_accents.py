@@ -281,7 +281,7 @@ def _words(spoken: str, probabilities: list[float]) -> list[Word]:
 
 
 def test_voting_keeps_the_surer_word_and_what_most_systems_heard() -> None:
-    from avt_notes.word_voting import Voting, combine
+    from avt_notes.bench.word_voting import Voting, combine
 
     base = _words("but it's certainly easy possible", [0.9, 0.4, 0.9, 0.3, 0.9])
     tiny = _words("but it certainly is possible", [0.9, 0.8, 0.9, 0.7, 0.9])
@@ -301,7 +301,7 @@ def test_voting_keeps_the_surer_word_and_what_most_systems_heard() -> None:
 
 
 def test_voting_aligns_a_long_session_piece_by_piece() -> None:
-    from avt_notes.word_voting import combine
+    from avt_notes.bench.word_voting import combine
 
     # 20 minutes of words with a pause every 10 words: pieces keep alignment linear.
     said = [Word(text=f"w{i}", start=i * 0.5 + (i // 10) * 1.0, end=i * 0.5 + (i // 10) + 0.4,

@@ -25,7 +25,6 @@ from avt_notes.hallucination import hallucinated_span
 from avt_notes.models import resolve
 from avt_notes.progress import Progress
 from avt_notes.schemas import ModelInfo, Word
-from avt_notes.word_voting import combine
 
 logger = logging.getLogger("avt_notes")
 
@@ -101,11 +100,6 @@ class FasterWhisperTranscriber:
         self._min_window = settings.decoding.asr_min_window_seconds
         self._guard = settings.decoding.asr_drop_hallucinations
         self._lock = threading.Lock()
-        alone = settings.updated(decoding={"asr_vote_models": []})
-        self._voters = [
-            FasterWhisperTranscriber(name, settings=alone, language=language)
-            for name in settings.decoding.asr_vote_models
-        ]
 
     @staticmethod
     def _without_hallucinations(words: list[Word]) -> list[Word]:
@@ -118,24 +112,14 @@ class FasterWhisperTranscriber:
     def model_info(self) -> ModelInfo:
         import faster_whisper
 
-        voted = "".join(f"; words voted with {v.model_info.name}" for v in self._voters)
         return ModelInfo(
             stage="asr",
             name=f"whisper-{self._name}" if "/" not in self._name else self._name,
-            version=f"faster-whisper {faster_whisper.__version__}{voted}",
+            version=f"faster-whisper {faster_whisper.__version__}",
             source=str(self._folder),
         )
 
     def transcribe(self, samples: np.ndarray, *, progress: Progress | None = None) -> list[Word]:
-        words = self._transcribe(samples, progress=progress if not self._voters else None)
-        if not self._voters:
-            return words
-        others = [voter.transcribe(samples) for voter in self._voters]
-        if progress is not None:
-            progress("transcribing", 1.0)
-        return combine([words, *others])
-
-    def _transcribe(self, samples: np.ndarray, *, progress: Progress | None) -> list[Word]:
         duration = len(samples) / SAMPLE_RATE
         words: list[Word] = []
         # The encoder window is set on the model while the lazy generator runs:

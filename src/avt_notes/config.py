@@ -97,11 +97,6 @@ class DecodingSettings(_Section):
         le=30,
         description="Encode shorter clips in a window this long (speed, not accuracy).",
     )
-    asr_vote_models: list[str] = Field(
-        [],
-        description="Further Whisper models whose words are voted with the main model's "
-        "(word_voting.py); each one decodes the whole recording again.",
-    )
     asr_drop_hallucinations: bool = Field(
         True, description="Replace segments that spell letters or loop by a marked [unclear]."
     )
