@@ -32,7 +32,7 @@ ENVIRONMENT = {
     "AVT_ASR_VAD_FILTER": ("decoding", "asr_vad_filter", False),
     "AVT_ASR_VAD_MIN_SILENCE_MS": ("decoding", "asr_vad_min_silence_ms", 500),
     "AVT_ASR_VAD_SPEECH_PAD_MS": ("decoding", "asr_vad_speech_pad_ms", 100),
-    "AVT_ASR_MIN_WINDOW_SECONDS": ("decoding", "asr_min_window_seconds", 10),
+    "AVT_ASR_MIN_WINDOW_SECONDS": ("decoding", "asr_min_window_seconds", 30),
     "AVT_ASR_DROP_HALLUCINATIONS": ("decoding", "asr_drop_hallucinations", False),
     "AVT_ASR_HOTWORDS": ("decoding", "asr_hotwords", True),
     "AVT_ASR_LOW_PROBABILITY": ("decoding", "asr_low_probability", 0.4),
