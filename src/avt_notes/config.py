@@ -89,6 +89,8 @@ class DecodingSettings(_Section):
     asr_vad_filter: bool = True
     asr_vad_min_silence_ms: int = 2000
     asr_vad_speech_pad_ms: int = 400
+    # 10: ~3.5x faster on short clips than Whisper's 30 s; on 500 real L2 clips it
+    # changed the words of a third of them but not WER overall (README, accents).
     asr_min_window_seconds: int = Field(
         10, ge=1, le=30, description="Encode shorter clips in a window this long, not 30 s."
     )
