@@ -5,6 +5,8 @@ Pure functions on real lexicons (prompts/), real templates and real transcript t
 
 from __future__ import annotations
 
+import pytest
+
 from avt_notes.drafting import load_template, to_markdown
 from avt_notes.drafting.coverage import find_gaps, states_any
 from avt_notes.drafting.redundancy import drop_restatements
@@ -171,3 +173,32 @@ def test_a_later_sentence_that_only_repeats_earlier_ones_is_left_out():
     assert dropped == 1
     assert sections[0].sentences == subjective
     assert sections[1].sentences == [new_number, other_lines]
+
+
+@pytest.mark.slow  # links evidence with the real MiniLM encoder
+def test_draft_note_restates_a_left_out_fact_and_discards_an_invented_drug():
+    from avt_notes.drafting import draft_note
+
+    from testdata import ScriptedDrafter
+
+    note_reply = (
+        "## Subjective\n- The patient's mum is 87 and has fallen three times since Christmas. "
+        "[u0002]\n## Objective\n- Not discussed.\n## Assessment\n- Not discussed.\n"
+        "## Plan\n- A home visit on Friday and a referral to the falls team. [u0005]\n"
+    )
+
+    def script(messages):
+        lines = messages[1]["content"]
+        if "Write what these lines say" not in lines:
+            return note_reply
+        if "brother" in lines:
+            return "'s brother does her shopping on Saturdays."
+        return "'s mother takes twelve tablets a day of methamphetamine."  # a drug nobody named
+
+    rows = [*FALLS, ("patient", "I'm worried about her tablets, she takes twelve a day.")]
+    note = draft_note(make_transcript(rows), load_template("soap"), ScriptedDrafter(script))
+    added = [s for s in note.sentences() if "Saturdays" in s.text]
+    assert [s.text for s in added] == ["The patient's brother does her shopping on Saturdays."]
+    assert added[0].evidence == ["u0004"] and added[0].status == "supported"
+    assert "methamphetamine" not in " ".join(s.text for s in note.sentences())
+    assert any("a restatement that failed the checks left out" in w for w in note.warnings)
