@@ -489,13 +489,36 @@ def _check_negation(sentence: str, cited: str, lexicon: GroundingLexicon) -> lis
     return []
 
 
-def _check_novelty(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
-    # Drugs, dates and numbers have their own checks (synonym- and format-aware).
-    checked = {stem(w) for w in _DATE_WORDS} | {
-        stem(w)
-        for spelling in (d for d, _ in drug_names(sentence, lexicon))
-        for w in tokens(spelling)
+def _risk_words_said(sentence: str, cited: str) -> set[str]:
+    """Words of the sentence that name a risk concept its cited lines also name.
+
+    "Denies thoughts of suicide" for "Any thoughts of ending your life? No": the
+    risk lexicon knows both say suicidal ideation, though they share few words.
+    """
+    from avt_notes.risk import detect_in_text, load_lexicon
+
+    risk_lexicon = load_lexicon()
+    said = {item.category for item in detect_in_text(cited, risk_lexicon, by_meaning=False)}
+    return {
+        word
+        for item in detect_in_text(sentence, risk_lexicon, by_meaning=False)
+        if item.category in said
+        for word in content_words(item.phrase)
     }
+
+
+def _check_novelty(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
+    # Drugs, dates and numbers have their own checks (synonym- and format-aware); risk
+    # concepts named on both sides are the same thing in other words.
+    checked = (
+        _risk_words_said(sentence, cited)
+        | {stem(w) for w in _DATE_WORDS}
+        | {
+            stem(w)
+            for spelling in (d for d, _ in drug_names(sentence, lexicon))
+            for w in tokens(spelling)
+        }
+    )
     checked |= lexicon.note_register
     words = [w for w in dict.fromkeys(content_words(sentence)) if w not in checked]
     if len(words) < lexicon.min_content_words_for_novelty:
