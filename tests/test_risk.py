@@ -201,3 +201,77 @@ def test_recognised_utterances_from_the_labelled_set(lexicon, matcher):
         else:
             wanted = "denied" if row["polarity"] == "denied" else "reported"
             assert any(i.category == row["concept"] and i.polarity == wanted for i in items), row
+
+
+# Regressions seen on real output (benchmarks/results/safety, `make demo`).
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "No, nothing like that. I would never do that to my kids.",  # as scripted (mh-01)
+        "No, nothing like that, I would never do that to my kids.",  # as recognised
+    ],
+)
+def test_a_protective_statement_said_with_a_negation_is_not_denied(answer, lexicon, matcher):
+    transcript = make_transcript(
+        [
+            ("clinician", "Have you had any thoughts of ending your life or harming yourself?"),
+            ("patient", answer),
+        ]
+    )
+    items = detect_risk(transcript, lexicon, matcher)
+    found = {(i.category, i.polarity) for i in items}
+    assert ("protective_factor", "reported") in found
+    assert ("protective_factor", "denied") not in found
+    assert {("suicidal_ideation", "denied"), ("self_harm", "denied")} <= found
+    # A question about thoughts is not a question about past attempts.
+    assert not any(i.category == "past_attempt" for i in items)
+
+
+def test_why_an_item_fired_is_never_empty(lexicon, matcher):
+    transcript = make_transcript(
+        [
+            ("clinician", "Have you had any thoughts of ending your life or harming yourself?"),
+            ("patient", "Sometimes I feel everyone would manage fine without me."),
+            ("clinician", "Do you feel safe at home?"),
+            ("patient", "Mostly, but he does lose his temper with me."),
+        ]
+    )
+    for item in detect_risk(transcript, lexicon, matcher):
+        reason = describe(item, with_reason=True).split(" — ")[-1]
+        assert "''" not in reason and '""' not in reason and len(reason) > 10, reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # co-codamol as our ASR heard it (pc-06): "down all" is two function words.
+        "A bit better. I'm taking cocoa down all 3 ,500 to tablets four times a day.",
+        "You've been on cocoa down all 4 -3 weeks now.",
+        "I fell down all the stairs at my mum's.",
+    ],
+)
+def test_a_match_of_function_words_alone_raises_nothing(text, lexicon, matcher):
+    assert detect_in_text(text, lexicon, matcher) == []
+
+
+def test_swallowing_all_the_tablets_is_still_a_method(lexicon):
+    items = detect_in_text(
+        "I thought about swallowing the whole packet of tablets.", lexicon, by_meaning=False
+    )
+    assert any(i.category == "method" for i in items)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "And have you been taking your medication?",  # `make demo`, sample_audio/consultation.wav
+        "Have you ever felt you should cut down?",  # the CAGE alcohol question
+    ],
+)
+def test_routine_questions_are_not_risk_questions(question, lexicon, matcher):
+    transcript = make_transcript(
+        [("clinician", question), ("patient", "Yes, every morning with breakfast.")]
+    )
+    assert detect_risk(transcript, lexicon, matcher) == []

@@ -311,7 +311,7 @@ def draft_note(
         return note
     # The body must agree with the review list: state disclosures and denials, linked
     # to the same utterances as the list.
-    return risk_statements(note, risk_items, transcript, template)
+    return risk_statements(note, risk_items, transcript, template, risk_lexicon)
 
 
 def merge_and_check(

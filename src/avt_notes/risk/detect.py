@@ -27,7 +27,13 @@ from typing import Literal
 from pydantic import BaseModel
 
 from avt_notes.risk.answers import find_answer, read_answer
-from avt_notes.risk.lexicon import Concept, RiskLexicon, figurative_spans, load_lexicon
+from avt_notes.risk.lexicon import (
+    Concept,
+    RiskLexicon,
+    figurative_spans,
+    load_lexicon,
+    only_function_words,
+)
 from avt_notes.risk.negation import negation_before, whole_utterance_negation
 from avt_notes.risk.semantic import Nearest, SemanticMatcher, default_matcher
 from avt_notes.schemas import AudioInfo, Transcript, Utterance
@@ -87,7 +93,9 @@ def _pattern_hits(text: str, concept: Concept, lexicon: RiskLexicon) -> list[_Hi
         (m.start(), m.end(), source)
         for source, pattern in concept.patterns
         for m in pattern.finditer(text)
-        if m.end() > m.start() and not any(a < m.end() and m.start() < b for a, b in figures)
+        if m.end() > m.start()
+        and not any(a < m.end() and m.start() < b for a, b in figures)
+        and not only_function_words(m.group(0), lexicon)
     ]
     # Non-overlapping, longer matches winning.
     found.sort(key=lambda f: (f[0] - f[1], f[0]))
@@ -100,11 +108,23 @@ def _pattern_hits(text: str, concept: Concept, lexicon: RiskLexicon) -> list[_Hi
             concept,
             text[start:end],
             source,
-            negation_before(text, start, end, lexicon),
+            _governing_negation(text, start, end, lexicon),
             _is_question(text, end),
         )
         for start, end, source in sorted(kept)
     ]
+
+
+def _governing_negation(text: str, start: int, end: int, lexicon: RiskLexicon) -> str:
+    """The cue denying the match, or ''.
+
+    A match that carries its own negation ("I would never do that to my kids",
+    "I don't want to live") says it with that negation: a "No, nothing like
+    that" before it is emphasis, not a denial of the statement.
+    """
+    if lexicon.cues.search(text, start, end):
+        return ""
+    return negation_before(text, start, end, lexicon)
 
 
 def _utterance_hits(
@@ -115,6 +135,11 @@ def _utterance_hits(
     for concept in lexicon.concepts:
         hits += _pattern_hits(utterance.text, concept, lexicon)
     have = {h.concept.key for h in hits}
+    if utterance.role == "clinician" and hits:
+        # The patterns already say what a clinician asked about; a question's meaning
+        # neighbours ("thoughts of ending your life" near a past-attempt exemplar) are
+        # not further questions.
+        nearest = []
     for near in nearest:
         if near.concept in have or near.concept not in by_key:
             continue
@@ -147,8 +172,11 @@ def _meaning_hits(
     hits = matcher.hits(cleaned)
     for index, utterance in enumerate(utterances):
         if utterance.role == "clinician":
+            # One concept per question, and only when clearly about risk: the answer
+            # is matched on its own words anyway.
             floor = matcher.bank.question_threshold
-            hits[index] = [n for n in hits[index] if n.score >= floor]
+            best = max(hits[index], key=lambda n: n.score, default=None)
+            hits[index] = [best] if best and best.score >= floor else []
     figured = [
         i for i, (a, b) in enumerate(zip(wanted, cleaned, strict=True)) if a.split() != b.split()
     ]
@@ -212,6 +240,7 @@ def detect_risk(
             groups.setdefault(key, []).append(hit)
         for (concept_key, polarity, answer_id), group in groups.items():
             first = group[0]
+            pattern = " | ".join(dict.fromkeys(h.pattern for h in group if h.pattern))
             near = next((h.nearest for h in group if h.nearest), None)
             answer_text = next((u.text for u in utterances if u.id == answer_id), "")
             items.append(
@@ -224,14 +253,14 @@ def detect_risk(
                     category=concept_key,
                     category_label=first.concept.label,
                     phrase="; ".join(h.phrase for h in group if h.phrase),
-                    pattern=" | ".join(dict.fromkeys(h.pattern for h in group if h.pattern)),
+                    pattern=pattern,
                     polarity=polarity,
                     cue=next((h.cue for h in group if h.cue), ""),
                     answer_utterance_id=answer_id,
                     text=utterance.text,
-                    matched_by="meaning" if near and not first.pattern else "pattern",
-                    exemplar=near.exemplar if near and not first.pattern else "",
-                    score=round(near.score, 3) if near and not first.pattern else None,
+                    matched_by="meaning" if near and not pattern else "pattern",
+                    exemplar=near.exemplar if near and not pattern else "",
+                    score=round(near.score, 3) if near and not pattern else None,
                     answer_text=answer_text,
                 )
             )

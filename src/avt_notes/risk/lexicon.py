@@ -71,6 +71,8 @@ class RiskLexicon:
     answers: AnswerRules
     figurative: re.Pattern[str]
     figurative_version: str
+    function_words: frozenset[str] = frozenset()
+    summary_words: re.Pattern[str] | None = None
 
     @property
     def labels(self) -> dict[str, str]:
@@ -159,6 +161,10 @@ def _load(path: Path, _mtime: int, figurative_path: Path, _fig_mtime: int) -> Ri
                 re.IGNORECASE,
             ),
             figurative_version=str(figurative["version"]),
+            function_words=frozenset(str(w).lower() for w in raw.get("function_words") or []),
+            summary_words=re.compile(_alternation(raw["summary_words"]), re.IGNORECASE)
+            if raw.get("summary_words")
+            else None,
         )
     except (KeyError, TypeError, AttributeError, ValueError, re.error, yaml.YAMLError) as error:
         raise TemplateError(f"risk lexicon {path} is malformed: {error!r}") from error
@@ -166,6 +172,12 @@ def _load(path: Path, _mtime: int, figurative_path: Path, _fig_mtime: int) -> Ri
     if unknown:
         raise TemplateError(f"risk lexicon {path}: concepts differ from the fixed ids: {unknown}")
     return lexicon
+
+
+def only_function_words(phrase: str, lexicon: RiskLexicon) -> bool:
+    """Whether `phrase` holds no word but function words ("down all"): too little to be risk."""
+    words = re.findall(r"[\w'’]+", phrase.lower())
+    return all(w in lexicon.function_words for w in words)
 
 
 def figurative_spans(text: str, lexicon: RiskLexicon) -> list[tuple[int, int]]:
