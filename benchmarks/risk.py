@@ -27,7 +27,14 @@ from typing import Any
 
 import yaml
 
-from avt_notes.risk import CONCEPTS, RiskItem, SemanticMatcher, default_matcher, detect_risk
+from avt_notes.risk import (
+    CONCEPTS,
+    RiskItem,
+    SemanticMatcher,
+    default_matcher,
+    describe,
+    detect_risk,
+)
 from avt_notes.risk.lexicon import load_lexicon
 from avt_notes.schemas import AudioInfo, Transcript, Utterance
 
@@ -185,6 +192,38 @@ def check_sessions(folder: Path, matcher: SemanticMatcher | None) -> tuple[int, 
     return listed, total
 
 
+def check_ordinary(folder: Path, matcher: SemanticMatcher | None) -> None:
+    """Items raised on ordinary consultations (PriMock57 TextGrids), listed for reading.
+
+    Mock primary-care consultations hold little risk language, so most items here are
+    false alarms; some are right ("do you drink?"). Read the list, do not score it.
+    """
+    from avt_notes.bench.textgrid import read_textgrid, speech_intervals
+
+    consultations: dict[str, list[tuple[float, str, str]]] = defaultdict(list)
+    for path in sorted(folder.glob("*.TextGrid")):
+        name, _, speaker = path.stem.rpartition("_")
+        role = "clinician" if speaker == "doctor" else "patient"
+        for tier in read_textgrid(path):
+            consultations[name] += [(i.start, role, i.text) for i in speech_intervals(tier)]
+    utterances = 0
+    raised: list[str] = []
+    for name, turns in sorted(consultations.items()):
+        transcript = make_transcript([(role, text) for _, role, text in sorted(turns)], name)
+        utterances += len(transcript.utterances)
+        for item in detect_risk(transcript, matcher=matcher, by_meaning=matcher is not None):
+            raised.append(
+                f"  {name} {item.utterance_id} {item.role}: {describe(item, with_reason=True)}"
+            )
+    print(f"\n== ordinary consultations ({len(consultations)} in {folder}) ==")
+    print(
+        f"  {len(raised)} items on {utterances} utterances "
+        f"({100 * len(raised) / max(1, utterances):.1f} per 100)"
+    )
+    print(f"  of them by sound-alike reading: {sum('reading' in r for r in raised)}")
+    print("\n".join(raised))
+
+
 def time_thirty_minutes(rows: list[dict[str, Any]], matcher: SemanticMatcher | None) -> float:
     """Seconds to scan a 30-minute transcript (labelled texts repeated, models loaded)."""
     turns: list[tuple[str, str]] = []
@@ -218,6 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calibrate", action="store_true", help="sweep the meaning threshold")
     parser.add_argument("--patterns-only", action="store_true", help="no meaning matching")
     parser.add_argument("--threshold", type=float, help="override the bank's threshold")
+    parser.add_argument(
+        "--ordinary",
+        type=Path,
+        help="also list items raised on ordinary consultations (a folder of PriMock57 TextGrids)",
+    )
     parser.add_argument(
         "--written",
         action="store_true",
@@ -254,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     label += ", written texts" if args.written else ", as recognised"
     report(score(chosen, matcher), f"{args.split} part, {len(chosen)} utterances, {label}")
     check_sessions(args.sessions, matcher)
+    if args.ordinary:
+        check_ordinary(args.ordinary, matcher)
     time_thirty_minutes(rows, matcher)
     return 0
 

@@ -31,6 +31,8 @@ def why(item: RiskItem) -> str:
     else:
         # Never an empty "matched": say at least which words were read as risk.
         reason = f"words {_quote(item.phrase or item.text)}"
+    if item.heard:
+        reason += f", reading {item.heard}"
     return reason + negation
 
 

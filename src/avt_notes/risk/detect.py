@@ -36,6 +36,7 @@ from avt_notes.risk.lexicon import (
 )
 from avt_notes.risk.negation import negation_before, whole_utterance_negation
 from avt_notes.risk.semantic import Nearest, SemanticMatcher, default_matcher
+from avt_notes.risk.sounds import read_soundalikes
 from avt_notes.schemas import AudioInfo, Transcript, Utterance
 
 REVIEW_NOTICE = (
@@ -67,6 +68,7 @@ class RiskItem(BaseModel):
     exemplar: str = ""
     score: float | None = None
     answer_text: str = ""
+    heard: str = ""  # sound-alike words read as risk keywords, e.g. "bills → pills"
 
 
 @dataclass
@@ -77,6 +79,8 @@ class _Hit:
     cue: str
     in_question: bool
     nearest: Nearest | None = None
+    span: tuple[int, int] = (0, 0)
+    heard: str = ""  # "bills → pills" when a sound-alike word was read as a keyword
 
 
 def _is_question(text: str, end: int) -> bool:
@@ -110,9 +114,36 @@ def _pattern_hits(text: str, concept: Concept, lexicon: RiskLexicon) -> list[_Hi
             source,
             _governing_negation(text, start, end, lexicon),
             _is_question(text, end),
+            span=(start, end),
         )
         for start, end, source in sorted(kept)
     ]
+
+
+def _soundalike_hits(text: str, concepts: list[Concept], lexicon: RiskLexicon) -> list[_Hit]:
+    """Pattern hits found only with sound-alike words read as risk keywords (`sounds`).
+
+    A hit must hold a swapped word and, besides it, a word heard as it is that is
+    not a function word: the correction adds context, never a hit on its own.
+    """
+    heard = read_soundalikes(text, lexicon.soundalikes)
+    if not heard.swaps:
+        return []
+    found: list[_Hit] = []
+    for concept in concepts:
+        for hit in _pattern_hits(heard.text, concept, lexicon):
+            start, end = hit.span
+            inside = [w for w in heard.swaps if start <= w[0] and w[1] <= end]
+            if not inside:
+                continue
+            rest = heard.text[start:end]
+            for a, b, _, _ in sorted(inside, reverse=True):
+                rest = rest[: a - start] + " " + rest[b - start :]
+            if only_function_words(rest, lexicon):
+                continue
+            hit.heard = "; ".join(f"{said} → {read}" for _, _, said, read in inside)
+            found.append(hit)
+    return found
 
 
 def _governing_negation(text: str, start: int, end: int, lexicon: RiskLexicon) -> str:
@@ -134,6 +165,10 @@ def _utterance_hits(
     by_key = {c.key: c for c in lexicon.concepts}
     for concept in lexicon.concepts:
         hits += _pattern_hits(utterance.text, concept, lexicon)
+    have = {h.concept.key for h in hits}
+    hits += _soundalike_hits(
+        utterance.text, [c for c in lexicon.concepts if c.key not in have], lexicon
+    )
     have = {h.concept.key for h in hits}
     if utterance.role == "clinician" and hits:
         # The patterns already say what a clinician asked about; a question's meaning
@@ -262,6 +297,7 @@ def detect_risk(
                     exemplar=near.exemplar if near and not pattern else "",
                     score=round(near.score, 3) if near and not pattern else None,
                     answer_text=answer_text,
+                    heard="; ".join(dict.fromkeys(h.heard for h in group if h.heard)),
                 )
             )
     return items
