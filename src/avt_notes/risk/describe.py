@@ -24,7 +24,9 @@ def _quote(text: str) -> str:
 def why(item: RiskItem) -> str:
     """Why the item was listed: the pattern, or the nearest exemplar and its score."""
     negation = f', negation "{item.cue}"' if item.cue else ""
-    if item.matched_by == "meaning" and item.exemplar:
+    if item.matched_by == "model":
+        reason = "model second opinion"
+    elif item.matched_by == "meaning" and item.exemplar:
         reason = f"close in meaning to {_quote(item.exemplar)} ({item.score or 0.0:.2f})"
     elif item.pattern:
         reason = f"pattern {item.pattern!r}"

@@ -45,7 +45,7 @@ REVIEW_NOTICE = (
 )
 
 Polarity = Literal["reported", "denied", "asked"]
-MatchedBy = Literal["pattern", "meaning"]
+MatchedBy = Literal["pattern", "meaning", "model"]
 
 
 class RiskItem(BaseModel):
