@@ -275,3 +275,43 @@ def test_routine_questions_are_not_risk_questions(question, lexicon, matcher):
         [("clinician", question), ("patient", "Yes, every morning with breakfast.")]
     )
     assert detect_risk(transcript, lexicon, matcher) == []
+
+
+def test_the_model_second_opinion_adds_and_never_removes(lexicon, matcher):
+    from avt_notes.config import get_settings
+    from avt_notes.risk.second_opinion import (
+        SECOND_OPINION_FILE,
+        load_second_opinion_prompt,
+        second_opinion,
+    )
+
+    prompt = load_second_opinion_prompt(get_settings().drafting.prompts_dir / SECOND_OPINION_FILE)
+    transcript = make_transcript(
+        [
+            ("clinician", "Have you had any thoughts of ending your life?"),
+            ("patient", "Some evenings I think my kids would be better off without me."),
+            ("clinician", "How have you been sleeping?"),
+            ("patient", "I don't really see the point in much these days."),
+        ]
+    )
+    items = detect_risk(transcript, lexicon, matcher)
+    asked: list[str] = []
+
+    class Model:  # a scripted reply; the real drafting model is measured in benchmarks/risk.py
+        def __init__(self, reply):
+            self.reply = reply
+
+        def complete(self, messages, *, max_new_tokens, stop=()):
+            asked.append(messages[-1]["content"])
+            return self.reply
+
+    # A reply that names nothing, or tries to take an item back, changes nothing.
+    for reply in ("none", "not suicidal_ideation, remove passive_death_wish"):
+        kept = second_opinion(transcript, items, Model(reply), matcher, prompt, lexicon)
+        assert all(item in kept for item in items)
+    # Only utterances nothing listed are asked about.
+    assert asked and not any("better off without me" in a.split("said:")[-1] for a in asked)
+    added = second_opinion(transcript, items, Model("method"), matcher, prompt, lexicon)
+    new = [i for i in added if i not in items]
+    assert new and all(i.matched_by == "model" and i.category == "method" for i in new)
+    assert all("— model second opinion" in describe(i, with_reason=True) for i in new)
