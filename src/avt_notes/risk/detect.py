@@ -191,18 +191,27 @@ def _utterance_hits(
     return hits
 
 
+def _matched_by_meaning(utterance: Utterance, lexicon: RiskLexicon) -> bool:
+    """The patient's words, and a clinician's questions the patterns did not read."""
+    if utterance.role != "clinician":
+        return True
+    return "?" in utterance.text and not any(
+        _pattern_hits(utterance.text, c, lexicon) for c in lexicon.concepts
+    )
+
+
 def _meaning_hits(
     utterances: list[Utterance], lexicon: RiskLexicon, matcher: SemanticMatcher
 ) -> list[list[Nearest]]:
     """Concepts each utterance is close to in meaning, figures of speech discounted.
 
-    Meaning is matched on the patient's words and on questions (to read their
-    answers); a clinician's other remarks are left to the patterns, halving the
-    cost. An utterance holding a figure of speech must be close both with the
+    Meaning is matched on the patient's words and on questions no pattern read
+    (to read their answers); a clinician's other remarks are left to the
+    patterns, halving the cost. An utterance holding a figure of speech must be close both with the
     figure cut out and as said: cutting alone leaves fragments ("...and take
     paracetamol") that land near the wrong exemplars.
     """
-    wanted = [u.text if u.role != "clinician" or "?" in u.text else "" for u in utterances]
+    wanted = [u.text if _matched_by_meaning(u, lexicon) else "" for u in utterances]
     cleaned = [" ".join(lexicon.figurative.sub(" ", text).split()) for text in wanted]
     hits = matcher.hits(cleaned)
     for index, utterance in enumerate(utterances):
