@@ -21,13 +21,20 @@ import os
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from avt_notes.risk import CONCEPTS, RiskItem, SemanticMatcher, default_matcher, detect_risk
+from avt_notes.risk import (
+    CONCEPTS,
+    RiskItem,
+    SemanticMatcher,
+    default_matcher,
+    describe,
+    detect_risk,
+)
 from avt_notes.risk.lexicon import load_lexicon
 from avt_notes.schemas import AudioInfo, Transcript, Utterance
 
@@ -74,7 +81,13 @@ def judge(row: dict[str, Any], items: list[RiskItem]) -> bool:
     return any(i.category == row["concept"] and i.polarity != "denied" for i in items)
 
 
-def score(rows: list[dict[str, Any]], matcher: SemanticMatcher | None) -> dict[str, Any]:
+# Adds items to what detect_risk listed (the model second opinion), or None.
+Extra = Callable[[Transcript, list[RiskItem]], list[RiskItem]] | None
+
+
+def score(
+    rows: list[dict[str, Any]], matcher: SemanticMatcher | None, extra: Extra = None
+) -> dict[str, Any]:
     lexicon = load_lexicon()
     per_concept: dict[str, list[bool]] = defaultdict(list)
     missed: list[tuple[dict[str, Any], list[RiskItem]]] = []
@@ -83,7 +96,9 @@ def score(rows: list[dict[str, Any]], matcher: SemanticMatcher | None) -> dict[s
     denials: list[bool] = []
     answers: list[bool] = []
     for row in rows:
-        items = detect_risk(row_transcript(row), lexicon, matcher, by_meaning=matcher is not None)
+        transcript = row_transcript(row)
+        items = detect_risk(transcript, lexicon, matcher, by_meaning=matcher is not None)
+        items = extra(transcript, items) if extra else items
         ok = judge(row, items)
         counts[row["group"]] += 1
         if row["concept"] is None:
@@ -149,7 +164,9 @@ def report(result: dict[str, Any], title: str) -> None:
         print(f"  ALARM  {row['id']} {row['text']!r} -> {_brief(items)}")
 
 
-def check_sessions(folder: Path, matcher: SemanticMatcher | None) -> tuple[int, int]:
+def check_sessions(
+    folder: Path, matcher: SemanticMatcher | None, extra: Extra = None
+) -> tuple[int, int]:
     """Every disclosure and denial in the scripted sessions: listed or not."""
     files = sorted(folder.glob("*.yaml"))
     if not files:
@@ -160,9 +177,9 @@ def check_sessions(folder: Path, matcher: SemanticMatcher | None) -> tuple[int, 
     for path in files:
         session = yaml.safe_load(path.read_text(encoding="utf-8"))
         turns = [(t["role"], t["text"]) for t in session["turns"]]
-        items = detect_risk(
-            make_transcript(turns, path.stem), matcher=matcher, by_meaning=matcher is not None
-        )
+        transcript = make_transcript(turns, path.stem)
+        items = detect_risk(transcript, matcher=matcher, by_meaning=matcher is not None)
+        items = extra(transcript, items) if extra else items
         expected = [(d, "disclosed") for d in session.get("disclosures") or []]
         expected += [(d, "denied") for d in session.get("denials") or []]
         for entry, kind in expected:
@@ -183,6 +200,70 @@ def check_sessions(folder: Path, matcher: SemanticMatcher | None) -> tuple[int, 
                 )
     print(f"  listed {listed}/{total} disclosures and denials")
     return listed, total
+
+
+def check_ordinary(folder: Path, matcher: SemanticMatcher | None) -> None:
+    """Items raised on ordinary consultations (PriMock57 TextGrids), listed for reading.
+
+    Mock primary-care consultations hold little risk language, so most items here are
+    false alarms; some are right ("do you drink?"). Read the list, do not score it.
+    """
+    from avt_notes.bench.textgrid import read_textgrid, speech_intervals
+
+    consultations: dict[str, list[tuple[float, str, str]]] = defaultdict(list)
+    for path in sorted(folder.glob("*.TextGrid")):
+        name, _, speaker = path.stem.rpartition("_")
+        role = "clinician" if speaker == "doctor" else "patient"
+        for tier in read_textgrid(path):
+            consultations[name] += [(i.start, role, i.text) for i in speech_intervals(tier)]
+    utterances = 0
+    raised: list[str] = []
+    for name, turns in sorted(consultations.items()):
+        transcript = make_transcript([(role, text) for _, role, text in sorted(turns)], name)
+        utterances += len(transcript.utterances)
+        for item in detect_risk(transcript, matcher=matcher, by_meaning=matcher is not None):
+            raised.append(
+                f"  {name} {item.utterance_id} {item.role}: {describe(item, with_reason=True)}"
+            )
+    print(f"\n== ordinary consultations ({len(consultations)} in {folder}) ==")
+    print(
+        f"  {len(raised)} items on {utterances} utterances "
+        f"({100 * len(raised) / max(1, utterances):.1f} per 100)"
+    )
+    print(f"  of them by sound-alike reading: {sum('reading' in r for r in raised)}")
+    print("\n".join(raised))
+
+
+def second_opinion_hook(matcher: SemanticMatcher) -> tuple[Extra, dict[str, float]]:
+    """The drafting model's second opinion as an `Extra`, with its cost counted."""
+    from avt_notes.config import get_settings
+    from avt_notes.drafting.backend import load_drafter
+    from avt_notes.risk.second_opinion import (
+        SECOND_OPINION_FILE,
+        load_second_opinion_prompt,
+        second_opinion,
+    )
+
+    settings = get_settings()
+    drafter = load_drafter(settings)
+    prompt = load_second_opinion_prompt(settings.drafting.prompts_dir / SECOND_OPINION_FILE)
+    lexicon = load_lexicon()
+    cost = {"calls": 0.0, "seconds": 0.0, "added": 0.0}
+
+    class Counted:
+        def complete(self, messages: Any, *, max_new_tokens: int, stop: Any = ()) -> str:
+            started = time.perf_counter()
+            reply = drafter.complete(messages, max_new_tokens=max_new_tokens, stop=stop)
+            cost["calls"] += 1
+            cost["seconds"] += time.perf_counter() - started
+            return reply
+
+    def extra(transcript: Transcript, items: list[RiskItem]) -> list[RiskItem]:
+        more = second_opinion(transcript, items, Counted(), matcher, prompt, lexicon)
+        cost["added"] += len(more) - len(items)
+        return more
+
+    return extra, cost
 
 
 def time_thirty_minutes(rows: list[dict[str, Any]], matcher: SemanticMatcher | None) -> float:
@@ -219,6 +300,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patterns-only", action="store_true", help="no meaning matching")
     parser.add_argument("--threshold", type=float, help="override the bank's threshold")
     parser.add_argument(
+        "--second-opinion",
+        action="store_true",
+        help="add the drafting model's second opinion on grey-band utterances (loads the LLM)",
+    )
+    parser.add_argument(
+        "--ordinary",
+        type=Path,
+        help="also list items raised on ordinary consultations (a folder of PriMock57 TextGrids)",
+    )
+    parser.add_argument(
         "--written",
         action="store_true",
         help="score the written source texts instead of what recognition made of them",
@@ -252,8 +343,19 @@ def main(argv: list[str] | None = None) -> int:
     chosen = rows if args.split == "all" else [r for r in rows if r["split"] == args.split]
     label = "patterns only" if matcher is None else f"meaning threshold {matcher.threshold:.3f}"
     label += ", written texts" if args.written else ", as recognised"
-    report(score(chosen, matcher), f"{args.split} part, {len(chosen)} utterances, {label}")
-    check_sessions(args.sessions, matcher)
+    extra, cost = second_opinion_hook(matcher) if args.second_opinion and matcher else (None, None)
+    if extra:
+        label += ", with the model second opinion"
+    report(score(chosen, matcher, extra), f"{args.split} part, {len(chosen)} utterances, {label}")
+    check_sessions(args.sessions, matcher, extra)
+    if cost:
+        print(
+            f"\n== model second opinion ==\n  {cost['calls']} model calls, {cost['seconds']:.1f} s "
+            f"wall ({cost['seconds'] / max(1, cost['calls']):.2f} s per call), "
+            f"{cost['added']} items added"
+        )
+    if args.ordinary:
+        check_ordinary(args.ordinary, matcher)
     time_thirty_minutes(rows, matcher)
     return 0
 

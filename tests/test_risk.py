@@ -201,3 +201,117 @@ def test_recognised_utterances_from_the_labelled_set(lexicon, matcher):
         else:
             wanted = "denied" if row["polarity"] == "denied" else "reported"
             assert any(i.category == row["concept"] and i.polarity == wanted for i in items), row
+
+
+# Regressions seen on real output (benchmarks/results/safety, `make demo`).
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "No, nothing like that. I would never do that to my kids.",  # as scripted (mh-01)
+        "No, nothing like that, I would never do that to my kids.",  # as recognised
+    ],
+)
+def test_a_protective_statement_said_with_a_negation_is_not_denied(answer, lexicon, matcher):
+    transcript = make_transcript(
+        [
+            ("clinician", "Have you had any thoughts of ending your life or harming yourself?"),
+            ("patient", answer),
+        ]
+    )
+    items = detect_risk(transcript, lexicon, matcher)
+    found = {(i.category, i.polarity) for i in items}
+    assert ("protective_factor", "reported") in found
+    assert ("protective_factor", "denied") not in found
+    assert {("suicidal_ideation", "denied"), ("self_harm", "denied")} <= found
+    # A question about thoughts is not a question about past attempts.
+    assert not any(i.category == "past_attempt" for i in items)
+
+
+def test_why_an_item_fired_is_never_empty(lexicon, matcher):
+    transcript = make_transcript(
+        [
+            ("clinician", "Have you had any thoughts of ending your life or harming yourself?"),
+            ("patient", "Sometimes I feel everyone would manage fine without me."),
+            ("clinician", "Do you feel safe at home?"),
+            ("patient", "Mostly, but he does lose his temper with me."),
+        ]
+    )
+    for item in detect_risk(transcript, lexicon, matcher):
+        reason = describe(item, with_reason=True).split(" — ")[-1]
+        assert "''" not in reason and '""' not in reason and len(reason) > 10, reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # co-codamol as our ASR heard it (pc-06): "down all" is two function words.
+        "A bit better. I'm taking cocoa down all 3 ,500 to tablets four times a day.",
+        "You've been on cocoa down all 4 -3 weeks now.",
+        "I fell down all the stairs at my mum's.",
+    ],
+)
+def test_a_match_of_function_words_alone_raises_nothing(text, lexicon, matcher):
+    assert detect_in_text(text, lexicon, matcher) == []
+
+
+def test_swallowing_all_the_tablets_is_still_a_method(lexicon):
+    items = detect_in_text(
+        "I thought about swallowing the whole packet of tablets.", lexicon, by_meaning=False
+    )
+    assert any(i.category == "method" for i in items)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "And have you been taking your medication?",  # `make demo`, sample_audio/consultation.wav
+        "Have you ever felt you should cut down?",  # the CAGE alcohol question
+    ],
+)
+def test_routine_questions_are_not_risk_questions(question, lexicon, matcher):
+    transcript = make_transcript(
+        [("clinician", question), ("patient", "Yes, every morning with breakfast.")]
+    )
+    assert detect_risk(transcript, lexicon, matcher) == []
+
+
+def test_the_model_second_opinion_adds_and_never_removes(lexicon, matcher):
+    from avt_notes.config import get_settings
+    from avt_notes.risk.second_opinion import (
+        SECOND_OPINION_FILE,
+        load_second_opinion_prompt,
+        second_opinion,
+    )
+
+    prompt = load_second_opinion_prompt(get_settings().drafting.prompts_dir / SECOND_OPINION_FILE)
+    transcript = make_transcript(
+        [
+            ("clinician", "Have you had any thoughts of ending your life?"),
+            ("patient", "Some evenings I think my kids would be better off without me."),
+            ("clinician", "How have you been sleeping?"),
+            ("patient", "I don't really see the point in much these days."),
+        ]
+    )
+    items = detect_risk(transcript, lexicon, matcher)
+    asked: list[str] = []
+
+    class Model:  # a scripted reply; the real drafting model is measured in benchmarks/risk.py
+        def __init__(self, reply):
+            self.reply = reply
+
+        def complete(self, messages, *, max_new_tokens, stop=()):
+            asked.append(messages[-1]["content"])
+            return self.reply
+
+    # A reply that names nothing, or tries to take an item back, changes nothing.
+    for reply in ("none", "not suicidal_ideation, remove passive_death_wish"):
+        kept = second_opinion(transcript, items, Model(reply), matcher, prompt, lexicon)
+        assert all(item in kept for item in items)
+    # Only utterances nothing listed are asked about.
+    assert asked and not any("better off without me" in a.split("said:")[-1] for a in asked)
+    added = second_opinion(transcript, items, Model("method"), matcher, prompt, lexicon)
+    new = [i for i in added if i not in items]
+    assert new and all(i.matched_by == "model" and i.category == "method" for i in new)
+    assert all("— model second opinion" in describe(i, with_reason=True) for i in new)

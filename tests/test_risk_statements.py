@@ -71,3 +71,41 @@ def test_no_risk_items_leave_the_note_unchanged():
     note = draft_note(transcript, template, ScriptedDrafter(lambda m: "Knee better. [u0002]"))
     assert note.risk_items == []
     assert risk_statements(note, [], transcript, template) == note
+
+
+def test_a_negative_sentence_about_something_else_is_no_contradiction():
+    # "not helping" negates the treatment, not the disclosure it cites.
+    session = [
+        ("clinician", "How is the sertraline going?"),
+        ("patient", "It is not helping, and some nights I wish I could just disappear for good."),
+    ]
+    transcript = make_transcript(session)
+    template = load_template("mental-health-progress")
+
+    def drafter(messages):
+        return "The patient said the sertraline is not helping. [u0002]"
+
+    note = draft_note(transcript, template, ScriptedDrafter(drafter), strategy="compose")
+    assert [(i.category, i.polarity) for i in note.risk_items] == [
+        ("passive_death_wish", "reported")
+    ]
+    drafted = [s for s in note.sentences() if "not helping" in s.text]
+    assert drafted
+    assert not any("opposite of a risk disclosure" in r for s in drafted for r in s.reasons)
+
+
+def test_a_drafted_denial_of_a_disclosure_is_still_flagged():
+    transcript = make_transcript(
+        [
+            ("clinician", "How is the sertraline going?"),
+            ("patient", "It is not helping, and some nights I wish I could disappear for good."),
+        ]
+    )
+    template = load_template("mental-health-progress")
+
+    def drafter(messages):
+        return "The patient is not at risk and has no thoughts of harm. [u0002]"
+
+    note = draft_note(transcript, template, ScriptedDrafter(drafter), strategy="compose")
+    drafted = [s for s in note.sentences() if s.text.startswith("The patient is not at risk")]
+    assert drafted and all(s.status == "unsupported" and s.reasons for s in drafted)

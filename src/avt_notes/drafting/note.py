@@ -386,7 +386,7 @@ def finish_note(
     The body states what was disclosed and denied, linked to the same utterances
     as the review list; then what nothing supports is set aside, still shown.
     """
-    stated = risk_statements(note, risk_items, transcript, template)
+    stated = risk_statements(note, risk_items, transcript, template, risk_lexicon)
     return set_aside(stated, risk_items, risk_lexicon, template.empty_text)
 
 

@@ -11,14 +11,12 @@ grades or assesses risk: the sentences report what was said.
 
 from __future__ import annotations
 
-import re
-
 from avt_notes.drafting.schemas import DraftNote, DraftSentence, NoteSection
 from avt_notes.drafting.templates import Template
-from avt_notes.risk import RiskItem
+from avt_notes.risk import RiskItem, RiskLexicon, detect_in_text, load_lexicon
+from avt_notes.risk.negation import denies_risk
 from avt_notes.schemas import Transcript
 
-_NEGATING = re.compile(r"\b(denie[sd]|deny|denying|no|not|never|without|none)\b", re.IGNORECASE)
 CONTRADICTS = "says the opposite of a risk disclosure in {id}; check it against the transcript"
 
 
@@ -86,17 +84,33 @@ def _statements(items: list[RiskItem], transcript: Transcript) -> list[DraftSent
     return sorted(sentences, key=lambda s: order[s.evidence[0]])
 
 
+def _says_the_opposite(text: str, lexicon: RiskLexicon) -> bool:
+    """Whether a drafted sentence denies risk: a negated risk phrase or summary word.
+
+    The negation rules of the review list, not any negative word: "the sertraline
+    is not helping" denies nothing.
+    """
+    if denies_risk(text, lexicon):
+        return True
+    return any(i.polarity == "denied" for i in detect_in_text(text, lexicon, by_meaning=False))
+
+
 def _target(note: DraftNote, template: Template) -> str:
     marked = [s.name for s in template.sections if s.risk_statements]
     return marked[0] if marked else note.sections[0].name
 
 
 def risk_statements(
-    note: DraftNote, items: list[RiskItem], transcript: Transcript, template: Template
+    note: DraftNote,
+    items: list[RiskItem],
+    transcript: Transcript,
+    template: Template,
+    lexicon: RiskLexicon | None = None,
 ) -> DraftNote:
     """`note` with its risk section stating what was disclosed and denied (see module docs)."""
     if not note.sections:
         return note
+    lexicon = lexicon or load_lexicon()
     statements = _statements(items, transcript)
     disclosed = {_words_of(i) for i in items if i.polarity == "reported"} - {None}
     target = _target(note, template)
@@ -111,7 +125,7 @@ def risk_statements(
             ):
                 continue  # "Nothing recorded." would contradict the statements below
             clashes = sorted(set(sentence.evidence) & disclosed)
-            if clashes and _NEGATING.search(sentence.text):
+            if clashes and _says_the_opposite(sentence.text, lexicon):
                 reason = CONTRADICTS.format(id=clashes[0])
                 sentence = sentence.model_copy(
                     update={"status": "unsupported", "reasons": [*sentence.reasons, reason]}

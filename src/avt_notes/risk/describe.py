@@ -23,9 +23,19 @@ def _quote(text: str) -> str:
 
 def why(item: RiskItem) -> str:
     """Why the item was listed: the pattern, or the nearest exemplar and its score."""
-    if item.matched_by == "meaning":
-        return f"close in meaning to {_quote(item.exemplar)} ({item.score or 0.0:.2f})"
-    return f"pattern {item.pattern!r}" + (f', negation "{item.cue}"' if item.cue else "")
+    negation = f', negation "{item.cue}"' if item.cue else ""
+    if item.matched_by == "model":
+        reason = "model second opinion"
+    elif item.matched_by == "meaning" and item.exemplar:
+        reason = f"close in meaning to {_quote(item.exemplar)} ({item.score or 0.0:.2f})"
+    elif item.pattern:
+        reason = f"pattern {item.pattern!r}"
+    else:
+        # Never an empty "matched": say at least which words were read as risk.
+        reason = f"words {_quote(item.phrase or item.text)}"
+    if item.heard:
+        reason += f", reading {item.heard}"
+    return reason + negation
 
 
 def describe(item: RiskItem, *, with_reason: bool = False) -> str:

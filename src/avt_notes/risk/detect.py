@@ -27,9 +27,16 @@ from typing import Literal
 from pydantic import BaseModel
 
 from avt_notes.risk.answers import find_answer, read_answer
-from avt_notes.risk.lexicon import Concept, RiskLexicon, figurative_spans, load_lexicon
+from avt_notes.risk.lexicon import (
+    Concept,
+    RiskLexicon,
+    figurative_spans,
+    load_lexicon,
+    only_function_words,
+)
 from avt_notes.risk.negation import negation_before, whole_utterance_negation
 from avt_notes.risk.semantic import Nearest, SemanticMatcher, default_matcher
+from avt_notes.risk.sounds import read_soundalikes
 from avt_notes.schemas import AudioInfo, Transcript, Utterance
 
 REVIEW_NOTICE = (
@@ -38,7 +45,7 @@ REVIEW_NOTICE = (
 )
 
 Polarity = Literal["reported", "denied", "asked"]
-MatchedBy = Literal["pattern", "meaning"]
+MatchedBy = Literal["pattern", "meaning", "model"]
 
 
 class RiskItem(BaseModel):
@@ -61,6 +68,7 @@ class RiskItem(BaseModel):
     exemplar: str = ""
     score: float | None = None
     answer_text: str = ""
+    heard: str = ""  # sound-alike words read as risk keywords, e.g. "bills → pills"
 
 
 @dataclass
@@ -71,6 +79,8 @@ class _Hit:
     cue: str
     in_question: bool
     nearest: Nearest | None = None
+    span: tuple[int, int] = (0, 0)
+    heard: str = ""  # "bills → pills" when a sound-alike word was read as a keyword
 
 
 def _is_question(text: str, end: int) -> bool:
@@ -87,7 +97,9 @@ def _pattern_hits(text: str, concept: Concept, lexicon: RiskLexicon) -> list[_Hi
         (m.start(), m.end(), source)
         for source, pattern in concept.patterns
         for m in pattern.finditer(text)
-        if m.end() > m.start() and not any(a < m.end() and m.start() < b for a, b in figures)
+        if m.end() > m.start()
+        and not any(a < m.end() and m.start() < b for a, b in figures)
+        and not only_function_words(m.group(0), lexicon)
     ]
     # Non-overlapping, longer matches winning.
     found.sort(key=lambda f: (f[0] - f[1], f[0]))
@@ -100,11 +112,50 @@ def _pattern_hits(text: str, concept: Concept, lexicon: RiskLexicon) -> list[_Hi
             concept,
             text[start:end],
             source,
-            negation_before(text, start, end, lexicon),
+            _governing_negation(text, start, end, lexicon),
             _is_question(text, end),
+            span=(start, end),
         )
         for start, end, source in sorted(kept)
     ]
+
+
+def _soundalike_hits(text: str, concepts: list[Concept], lexicon: RiskLexicon) -> list[_Hit]:
+    """Pattern hits found only with sound-alike words read as risk keywords (`sounds`).
+
+    A hit must hold a swapped word and, besides it, a word heard as it is that is
+    not a function word: the correction adds context, never a hit on its own.
+    """
+    heard = read_soundalikes(text, lexicon.soundalikes)
+    if not heard.swaps:
+        return []
+    found: list[_Hit] = []
+    for concept in concepts:
+        for hit in _pattern_hits(heard.text, concept, lexicon):
+            start, end = hit.span
+            inside = [w for w in heard.swaps if start <= w[0] and w[1] <= end]
+            if not inside:
+                continue
+            rest = heard.text[start:end]
+            for a, b, _, _ in sorted(inside, reverse=True):
+                rest = rest[: a - start] + " " + rest[b - start :]
+            if only_function_words(rest, lexicon):
+                continue
+            hit.heard = "; ".join(f"{said} → {read}" for _, _, said, read in inside)
+            found.append(hit)
+    return found
+
+
+def _governing_negation(text: str, start: int, end: int, lexicon: RiskLexicon) -> str:
+    """The cue denying the match, or ''.
+
+    A match that carries its own negation ("I would never do that to my kids",
+    "I don't want to live") says it with that negation: a "No, nothing like
+    that" before it is emphasis, not a denial of the statement.
+    """
+    if lexicon.cues.search(text, start, end):
+        return ""
+    return negation_before(text, start, end, lexicon)
 
 
 def _utterance_hits(
@@ -115,6 +166,15 @@ def _utterance_hits(
     for concept in lexicon.concepts:
         hits += _pattern_hits(utterance.text, concept, lexicon)
     have = {h.concept.key for h in hits}
+    hits += _soundalike_hits(
+        utterance.text, [c for c in lexicon.concepts if c.key not in have], lexicon
+    )
+    have = {h.concept.key for h in hits}
+    if utterance.role == "clinician" and hits:
+        # The patterns already say what a clinician asked about; a question's meaning
+        # neighbours ("thoughts of ending your life" near a past-attempt exemplar) are
+        # not further questions.
+        nearest = []
     for near in nearest:
         if near.concept in have or near.concept not in by_key:
             continue
@@ -131,24 +191,36 @@ def _utterance_hits(
     return hits
 
 
+def _matched_by_meaning(utterance: Utterance, lexicon: RiskLexicon) -> bool:
+    """The patient's words, and a clinician's questions the patterns did not read."""
+    if utterance.role != "clinician":
+        return True
+    return "?" in utterance.text and not any(
+        _pattern_hits(utterance.text, c, lexicon) for c in lexicon.concepts
+    )
+
+
 def _meaning_hits(
     utterances: list[Utterance], lexicon: RiskLexicon, matcher: SemanticMatcher
 ) -> list[list[Nearest]]:
     """Concepts each utterance is close to in meaning, figures of speech discounted.
 
-    Meaning is matched on the patient's words and on questions (to read their
-    answers); a clinician's other remarks are left to the patterns, halving the
-    cost. An utterance holding a figure of speech must be close both with the
+    Meaning is matched on the patient's words and on questions no pattern read
+    (to read their answers); a clinician's other remarks are left to the
+    patterns, halving the cost. An utterance holding a figure of speech must be close both with the
     figure cut out and as said: cutting alone leaves fragments ("...and take
     paracetamol") that land near the wrong exemplars.
     """
-    wanted = [u.text if u.role != "clinician" or "?" in u.text else "" for u in utterances]
+    wanted = [u.text if _matched_by_meaning(u, lexicon) else "" for u in utterances]
     cleaned = [" ".join(lexicon.figurative.sub(" ", text).split()) for text in wanted]
     hits = matcher.hits(cleaned)
     for index, utterance in enumerate(utterances):
         if utterance.role == "clinician":
+            # One concept per question, and only when clearly about risk: the answer
+            # is matched on its own words anyway.
             floor = matcher.bank.question_threshold
-            hits[index] = [n for n in hits[index] if n.score >= floor]
+            best = max(hits[index], key=lambda n: n.score, default=None)
+            hits[index] = [best] if best and best.score >= floor else []
     figured = [
         i for i, (a, b) in enumerate(zip(wanted, cleaned, strict=True)) if a.split() != b.split()
     ]
@@ -212,6 +284,7 @@ def detect_risk(
             groups.setdefault(key, []).append(hit)
         for (concept_key, polarity, answer_id), group in groups.items():
             first = group[0]
+            pattern = " | ".join(dict.fromkeys(h.pattern for h in group if h.pattern))
             near = next((h.nearest for h in group if h.nearest), None)
             answer_text = next((u.text for u in utterances if u.id == answer_id), "")
             items.append(
@@ -224,15 +297,16 @@ def detect_risk(
                     category=concept_key,
                     category_label=first.concept.label,
                     phrase="; ".join(h.phrase for h in group if h.phrase),
-                    pattern=" | ".join(dict.fromkeys(h.pattern for h in group if h.pattern)),
+                    pattern=pattern,
                     polarity=polarity,
                     cue=next((h.cue for h in group if h.cue), ""),
                     answer_utterance_id=answer_id,
                     text=utterance.text,
-                    matched_by="meaning" if near and not first.pattern else "pattern",
-                    exemplar=near.exemplar if near and not first.pattern else "",
-                    score=round(near.score, 3) if near and not first.pattern else None,
+                    matched_by="meaning" if near and not pattern else "pattern",
+                    exemplar=near.exemplar if near and not pattern else "",
+                    score=round(near.score, 3) if near and not pattern else None,
                     answer_text=answer_text,
+                    heard="; ".join(dict.fromkeys(h.heard for h in group if h.heard)),
                 )
             )
     return items

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,9 +19,11 @@ from typing import Any
 import yaml
 
 from avt_notes.errors import TemplateError
+from avt_notes.risk.sounds import NO_SOUNDALIKES, SoundAlikes, load_soundalikes
 
 RISK_LEXICON_FILE = "risk_lexicon.yaml"
 FIGURATIVE_FILE = "risk/figurative.yaml"
+SOUNDALIKES_FILE = "risk/soundalikes.yaml"
 
 CONCEPTS = (
     "passive_death_wish",
@@ -71,6 +73,9 @@ class RiskLexicon:
     answers: AnswerRules
     figurative: re.Pattern[str]
     figurative_version: str
+    soundalikes: SoundAlikes = NO_SOUNDALIKES
+    function_words: frozenset[str] = frozenset()
+    summary_words: re.Pattern[str] | None = None
 
     @property
     def labels(self) -> dict[str, str]:
@@ -105,9 +110,13 @@ def load_lexicon(path: Path | None = None) -> RiskLexicon:
         raise TemplateError(f"risk lexicon not found at {path}")
     if not figurative.exists():
         raise TemplateError(f"figurative-language list not found at {figurative}")
-    return _load(
+    lexicon = _load(
         path.resolve(), path.stat().st_mtime_ns, figurative.resolve(), figurative.stat().st_mtime_ns
     )
+    sounds = path.parent / SOUNDALIKES_FILE
+    if not sounds.exists():
+        return lexicon
+    return replace(lexicon, soundalikes=load_soundalikes(sounds))
 
 
 @lru_cache(maxsize=8)
@@ -159,6 +168,10 @@ def _load(path: Path, _mtime: int, figurative_path: Path, _fig_mtime: int) -> Ri
                 re.IGNORECASE,
             ),
             figurative_version=str(figurative["version"]),
+            function_words=frozenset(str(w).lower() for w in raw.get("function_words") or []),
+            summary_words=re.compile(_alternation(raw["summary_words"]), re.IGNORECASE)
+            if raw.get("summary_words")
+            else None,
         )
     except (KeyError, TypeError, AttributeError, ValueError, re.error, yaml.YAMLError) as error:
         raise TemplateError(f"risk lexicon {path} is malformed: {error!r}") from error
@@ -166,6 +179,12 @@ def _load(path: Path, _mtime: int, figurative_path: Path, _fig_mtime: int) -> Ri
     if unknown:
         raise TemplateError(f"risk lexicon {path}: concepts differ from the fixed ids: {unknown}")
     return lexicon
+
+
+def only_function_words(phrase: str, lexicon: RiskLexicon) -> bool:
+    """Whether `phrase` holds no word but function words ("down all"): too little to be risk."""
+    words = re.findall(r"[\w'’]+", phrase.lower())
+    return all(w in lexicon.function_words for w in words)
 
 
 def figurative_spans(text: str, lexicon: RiskLexicon) -> list[tuple[int, int]]:

@@ -73,3 +73,18 @@ def whole_utterance_negation(text: str, lexicon: RiskLexicon) -> str:
         match = lexicon.clause_breaks.match(text, bound)
         position = match.end() if match else bound
     return cue_found
+
+
+def denies_risk(text: str, lexicon: RiskLexicon) -> str:
+    """The cue of a negated risk summary word in `text` ("no thoughts of harm"), or ''.
+
+    For drafted sentences: "it is not helping" negates nothing about risk, while
+    "denies any thoughts of suicide" and "not at risk" do.
+    """
+    if lexicon.summary_words is None:
+        return ""
+    for match in lexicon.summary_words.finditer(text):
+        cue = negation_before(text, match.start(), match.end(), lexicon)
+        if cue:
+            return cue
+    return ""
