@@ -171,3 +171,18 @@ def test_a_drug_name_the_vocabulary_put_back_is_always_flagged_for_a_check():
         "check it against the recording"
     ]
     assert check_sentence("To be taken twice a day.", ["u0001"], by_id).status == "supported"
+
+
+def test_a_risk_concept_in_other_words_is_not_new_content():
+    transcript = make_transcript(
+        [
+            ("clinician", "Have you had any thoughts of ending your life or harming yourself?"),
+            ("patient", "No, nothing like that."),
+        ]
+    )
+    by_id = {u.id: u for u in transcript.utterances}
+    said = check_sentence("They deny thoughts of suicide or self-harm.", ["u0001", "u0002"], by_id)
+    assert said.status == "supported", said.reasons
+    # A concept the lines do not name still counts as new.
+    other = check_sentence("They deny any drug use or drinking.", ["u0001", "u0002"], by_id)
+    assert other.status == "unsupported"

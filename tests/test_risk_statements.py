@@ -107,5 +107,7 @@ def test_a_drafted_denial_of_a_disclosure_is_still_flagged():
         return "The patient is not at risk and has no thoughts of harm. [u0002]"
 
     note = draft_note(transcript, template, ScriptedDrafter(drafter), strategy="compose")
-    drafted = [s for s in note.sentences() if s.text.startswith("The patient is not at risk")]
+    # Flagged in the body, or set aside beside it: never kept as if it were said.
+    written = [*note.sentences(), *note.set_aside]
+    drafted = [s for s in written if s.text.startswith("The patient is not at risk")]
     assert drafted and all(s.status == "unsupported" and s.reasons for s in drafted)
