@@ -202,3 +202,37 @@ def test_draft_note_restates_a_left_out_fact_and_discards_an_invented_drug():
     assert added[0].evidence == ["u0004"] and added[0].status == "supported"
     assert "methamphetamine" not in " ".join(s.text for s in note.sentences())
     assert any("a restatement that failed the checks left out" in w for w in note.warnings)
+
+
+def test_a_short_reply_is_a_fact_too_even_when_the_question_lost_its_mark():
+    rows = [
+        ("clinician", "And alcohol."),  # recognised without its "?"
+        ("patient", "No, I don't drink at all."),
+    ]
+    (gap,) = find_gaps(
+        [],
+        make_transcript(rows).utterances,
+        load_template("soap").sections,
+        load_grounding_lexicon(),
+        load_drafting_prompts().coverage_cues,
+        4,
+    )
+    assert gap.missing == {"action drinking", "drug alcohol"}
+    assert [u.id for u in gap.unit] == ["u0002"]  # a "No" reply is restated without its question
+
+
+def test_a_plan_agreed_to_is_restated_with_the_agreement():
+    rows = [
+        ("clinician", "Take naproxen 500 milligrams twice a day with food."),
+        ("patient", "Yes, okay."),
+    ]
+    (gap,) = find_gaps(
+        [],
+        make_transcript(rows).utterances,
+        load_template("soap").sections,
+        load_grounding_lexicon(),
+        load_drafting_prompts().coverage_cues,
+        4,
+    )
+    assert {"drug naproxen", "number 500"} <= gap.missing
+    assert [u.id for u in gap.unit] == ["u0001", "u0002"] and gap.section == "Plan"

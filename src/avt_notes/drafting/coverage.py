@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from avt_notes.drafting.prompting import exchange_units, section_fit
+from avt_notes.drafting.prompting import section_fit
 from avt_notes.drafting.templates import TemplateSection
 from avt_notes.grounding import GroundingLexicon, facts
 from avt_notes.schemas import Utterance
@@ -25,6 +25,38 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # given "Is anyone taking her money?" + "Not that I know of. My brother shops for her",
 # a small model merges the two into the opposite of what was said.
 _AFFIRMS = re.compile(r"^\s*(yes|yeah|yep|yup)\b", re.IGNORECASE)
+# Recognition often drops a question's "?": a reply starting "No"/"Yes" answers anyway.
+_REPLY = re.compile(r"^\s*(no|nope|never|not really|yes|yeah|yep|yup)\b", re.IGNORECASE)
+
+
+def _exchanges(utterances: Sequence[Utterance]) -> list[tuple[list[Utterance], str]]:
+    """Each statement with the line it answers, if any, and the text whose facts count.
+
+    A question's facts are context, not news ("Any thoughts of ending your life?").
+    A line answered "Yes"/"No" without a question mark may be a question that lost
+    its mark ("And alcohol.") or a plan agreed to ("Take 500 mg twice a day." /
+    "Yes, okay"): its facts count with the reply's, and it is not a unit of its own.
+    Short replies stay: "I don't drink at all" is a fact a note records.
+    """
+
+    def answered(index: int) -> bool:
+        previous, utterance = utterances[index - 1], utterances[index]
+        return previous.speaker != utterance.speaker and (
+            "?" in previous.text or _REPLY.match(utterance.text) is not None
+        )
+
+    units: list[tuple[list[Utterance], str]] = []
+    for index, utterance in enumerate(utterances):
+        followed = index + 1 < len(utterances) and answered(index + 1)
+        if "?" in utterance.text or followed:
+            continue
+        if index > 0 and answered(index):
+            previous = utterances[index - 1]
+            said = utterance.text if "?" in previous.text else f"{previous.text} {utterance.text}"
+            units.append(([previous, utterance], said))
+        else:
+            units.append(([utterance], utterance.text))
+    return units
 
 
 @dataclass(frozen=True)
@@ -84,14 +116,17 @@ def find_gaps(
     span = max(max(u.end for u in utterances) - first, 1e-6)
     candidates: list[tuple[int, float, Gap]] = []
     claimed: set[str] = set()
-    for unit in exchange_units(utterances):
-        # The question's facts are context; what is missing must be in the reply itself.
-        missing = facts(unit[-1].text, lexicon, cues) - stated - claimed
+    for unit, said in _exchanges(utterances):
+        missing = facts(said, lexicon, cues) - stated - claimed
         if not missing:
             continue
         claimed |= missing
         position = (unit[-1].start - first) / span
-        section = max(sections, key=lambda s: (section_fit(unit, s, position), -sections.index(s)))
+        # The section fits the line that says the facts ("Take naproxen..." / "Yes, okay").
+        speaker = [max(unit, key=lambda u: len(facts(u.text, lexicon, cues) & missing))]
+        section = max(
+            sections, key=lambda s: (section_fit(speaker, s, position), -sections.index(s))
+        )
         reply = _trimmed(unit[-1], missing, lexicon, cues)
         trimmed = [*unit[:-1], reply] if _AFFIRMS.match(reply.text) else [reply]
         gap = Gap(trimmed, section.name, frozenset(missing))

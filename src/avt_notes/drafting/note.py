@@ -137,7 +137,15 @@ def _cover_gaps(
     warnings: list[str],
 ) -> None:
     """Restate exchanges whose facts the drafted sections leave out (`drafting.coverage`)."""
-    written = [s.text for sentences in drafted.values() for s in sentences]
+    # Only a sentence that passes the checks states a fact: a flagged "in 2 weeks" must
+    # not hide the "twice a week" nobody wrote down.
+    by_id = {u.id: u for u in utterances}
+    written = [
+        s.text
+        for sentences in drafted.values()
+        for s in sentences
+        if check_sentence(s.text, s.evidence, by_id, lexicon=lexicon).status == "supported"
+    ]
     gaps = find_gaps(
         written,
         utterances,
@@ -153,7 +161,6 @@ def _cover_gaps(
         )
         texts = parse_rewrite(join_prefix(prompts.coverage_prefix, output), gap.unit)
         evidence = [u.id for u in gap.unit]
-        by_id = {u.id: u for u in gap.unit}
         # An added sentence must carry a missing fact and pass every check on its own
         # lines: a restatement that needs a flag adds risk, not coverage.
         kept = [
