@@ -10,6 +10,7 @@ share, seconds per note, peak RSS.
     ... --from-script     # skip TTS/ASR: draft from the script text (drafting only)
     ... --only mh-01      # sessions whose id starts with this
     ... --transcripts benchmarks/results/safety   # reuse saved transcripts: drafting only
+    ... --rescore                                 # score the drafts already in --out again
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from scoring import Session, load_session, score, totals
+from scoring import Session, SessionScore, load_session, score, totals
 
 from avt_notes.bench.tts import SAMPLE_RATE, synthesize
 from avt_notes.config import get_settings
-from avt_notes.drafting import draft_note, load_drafter, load_template, to_markdown
-from avt_notes.embeddings import load_encoder
+from avt_notes.drafting import DraftNote, draft_note, load_drafter, load_template, to_markdown
+from avt_notes.embeddings import SentenceEncoder, load_encoder
 from avt_notes.schemas import Transcript
 from notes import rows_transcript
 
@@ -58,6 +59,27 @@ def script_transcript(session: Session) -> Transcript:
     return rows_transcript(f"{session.id}.script", rows)
 
 
+def rescore(files: list[Path], out: Path, encoder: SentenceEncoder) -> None:
+    """Score saved drafts again (after a scoring change), keeping their measured seconds."""
+    scores = []
+    for path in files:
+        session = load_session(path)
+        saved = out / f"{session.id}.score.json"
+        note = DraftNote.model_validate_json((out / f"{session.id}.draft.json").read_text())
+        transcript = Transcript.model_validate_json(
+            (out / f"{session.id}.transcript.json").read_text(encoding="utf-8")
+        )
+        result = score(session, note, transcript, encoder)
+        old = SessionScore.model_validate_json(saved.read_text(encoding="utf-8"))
+        result.seconds_draft, result.seconds_pipeline = old.seconds_draft, old.seconds_pipeline
+        saved.write_text(result.model_dump_json(indent=1), encoding="utf-8")
+        scores.append(result)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary |= totals(scores) | {"rescored": True}
+    (out / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    print(json.dumps(summary, indent=1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/safety"))
@@ -66,6 +88,9 @@ def main() -> None:
     parser.add_argument("--from-script", action="store_true", help="Draft from the script text.")
     parser.add_argument(
         "--transcripts", type=Path, help="Reuse <id>.transcript.json from this folder (no ASR)."
+    )
+    parser.add_argument(
+        "--rescore", action="store_true", help="Score the drafts already in --out (no model)."
     )
     parser.add_argument("--verify", action="store_true", help="Second model pass per sentence.")
     args = parser.parse_args()
@@ -76,6 +101,9 @@ def main() -> None:
     if not files:
         raise SystemExit(f"no sessions in {args.sessions} starting with {args.only!r}")
     encoder = load_encoder(settings)
+    if args.rescore:
+        rescore(files, args.out, encoder)
+        return
     started = time.perf_counter()
     drafter = load_drafter(settings)
     print(f"drafter {drafter.info.name} loaded in {time.perf_counter() - started:.1f} s")

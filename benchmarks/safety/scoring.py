@@ -1,7 +1,8 @@
 """Scoring a draft note against a scripted session (benchmarks/safety/sessions/*.yaml).
 
 - key-fact recall: a fact counts when every keyword group matches the note body
-  (any word of a group; words of 4+ letters match as prefixes, shorter ones whole);
+  (any word of a group; words of 4+ letters match as prefixes, shorter ones whole,
+  numbers also when a unit follows: "10mg");
 - false statements: a note sentence whose MiniLM cosine to a listed false
   statement reaches `FALSE_MATCH`, with the same polarity (both negated or
   neither: "denies thoughts of suicide" does not state "has thoughts of
@@ -71,7 +72,8 @@ def load_session(path: Path) -> Session:
 
 def _pattern(word: str) -> re.Pattern[str]:
     word = str(word).lower()
-    tail = "" if len(word) >= 4 else r"\b"
+    # A number may run into its unit ("10mg"); a short word must end where it ends.
+    tail = r"(?!\d)" if word.isdigit() else ("" if len(word) >= 4 else r"\b")
     return re.compile(rf"(?<![\w]){re.escape(word)}{tail}")
 
 
