@@ -315,3 +315,21 @@ def test_the_model_second_opinion_adds_and_never_removes(lexicon, matcher):
     new = [i for i in added if i not in items]
     assert new and all(i.matched_by == "model" and i.category == "method" for i in new)
     assert all("— model second opinion" in describe(i, with_reason=True) for i in new)
+
+
+def test_a_question_that_lost_its_mark_is_read_with_its_answer():
+    from avt_notes.risk import detect_risk
+
+    from testdata import make_transcript
+
+    # As recognised: "And any thoughts of ending your life?" came out without its "?".
+    rows = [("clinician", "And any thoughts of ending your life."), ("patient", "No, never.")]
+    items = detect_risk(make_transcript(rows), by_meaning=False)
+    assert [(i.category, i.polarity, i.answer_utterance_id) for i in items] == [
+        ("suicidal_ideation", "denied", "u0002")
+    ]
+    # A clinician's statement that nobody answers "yes" or "no" stays what it was.
+    said = [("clinician", "We talked about ending your life last time."), ("patient", "Right.")]
+    assert all(
+        i.answer_utterance_id is None for i in detect_risk(make_transcript(said), by_meaning=False)
+    )

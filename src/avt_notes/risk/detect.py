@@ -89,6 +89,18 @@ def _is_question(text: str, end: int) -> bool:
     return bool(match and match.group(0) == "?")
 
 
+# Recognition often drops a question's "?": a clinician's line answered "No, ..." or
+# "Yes, ..." was a question ("And any thoughts of suicide at all." / "No, ...").
+_REPLY = re.compile(r"^\s*(no|nope|never|not really|yes|yeah|yep)\b", re.IGNORECASE)
+
+
+def _answered(utterances: list[Utterance], index: int) -> bool:
+    if utterances[index].role != "clinician":
+        return False
+    answer = find_answer(utterances, index)
+    return answer is not None and _REPLY.match(answer.text) is not None
+
+
 def _pattern_hits(text: str, concept: Concept, lexicon: RiskLexicon) -> list[_Hit]:
     if not concept.any_pattern.search(text):
         return []
@@ -265,7 +277,7 @@ def detect_risk(
         for hit in hits[index]:
             polarity: Polarity = "denied" if hit.cue else "reported"
             answer: Utterance | None = None
-            if not hit.cue and hit.in_question:
+            if not hit.cue and (hit.in_question or _answered(utterances, index)):
                 answer = find_answer(utterances, index)
                 if answer is None:
                     polarity = "asked"
