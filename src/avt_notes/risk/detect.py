@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -69,6 +69,19 @@ class RiskItem(BaseModel):
     score: float | None = None
     answer_text: str = ""
     heard: str = ""  # sound-alike words read as risk keywords, e.g. "bills → pills"
+
+    @classmethod
+    def said_in(cls, utterance: Utterance, **found: Any) -> RiskItem:
+        """An item at `utterance`: where, who and the words come from the utterance."""
+        return cls(
+            utterance_id=utterance.id,
+            start=utterance.start,
+            end=utterance.end,
+            speaker=utterance.speaker,
+            role=utterance.role,
+            text=utterance.text,
+            **found,
+        )
 
 
 @dataclass
@@ -300,12 +313,8 @@ def detect_risk(
             near = next((h.nearest for h in group if h.nearest), None)
             answer_text = next((u.text for u in utterances if u.id == answer_id), "")
             items.append(
-                RiskItem(
-                    utterance_id=utterance.id,
-                    start=utterance.start,
-                    end=utterance.end,
-                    speaker=utterance.speaker,
-                    role=utterance.role,
+                RiskItem.said_in(
+                    utterance,
                     category=concept_key,
                     category_label=first.concept.label,
                     phrase="; ".join(h.phrase for h in group if h.phrase),
@@ -313,7 +322,6 @@ def detect_risk(
                     polarity=polarity,
                     cue=next((h.cue for h in group if h.cue), ""),
                     answer_utterance_id=answer_id,
-                    text=utterance.text,
                     matched_by="meaning" if near and not pattern else "pattern",
                     exemplar=near.exemplar if near and not pattern else "",
                     score=round(near.score, 3) if near and not pattern else None,

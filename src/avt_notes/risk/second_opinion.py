@@ -131,19 +131,14 @@ def second_opinion(
         cue = whole_utterance_negation(utterance.text, lexicon)
         for concept in read_reply(reply):
             added.append(
-                RiskItem(
-                    utterance_id=utterance.id,
-                    start=utterance.start,
-                    end=utterance.end,
-                    speaker=utterance.speaker,
-                    role=utterance.role,
+                RiskItem.said_in(
+                    utterance,
                     category=concept,
                     category_label=lexicon.labels[concept],
                     phrase="",
                     pattern="",
                     polarity="denied" if cue else "reported",
                     cue=cue,
-                    text=utterance.text,
                     matched_by="model",
                 )
             )
