@@ -40,6 +40,19 @@ def session_words() -> dict[str, list[list[Word]]]:
     }
 
 
+def said_by_patient(words: list[Word]) -> Utterance:
+    return Utterance(
+        id="u0001",
+        start=words[0].start,
+        end=words[-1].end,
+        speaker="A",
+        role="patient",
+        text=" ".join(w.text for w in words),
+        confidence=0.9,
+        words=words,
+    )
+
+
 def words_of(text: str, probability: float = 0.3) -> list[Word]:
     return [
         Word(text=t, start=float(i), end=i + 0.5, probability=probability)
@@ -62,7 +75,7 @@ def test_misheard_drug_names_in_real_output_are_put_back_with_what_was_heard() -
 
 def test_no_other_word_of_the_real_sessions_is_touched() -> None:
     """Everything else (names such as Kalim or Lindquist, idioms, numbers) stays as heard."""
-    allowed = {"Vinicillin", "trimeth operin", "Arribiprazole", "approxon"}
+    allowed = {"Vinicillin", "trimeth operin", "Arribiprazole", "approxon", "safe guarding"}
     for utterances in session_words().values():
         for words in utterances:
             for c in propose(words, LEXICON, RULES):
@@ -128,16 +141,7 @@ def test_old_transcripts_load_and_corrected_ones_round_trip() -> None:
 
 
 def test_shown_text_is_the_plain_text_when_nothing_was_corrected() -> None:
-    utterance = Utterance(
-        id="u0001",
-        start=0,
-        end=1,
-        speaker="A",
-        role="patient",
-        text="Hello there.",
-        confidence=0.9,
-        words=words_of("Hello there."),
-    )
+    utterance = said_by_patient(words_of("Hello there."))
     assert shown_text(utterance) == "Hello there."
 
 
@@ -155,3 +159,29 @@ def test_the_review_transcript_says_what_was_heard() -> None:
     assert view is not None
     assert view["utterances"][0]["heard"] == {"0": "Vinicillin"}
     assert view["utterances"][0]["words"][0][0] == "Penicillin"
+
+
+def test_a_term_recognised_in_pieces_is_joined_and_never_flagged() -> None:
+    words = words_of("I have a safe guarding concern and she takes co codamol daily.", 0.9)
+    fixed = correct_words(words, LEXICON, RULES)
+    assert [w.text for w in fixed][3:] == [
+        "safeguarding",
+        "concern",
+        "and",
+        "she",
+        "takes",
+        "co-codamol",
+        "daily.",
+    ]
+    assert [w.heard for w in fixed if w.heard] == ["safe guarding", "co codamol"]
+    # Same letters: the drug check has nothing to ask the clinician about.
+    from avt_notes.grounding import check_sentence, load_grounding_lexicon
+
+    said = said_by_patient(fixed)
+    result = check_sentence(
+        "The patient takes co-codamol daily.",
+        ["u0001"],
+        {"u0001": said},
+        lexicon=load_grounding_lexicon(),
+    )
+    assert result.status == "supported", result.reasons

@@ -94,6 +94,37 @@ def test_nothing_to_add_when_every_fact_is_stated_and_the_limit_holds():
     assert [u.id for u in affirmed[0].unit] == ["u0001", "u0002"]
 
 
+def test_a_reply_recognised_with_a_question_mark_is_still_a_reply():
+    # "Once, three years ago, after my divorce?": a rising voice, recognised as a question.
+    rows = [
+        ("clinician", "Have you ever taken an overdose before?"),
+        ("patient", "Once, three years ago, after my divorce?"),
+        ("clinician", "Thank you for telling me."),
+    ]
+    gaps = find_gaps(
+        [],
+        make_transcript(rows).utterances,
+        load_template("soap").sections,
+        load_grounding_lexicon(),
+        load_drafting_prompts().coverage_cues,
+        4,
+    )
+    # A short reply that leans on its question is restated with it.
+    assert [[u.id for u in gap.unit] for gap in gaps] == [["u0001", "u0002"]]
+    assert "number 3" in gaps[0].missing
+    # A clinician's question keeps its mark: its facts are context, not news.
+    asked = [("patient", "It started on Tuesday."), ("clinician", "Any fever since Tuesday?")]
+    units = find_gaps(
+        [],
+        make_transcript(asked).utterances,
+        load_template("soap").sections,
+        load_grounding_lexicon(),
+        load_drafting_prompts().coverage_cues,
+        4,
+    )
+    assert [[u.id for u in gap.unit] for gap in units] == [["u0001"]]
+
+
 def risk_of(rows: list[tuple[str, str]]) -> tuple[RiskLexicon, list[RiskItem]]:
     lexicon = load_lexicon()
     return lexicon, detect_risk(make_transcript(rows), lexicon, by_meaning=False)

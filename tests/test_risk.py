@@ -333,3 +333,25 @@ def test_a_question_that_lost_its_mark_is_read_with_its_answer():
     assert all(
         i.answer_utterance_id is None for i in detect_risk(make_transcript(said), by_meaning=False)
     )
+
+
+def test_a_patients_words_with_a_question_mark_are_reported_not_asked():
+    from avt_notes.risk import detect_risk
+
+    from testdata import make_transcript
+
+    # Recognition writes a rising voice as "?": the clinician's next line is no answer,
+    # and "No, I understand" must not turn the disclosure into a denial.
+    rows = [
+        ("clinician", "How have you been?"),
+        ("patient", "Sometimes I think about hurting him?"),
+        ("clinician", "No, I understand. Tell me more."),
+    ]
+    items = detect_risk(make_transcript(rows), by_meaning=False)
+    assert [(i.category, i.polarity, i.utterance_id) for i in items] == [
+        ("harm_to_others", "reported", "u0002")
+    ]
+    # The clinician's own question is still read with the patient's answer.
+    asked = [("clinician", "Any thoughts of hurting anyone?"), ("patient", "No, never.")]
+    items = detect_risk(make_transcript(asked), by_meaning=False)
+    assert [(i.category, i.polarity) for i in items] == [("harm_to_others", "denied")]

@@ -34,7 +34,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from scoring import Session, SessionScore, load_session, score, totals
 
 from avt_notes.bench.tts import SAMPLE_RATE, synthesize
-from avt_notes.config import get_settings
+from avt_notes.clinical_vocabulary import correct_words, rules_from
+from avt_notes.clinical_vocabulary import load_lexicon as load_vocabulary
+from avt_notes.config import Settings, get_settings
 from avt_notes.drafting import DraftNote, draft_note, load_drafter, load_template, to_markdown
 from avt_notes.embeddings import SentenceEncoder, load_encoder
 from avt_notes.schemas import Transcript
@@ -80,6 +82,26 @@ def rescore(files: list[Path], out: Path, encoder: SentenceEncoder) -> None:
     print(json.dumps(summary, indent=1))
 
 
+def recorrected(transcript: Transcript, settings: Settings) -> Transcript:
+    """A saved transcript with today's clinical-vocabulary rules applied to its words.
+
+    Corrections already made keep what was heard; only new rules change anything.
+    """
+    if not settings.decoding.asr_vocabulary_correction:
+        return transcript
+    lexicon = load_vocabulary(settings.drafting.prompts_dir)
+    rules = rules_from(settings)
+    utterances = []
+    for utterance in transcript.utterances:
+        if not utterance.words:
+            utterances.append(utterance)
+            continue
+        words = correct_words(utterance.words, lexicon, rules)
+        text = " ".join(w.text for w in words)
+        utterances.append(utterance.model_copy(update={"words": words, "text": text}))
+    return transcript.model_copy(update={"utterances": utterances})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/safety"))
@@ -116,6 +138,7 @@ def main() -> None:
             transcript = script_transcript(session)
         elif saved is not None and saved.exists():
             transcript = Transcript.model_validate_json(saved.read_text(encoding="utf-8"))
+            transcript = recorrected(transcript, settings)
         else:
             from avt_notes.pipeline import transcribe_file
 

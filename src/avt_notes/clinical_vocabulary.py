@@ -17,6 +17,8 @@ span only when
   a span of common words only ("murder nap") needs two or more words, one of
   them below `common_max_probability`, and the stricter `common_min_similarity`.
   A single common word is never rewritten, nor is any word already in the lexicon.
+- a span of two or three words that spells a one-word term exactly ("safe guarding",
+  "co codamol") is always joined into it: the letters do not change.
 
 The rewritten word keeps what was heard (`Word.heard`) and the recogniser's
 lowest probability over the span, and the review page marks it. Everything
@@ -188,11 +190,42 @@ def _spans(
     return spans
 
 
+def _split_terms(words: Sequence[Word], lexicon: Lexicon) -> list[Correction]:
+    """Spans that spell a one-word term in pieces ("safe guarding", "co codamol").
+
+    The letters are the term's exactly, so joining them changes no sound, only lets
+    the grounding rules and the reader see the term.
+    """
+    whole: dict[str, Term] = {}
+    for t in lexicon.terms:  # the generic's spelling first ("co-codamol", not "cocodamol")
+        if " " not in t.text and (t.letters not in whole or t.text == t.group):
+            whole[t.letters] = t
+    cores = [_core(w.text) for w in words]
+    found = []
+    for start in range(len(words)):
+        for end in range(start + 2, min(start + MAX_SPAN, len(words)) + 1):
+            plain = cores[start:end]
+            if any(c is None for c in plain) or words[end - 2].text.endswith(_SENTENCE_END):
+                break
+            term = whole.get(letters("".join(c or "" for c in plain)))
+            if term is not None:
+                heard = " ".join(w.text for w in words[start:end])
+                found.append(
+                    Correction(
+                        start=start, end=end, term=term, heard=heard, similarity=1.0, runner_up=0.0
+                    )
+                )
+    return found
+
+
 def propose(words: Sequence[Word], lexicon: Lexicon, rules: VocabularyRules) -> list[Correction]:
     """Non-overlapping corrections for `words`, most similar first (see module docstring)."""
     spans = _spans(words, lexicon, rules)
-    if not spans or not lexicon.terms:
+    if not lexicon.terms:
         return []
+    candidates: list[Correction] = _split_terms(words, lexicon)
+    if not spans:
+        return _non_overlapping(candidates)
     heard = [" ".join(_core(w.text) or "" for w in words[s:e]) for s, e in spans]
     letter_scores = cdist(
         [letters(h) for h in heard], [t.letters for t in lexicon.terms], scorer=fuzz.ratio
@@ -202,7 +235,6 @@ def propose(words: Sequence[Word], lexicon: Lexicon, rules: VocabularyRules) -> 
     )
     scores = (np.asarray(letter_scores) + np.asarray(key_scores)) / 200.0
     groups = [t.group for t in lexicon.terms]
-    candidates: list[Correction] = []
     for row, (start, end) in enumerate(spans):
         best = int(np.argmax(scores[row]))
         term = lexicon.terms[best]
@@ -222,6 +254,11 @@ def propose(words: Sequence[Word], lexicon: Lexicon, rules: VocabularyRules) -> 
                     runner_up=round(runner_up, 4),
                 )
             )
+    return _non_overlapping(candidates)
+
+
+def _non_overlapping(candidates: Sequence[Correction]) -> list[Correction]:
+    """The most similar corrections that share no word, in word order."""
     chosen: list[Correction] = []
     taken: set[int] = set()
     for c in sorted(candidates, key=lambda c: (-c.similarity, c.end - c.start)):

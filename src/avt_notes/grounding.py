@@ -638,6 +638,10 @@ def _check_subject(
 # --- public checks -----------------------------------------------------------------
 
 
+def _letters(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalpha())
+
+
 def _check_corrected(
     sentence: str, cited: Sequence[Utterance], lexicon: GroundingLexicon
 ) -> list[str]:
@@ -648,8 +652,8 @@ def _check_corrected(
     reasons = []
     for utterance in cited:
         for word in utterance.words:
-            if word.heard is None:
-                continue
+            if word.heard is None or _letters(word.heard) == _letters(word.text):
+                continue  # only joined ("co codamol"): same letters, nothing to check
             term = " ".join(tokens(word.text))
             named = {generic for _, generic in drug_names(word.text, lexicon)}
             if (named & written) or (term and term in words):

@@ -15,16 +15,23 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from avt_notes.drafting.prompting import section_fit
+from avt_notes.drafting.prompting import is_question, section_fit
 from avt_notes.drafting.templates import TemplateSection
 from avt_notes.grounding import GroundingLexicon, facts
 from avt_notes.schemas import Utterance
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-# A reply restated with its question only when it affirms it ("Yes, fifteen milligrams"):
+# A reply is restated with its question when it affirms it ("Yes, fifteen milligrams"), or
+# when it is short and leans on it ("Once, three years ago"), never when it is negative:
 # given "Is anyone taking her money?" + "Not that I know of. My brother shops for her",
 # a small model merges the two into the opposite of what was said.
 _AFFIRMS = re.compile(r"^\s*(yes|yeah|yep|yup)\b", re.IGNORECASE)
+_NEGATIVE = re.compile(
+    r"^\s*(no|nope|never|not|nothing|none|nobody|neither|i(?:'ve| have)? never|"
+    r"i (?:do|did|have|had|would|could|ca|wo)n'?t)\b",
+    re.IGNORECASE,
+)
+SHORT_REPLY_WORDS = 8
 # Recognition often drops a question's "?": a reply starting "No"/"Yes" answers anyway.
 _REPLY = re.compile(r"^\s*(no|nope|never|not really|yes|yeah|yep|yup)\b", re.IGNORECASE)
 
@@ -39,24 +46,35 @@ def _exchanges(utterances: Sequence[Utterance]) -> list[tuple[list[Utterance], s
     Short replies stay: "I don't drink at all" is a fact a note records.
     """
 
+    def asks(index: int) -> bool:
+        return is_question(utterances, index)
+
     def answered(index: int) -> bool:
         previous, utterance = utterances[index - 1], utterances[index]
         return previous.speaker != utterance.speaker and (
-            "?" in previous.text or _REPLY.match(utterance.text) is not None
+            asks(index - 1) or _REPLY.match(utterance.text) is not None
         )
 
     units: list[tuple[list[Utterance], str]] = []
     for index, utterance in enumerate(utterances):
         followed = index + 1 < len(utterances) and answered(index + 1)
-        if "?" in utterance.text or followed:
+        if asks(index) or followed:
             continue
         if index > 0 and answered(index):
             previous = utterances[index - 1]
-            said = utterance.text if "?" in previous.text else f"{previous.text} {utterance.text}"
+            said = utterance.text if asks(index - 1) else f"{previous.text} {utterance.text}"
             units.append(([previous, utterance], said))
         else:
             units.append(([utterance], utterance.text))
     return units
+
+
+def _leans_on_question(reply: str, trimmed: str) -> bool:
+    """Whether the `trimmed` reply is restated with its question (`reply`: all of it)."""
+    if _AFFIRMS.match(trimmed):
+        return True
+    # Judged on the whole reply: trimming cuts away a "Not that I know of." first sentence.
+    return len(trimmed.split()) <= SHORT_REPLY_WORDS and _NEGATIVE.match(reply) is None
 
 
 @dataclass(frozen=True)
@@ -128,7 +146,8 @@ def find_gaps(
             sections, key=lambda s: (section_fit(speaker, s, position), -sections.index(s))
         )
         reply = _trimmed(unit[-1], missing, lexicon, cues)
-        trimmed = [*unit[:-1], reply] if _AFFIRMS.match(reply.text) else [reply]
+        leans = _leans_on_question(unit[-1].text, reply.text)
+        trimmed = [*unit[:-1], reply] if leans else [reply]
         gap = Gap(trimmed, section.name, frozenset(missing))
         candidates.append((len(missing), -unit[-1].start, gap))
     chosen = sorted(candidates, key=lambda c: (-c[0], -c[1]))[:limit]

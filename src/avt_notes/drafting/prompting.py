@@ -165,15 +165,36 @@ def parse_rewrite(output: str, unit: Sequence[Utterance], empty_text: str = "") 
 # --- extract strategy: choosing what each section restates --------------------------
 
 
+def is_question(utterances: Sequence[Utterance], index: int) -> bool:
+    """Whether line `index` asks something (its facts are context, not news).
+
+    A patient's reply to a question is an answer even when it ends in "?":
+    recognition writes a rising voice that way ("Once, three years ago?").
+    """
+    utterance = utterances[index]
+    if "?" not in utterance.text:
+        return False
+    previous = utterances[index - 1] if index else None
+    replies = (
+        utterance.role == "patient"
+        and previous is not None
+        and previous.speaker != utterance.speaker
+        and "?" in previous.text
+    )
+    return not replies
+
+
 def exchange_units(utterances: Sequence[Utterance]) -> list[list[Utterance]]:
     """Answers joined to the question before them; bare questions and fillers left out."""
     units: list[list[Utterance]] = []
     for index, utterance in enumerate(utterances):
-        if "?" in utterance.text:
+        if is_question(utterances, index):
             continue  # a question is only evidence together with its answer
         previous = utterances[index - 1] if index else None
         asked = (
-            previous is not None and previous.speaker != utterance.speaker and "?" in previous.text
+            previous is not None
+            and previous.speaker != utterance.speaker
+            and is_question(utterances, index - 1)
         )
         unit = [previous, utterance] if asked and previous is not None else [utterance]
         # An answer to a question carries meaning even when short ("Any fever?" / "No.").

@@ -290,7 +290,11 @@ def detect_risk(
         for hit in hits[index]:
             polarity: Polarity = "denied" if hit.cue else "reported"
             answer: Utterance | None = None
-            if not hit.cue and (hit.in_question or _answered(utterances, index)):
+            # A patient's words are reported as said: recognition writes a rising voice as
+            # "?", and the clinician's next line is no answer ("Sometimes I think about
+            # hurting him?" / "No, I understand" would read as a denial).
+            asks = utterance.role != "patient" and (hit.in_question or _answered(utterances, index))
+            if not hit.cue and asks:
                 answer = find_answer(utterances, index)
                 if answer is None:
                     polarity = "asked"
