@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from avt_notes.embedding_cache import CachedEncoder
 from avt_notes.risk import (
     CONCEPTS,
     RiskItem,
@@ -36,6 +37,7 @@ from avt_notes.risk import (
     detect_risk,
 )
 from avt_notes.risk.lexicon import load_lexicon
+from avt_notes.risk.semantic import Nearest
 from avt_notes.schemas import AudioInfo, Transcript, Utterance
 
 ROOT = Path(__file__).resolve().parent
@@ -266,8 +268,26 @@ def second_opinion_hook(matcher: SemanticMatcher) -> tuple[Extra, dict[str, floa
     return extra, cost
 
 
+def _cpu_seconds(transcript: Transcript, matcher: SemanticMatcher | None) -> tuple[float, float]:
+    """(wall, CPU) seconds of one scan, the best of three: the machine is shared."""
+    runs = []
+    for _ in range(3):
+        if matcher is not None and isinstance(matcher.encoder, CachedEncoder):
+            matcher.encoder.clear()  # the labelled texts were encoded while scoring
+        started, cpu = time.perf_counter(), time.process_time()
+        detect_risk(transcript, matcher=matcher, by_meaning=matcher is not None)
+        runs.append((time.perf_counter() - started, time.process_time() - cpu))
+    return min(runs, key=lambda run: run[1])
+
+
 def time_thirty_minutes(rows: list[dict[str, Any]], matcher: SemanticMatcher | None) -> float:
-    """Seconds to scan a 30-minute transcript (labelled texts repeated, models loaded)."""
+    """Seconds to scan a 30-minute transcript (labelled texts repeated, models loaded).
+
+    CPU seconds summed over threads: on a shared machine wall time mostly measures the
+    queue. The labelled texts recur in the built transcript and the encoder's cache
+    encodes each once, so the cost without the cache is printed too: that is the cost
+    of 30 minutes in which no text recurs.
+    """
     turns: list[tuple[str, str]] = []
     words = 0
     while words < 30 * WORDS_PER_MINUTE:
@@ -279,16 +299,90 @@ def time_thirty_minutes(rows: list[dict[str, Any]], matcher: SemanticMatcher | N
             if words >= 30 * WORDS_PER_MINUTE:
                 break
     transcript = make_transcript(turns, "thirty-minutes")
-    started, cpu = time.perf_counter(), time.process_time()
-    detect_risk(transcript, matcher=matcher, by_meaning=matcher is not None)
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    # CPU seconds summed over threads: on a shared machine wall time mostly measures the queue.
+    cache = matcher.encoder if matcher and isinstance(matcher.encoder, CachedEncoder) else None
+    before = (cache.asked, cache.encoded) if cache else (0, 0)
+    seconds, cpu = _cpu_seconds(transcript, matcher)
     load = os.getloadavg()[0]
     print(
         f"\n== speed ==\n  {len(turns)} utterances, {words} words (~30 min): {seconds:.2f} s wall, "
         f"{cpu:.2f} s CPU (load average {load:.1f} on {os.cpu_count()} cores)"
     )
+    if matcher is not None:
+        encoder = matcher.encoder
+        precision = getattr(getattr(encoder, "encoder", encoder), "precision", "?")
+        print(f"  encoder {encoder.name}, {precision}")
+    if matcher is not None and cache is not None:
+        asked, encoded = cache.asked - before[0], cache.encoded - before[1]
+        uncached = SemanticMatcher(cache.encoder, matcher.bank)
+        bare_seconds, bare_cpu = _cpu_seconds(transcript, uncached)
+        print(
+            f"  the cache encoded {encoded // 3} of the {asked // 3} texts asked for; "
+            f"without it: {bare_seconds:.2f} s wall, {bare_cpu:.2f} s CPU"
+        )
     return seconds
+
+
+def precision_shift(rows: list[dict[str, Any]], matcher: SemanticMatcher) -> None:
+    """How far the configured encoder's cosines move from float32's on every labelled text.
+
+    Scores each text and question against the whole exemplar bank, and each answer
+    against its question, both ways; counts the scores that land on the other side of
+    a threshold the detector uses.
+    """
+    from avt_notes.config import get_settings
+    from avt_notes.embeddings import SentenceTransformerEncoder
+    from avt_notes.models import resolve
+
+    models = get_settings().models
+    folder = resolve(models.embedding_model, "embedding", models.model_cache, models.extra_models)
+    encoder = SentenceTransformerEncoder(
+        folder, name=models.embedding_model, threads=models.cpu_threads
+    )
+    exact = SemanticMatcher(encoder, matcher.bank)
+    texts = [r["text"] for r in rows] + [r["question"] for r in rows if r.get("question")]
+    texts = list(dict.fromkeys(texts))
+    bank = matcher.bank
+    limits = (bank.threshold, bank.question_threshold)
+    # (what was scored, float32 score, this encoder's score, thresholds that apply)
+    scores: list[tuple[str, float, float, tuple[float, ...]]] = []
+    moved = []
+    for text, want, got in zip(texts, exact.nearest(texts), matcher.nearest(texts), strict=True):
+        by_concept = {n.concept: n.score for n in got}
+        scores += [(f"{n.concept} {text!r}", n.score, by_concept[n.concept], limits) for n in want]
+        first, second = max(want, key=_score, default=None), max(got, key=_score, default=None)
+        if first and second and first.concept != second.concept:
+            moved.append(f"{text!r}: {first.concept} {first.score:.4f} -> {second.concept}")
+    off_topic = (load_lexicon().answers.off_topic_max_similarity,)
+    scores += [
+        (
+            f"answer {r['text']!r} to {r['question']!r}",
+            exact.similarity(r["question"], r["text"]),
+            matcher.similarity(r["question"], r["text"]),
+            off_topic,
+        )
+        for r in rows
+        if r.get("question")
+    ]
+    shifts = [abs(a - b) for _, a, b, _ in scores]
+    crossed = [
+        f"{what}: {a:.4f} -> {b:.4f} (threshold {t:.3f})"
+        for what, a, b, ts in scores
+        for t in ts
+        if (a >= t) != (b >= t)
+    ]
+    print(
+        f"\n== precision shift against float32 ({len(texts)} texts, {len(scores)} scores, "
+        f"exemplar bank {bank.version}) ==\n"
+        f"  max |difference| {max(shifts, default=0.0):.4f}, "
+        f"mean {sum(shifts) / max(1, len(shifts)):.4f}; scores crossing a threshold: "
+        f"{len(crossed)}; texts whose nearest concept changed: {len(moved)}"
+    )
+    for line in crossed + moved:
+        print(f"  {line}")
+
+
+def _score(near: Nearest) -> float:
+    return near.score
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -299,6 +393,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calibrate", action="store_true", help="sweep the meaning threshold")
     parser.add_argument("--patterns-only", action="store_true", help="no meaning matching")
     parser.add_argument("--threshold", type=float, help="override the bank's threshold")
+    parser.add_argument(
+        "--precision-shift",
+        action="store_true",
+        help="compare the configured encoder's cosines with float32 on every labelled text",
+    )
     parser.add_argument(
         "--second-opinion",
         action="store_true",
@@ -356,6 +455,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.ordinary:
         check_ordinary(args.ordinary, matcher)
+    if args.precision_shift and matcher is not None:
+        precision_shift(rows, matcher)
     time_thirty_minutes(rows, matcher)
     return 0
 

@@ -70,6 +70,14 @@ class ModelSettings(_Section):
     embedding_model: str = Field(
         "minilm-l6", description="Registry name or a sentence-transformers model folder."
     )
+    # bfloat16 leaves every risk decision unchanged at less CPU (README "risk detection
+    # cost"); emulated on CPUs without it, it is slower, so "auto" checks the CPU.
+    embedding_precision: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto", description="Sentence-encoder arithmetic: auto, float32 or bfloat16."
+    )
+    # Embeddings kept by text hash, so risk detection, evidence linking and the live
+    # merge at stop do not encode the same utterance again (~1.7 kB each); 0 turns it off.
+    embedding_cache_size: int = Field(8192, ge=0, description="Sentence embeddings kept.")
     # Extra registry entries: name -> local folder (e.g. {"large-v3": "/models/whisper-large-v3"}).
     extra_models: dict[str, Path] = Field(default_factory=dict)
 

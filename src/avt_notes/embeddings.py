@@ -12,15 +12,17 @@ so callers pair them with rules; nothing here decides support or risk.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
 from avt_notes.config import Settings
+from avt_notes.embedding_cache import CachedEncoder
 from avt_notes.errors import ModelNotFoundError
 from avt_notes.models import resolve
 
@@ -35,10 +37,37 @@ class SentenceEncoder(Protocol):
         ...
 
 
-class SentenceTransformerEncoder:
-    """A sentence-transformers model folder (default: all-MiniLM-L6-v2 from PyPI)."""
+Precision = Literal["auto", "float32", "bfloat16"]
 
-    def __init__(self, folder: Path, *, name: str, threads: int = 2, batch_size: int = 64) -> None:
+
+def native_bfloat16() -> bool:
+    """Whether this CPU has bfloat16 instructions (emulated, bfloat16 is slower than float32)."""
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
+    except OSError:
+        return False
+    flags = next((line for line in cpuinfo.splitlines() if line.startswith("flags")), "")
+    return bool({"avx512_bf16", "amx_bf16"} & set(flags.split()))
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model folder (default: all-MiniLM-L6-v2 from PyPI).
+
+    `precision` "bfloat16" runs the matrix products in bfloat16 (layer norms and
+    softmax stay float32): about 40% less CPU, cosines within a few thousandths.
+    "auto" is bfloat16 where the CPU has it natively, else float32. (int8 dynamic
+    quantisation was faster still but moved risk decisions; see README.)
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        name: str,
+        threads: int = 2,
+        batch_size: int = 64,
+        precision: Precision = "float32",
+    ) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -49,6 +78,9 @@ class SentenceTransformerEncoder:
             raise ModelNotFoundError(
                 f"cannot load sentence-embedding model from {folder}: {error}"
             ) from error
+        if precision == "auto":
+            precision = "bfloat16" if native_bfloat16() else "float32"
+        self.precision: Precision = precision
         self.name = name
         self._batch_size = batch_size
         # The tokenizer is not safe for concurrent calls from several threads.
@@ -57,7 +89,7 @@ class SentenceTransformerEncoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:
+        with self._lock, self._arithmetic():
             vectors = self._model.encode(
                 list(texts),
                 batch_size=self._batch_size,
@@ -67,22 +99,49 @@ class SentenceTransformerEncoder:
             )
         return np.asarray(vectors, dtype=np.float32)
 
+    @contextlib.contextmanager
+    def _arithmetic(self) -> Iterator[None]:
+        if self.precision != "bfloat16":
+            yield
+            return
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            yield
+
     @property
     def dimension(self) -> int:
-        size = self._model.get_sentence_embedding_dimension()
+        # Renamed in sentence-transformers 6; the old name warns.
+        model = self._model
+        size = getattr(model, "get_embedding_dimension", model.get_sentence_embedding_dimension)()
         return int(size) if size else 384
 
 
 def load_encoder(settings: Settings, model: str | None = None) -> SentenceEncoder:
-    """The configured encoder, loaded once per process (loading takes about a second)."""
+    """The configured encoder, loaded once per process (loading takes about a second).
+
+    Cached by text unless `embedding_cache_size` is 0: the callers share one instance.
+    """
     name = model or settings.models.embedding_model
     folder = resolve(name, "embedding", settings.models.model_cache, settings.models.extra_models)
-    return _cached(str(folder), name, settings.models.cpu_threads)
+    models = settings.models
+    return _cached(
+        str(folder),
+        name,
+        models.cpu_threads,
+        models.embedding_precision,
+        models.embedding_cache_size,
+    )
 
 
 @lru_cache(maxsize=4)
-def _cached(folder: str, name: str, threads: int) -> SentenceEncoder:
-    return SentenceTransformerEncoder(Path(folder), name=name, threads=threads)
+def _cached(
+    folder: str, name: str, threads: int, precision: Precision, cache_size: int
+) -> SentenceEncoder:
+    encoder = SentenceTransformerEncoder(
+        Path(folder), name=name, threads=threads, precision=precision
+    )
+    return CachedEncoder(encoder, cache_size) if cache_size else encoder
 
 
 def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -137,7 +137,13 @@ def default_matcher(settings: Settings | None = None) -> SemanticMatcher:
     settings = settings or get_settings()
     path = (settings.drafting.prompts_dir / EXEMPLARS_FILE).resolve()
     mtime = path.stat().st_mtime_ns if path.exists() else 0
-    key = (settings.models.embedding_model, str(settings.models.model_cache), str(path), mtime)
+    models = settings.models
+    key = (
+        f"{models.embedding_model} {models.embedding_precision} {models.embedding_cache_size}",
+        str(models.model_cache),
+        str(path),
+        mtime,
+    )
     with _lock:
         if key not in _matchers:
             _matchers[key] = SemanticMatcher(load_encoder(settings), load_exemplars(path))
