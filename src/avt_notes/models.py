@@ -147,7 +147,8 @@ def _assemble(model: PackagedModel, cache: Path) -> Path:
     """Link/concatenate the model's files into ``cache/<name>`` once, atomically."""
     target = cache / model.name
     marker = target / ".complete"
-    if marker.exists():
+    # A link whose package moved (a reinstalled or removed venv) is rebuilt, not trusted.
+    if marker.exists() and all((target / name).exists() for name in model.files):
         return target
     cache.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{model.name}-", dir=cache))
@@ -156,7 +157,8 @@ def _assemble(model: PackagedModel, cache: Path) -> Path:
             source = _packaged_file(package, relpath, model.install_hint)
             destination = staging / name
             destination.parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(source, destination)
+            # The real path: a venv reached through a symlink may not be there tomorrow.
+            os.symlink(source.resolve(), destination)
         for name, parts in model.assembled.items():
             with open(staging / name, "wb") as out:
                 for package, relpath in parts:
