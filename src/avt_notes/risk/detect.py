@@ -114,13 +114,21 @@ def _answered(utterances: list[Utterance], index: int) -> bool:
     return answer is not None and _REPLY.match(answer.text) is not None
 
 
-def _pattern_hits(text: str, concept: Concept, lexicon: RiskLexicon) -> list[_Hit]:
-    if not concept.any_pattern.search(text):
+def _pattern_hits(
+    text: str,
+    concept: Concept,
+    lexicon: RiskLexicon,
+    patterns: list[tuple[str, re.Pattern[str]]] | None = None,
+) -> list[_Hit]:
+    """`concept`'s matches in `text`; `patterns`: those of its patterns that can match."""
+    if patterns is None:
+        patterns = lexicon.patterns_for(text, [concept])[concept.key]
+    if not patterns:
         return []
     figures = figurative_spans(text, lexicon)
     found = [
         (m.start(), m.end(), source)
-        for source, pattern in concept.patterns
+        for source, pattern in patterns
         for m in pattern.finditer(text)
         if m.end() > m.start()
         and not any(a < m.end() and m.start() < b for a, b in figures)
@@ -155,8 +163,9 @@ def _soundalike_hits(text: str, concepts: list[Concept], lexicon: RiskLexicon) -
     if not heard.swaps:
         return []
     found: list[_Hit] = []
+    possible = lexicon.patterns_for(heard.text, concepts)
     for concept in concepts:
-        for hit in _pattern_hits(heard.text, concept, lexicon):
+        for hit in _pattern_hits(heard.text, concept, lexicon, possible[concept.key]):
             start, end = hit.span
             inside = [w for w in heard.swaps if start <= w[0] and w[1] <= end]
             if not inside:
@@ -183,17 +192,25 @@ def _governing_negation(text: str, start: int, end: int, lexicon: RiskLexicon) -
     return negation_before(text, start, end, lexicon)
 
 
-def _utterance_hits(
-    utterance: Utterance, nearest: list[Nearest], lexicon: RiskLexicon
-) -> list[_Hit]:
+def _said_hits(utterance: Utterance, lexicon: RiskLexicon) -> list[_Hit]:
+    """Pattern hits, then sound-alike hits for the concepts the patterns did not find."""
     hits: list[_Hit] = []
-    by_key = {c.key: c for c in lexicon.concepts}
+    possible = lexicon.patterns_for(utterance.text)
     for concept in lexicon.concepts:
-        hits += _pattern_hits(utterance.text, concept, lexicon)
+        hits += _pattern_hits(utterance.text, concept, lexicon, possible[concept.key])
     have = {h.concept.key for h in hits}
     hits += _soundalike_hits(
         utterance.text, [c for c in lexicon.concepts if c.key not in have], lexicon
     )
+    return hits
+
+
+def _utterance_hits(
+    utterance: Utterance, said: list[_Hit], nearest: list[Nearest], lexicon: RiskLexicon
+) -> list[_Hit]:
+    """`said` (from `_said_hits`) and the meaning hits of concepts it lacks."""
+    hits = list(said)
+    by_key = {c.key: c for c in lexicon.concepts}
     have = {h.concept.key for h in hits}
     if utterance.role == "clinician" and hits:
         # The patterns already say what a clinician asked about; a question's meaning
@@ -216,17 +233,22 @@ def _utterance_hits(
     return hits
 
 
-def _matched_by_meaning(utterance: Utterance, lexicon: RiskLexicon) -> bool:
-    """The patient's words, and a clinician's questions the patterns did not read."""
+def _matched_by_meaning(utterance: Utterance, said: list[_Hit]) -> bool:
+    """The patient's words, and a clinician's questions the patterns did not read.
+
+    `said`: the utterance's `_said_hits`. Sound-alike hits (those with `heard`) do not
+    count, as before: which texts share a batch moves their vectors slightly.
+    """
     if utterance.role != "clinician":
         return True
-    return "?" in utterance.text and not any(
-        _pattern_hits(utterance.text, c, lexicon) for c in lexicon.concepts
-    )
+    return "?" in utterance.text and all(hit.heard for hit in said)
 
 
 def _meaning_hits(
-    utterances: list[Utterance], lexicon: RiskLexicon, matcher: SemanticMatcher
+    utterances: list[Utterance],
+    said: list[list[_Hit]],
+    lexicon: RiskLexicon,
+    matcher: SemanticMatcher,
 ) -> list[list[Nearest]]:
     """Concepts each utterance is close to in meaning, figures of speech discounted.
 
@@ -236,7 +258,10 @@ def _meaning_hits(
     figure cut out and as said: cutting alone leaves fragments ("...and take
     paracetamol") that land near the wrong exemplars.
     """
-    wanted = [u.text if _matched_by_meaning(u, lexicon) else "" for u in utterances]
+    wanted = [
+        u.text if _matched_by_meaning(u, hits) else ""
+        for u, hits in zip(utterances, said, strict=True)
+    ]
     cleaned = [" ".join(lexicon.figurative.sub(" ", text).split()) for text in wanted]
     hits = matcher.hits(cleaned)
     for index, utterance in enumerate(utterances):
@@ -246,12 +271,16 @@ def _meaning_hits(
             floor = matcher.bank.question_threshold
             best = max(hits[index], key=lambda n: n.score, default=None)
             hits[index] = [best] if best and best.score >= floor else []
+    # Only a text still close to something with its figure cut out: as said, it can
+    # only narrow those hits, so encoding the others cannot change anything.
     figured = [
-        i for i, (a, b) in enumerate(zip(wanted, cleaned, strict=True)) if a.split() != b.split()
+        i
+        for i, (a, b) in enumerate(zip(wanted, cleaned, strict=True))
+        if a.split() != b.split() and hits[i]
     ]
     as_said = matcher.hits([wanted[i] for i in figured])
-    for index, said in zip(figured, as_said, strict=True):
-        close = {n.concept: n for n in said}
+    for index, whole in zip(figured, as_said, strict=True):
+        close = {n.concept: n for n in whole}
         hits[index] = [
             n if n.score <= close[n.concept].score else close[n.concept]
             for n in hits[index]
@@ -276,14 +305,21 @@ def detect_risk(
     if by_meaning and matcher is None:
         matcher = default_matcher()
     utterances = transcript.utterances
+    said = [_said_hits(u, lexicon) for u in utterances]
     nearest = (
-        _meaning_hits(utterances, lexicon, matcher)
+        _meaning_hits(utterances, said, lexicon, matcher)
         if by_meaning and matcher
         else [[] for _ in utterances]
     )
-    hits = [_utterance_hits(u, n, lexicon) for u, n in zip(utterances, nearest, strict=True)]
+    hits = [
+        _utterance_hits(u, s, n, lexicon) for u, s, n in zip(utterances, said, nearest, strict=True)
+    ]
     similarity = matcher.similarity if by_meaning and matcher else None
 
+    # By identity and first id, as list.index and a scan by id would find them, without
+    # comparing whole utterances.
+    position = {id(u): i for i, u in enumerate(utterances)}
+    text_of = {u.id: u.text for u in reversed(utterances)}
     items: list[RiskItem] = []
     for index, utterance in enumerate(utterances):
         groups: dict[tuple[str, Polarity, str | None], list[_Hit]] = {}
@@ -299,7 +335,7 @@ def detect_risk(
                 if answer is None:
                     polarity = "asked"
                 else:
-                    answered_with_risk = any(not h.cue for h in hits[utterances.index(answer)])
+                    answered_with_risk = any(not h.cue for h in hits[position[id(answer)]])
                     polarity = read_answer(
                         utterance.text,
                         answer.text,
@@ -315,7 +351,7 @@ def detect_risk(
             first = group[0]
             pattern = " | ".join(dict.fromkeys(h.pattern for h in group if h.pattern))
             near = next((h.nearest for h in group if h.nearest), None)
-            answer_text = next((u.text for u in utterances if u.id == answer_id), "")
+            answer_text = text_of.get(answer_id, "") if answer_id is not None else ""
             items.append(
                 RiskItem.said_in(
                     utterance,

@@ -10,6 +10,7 @@ a detected item always speak the same language.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -41,13 +42,45 @@ CONCEPTS = (
 )
 
 
+# Per pattern, groups of lower-case strings: a match holds one string of each group.
+Needs = tuple[tuple[str, ...], ...]
+
+
 @dataclass(frozen=True)
 class Concept:
     key: str
     label: str
     patterns: list[tuple[str, re.Pattern[str]]]
-    # All patterns in one: most utterances match none, and one search is cheaper than thirty.
+    # All patterns in one: for text the `PatternGate` cannot read (beyond ASCII).
     any_pattern: re.Pattern[str]
+    # `literal_needs` of each pattern, in order.
+    needs: tuple[Needs, ...] = ()
+
+
+@dataclass(frozen=True)
+class PatternGate:
+    """Which concept patterns can match a text, told by one scan for the text they need.
+
+    `any_pattern` tries every branch of every pattern at every position of the text,
+    concept by concept. Here one trie-shaped regex finds, at each position of the
+    lower-cased text, the longest string some pattern needs (`literal_needs`); the
+    needed strings that match there are its prefixes, so `bits` gives them too. A
+    pattern missing any of its needed groups cannot match and is not searched.
+    """
+
+    finder: re.Pattern[str]
+    bits: dict[str, int]  # a string found -> the groups satisfied by it or its prefixes
+    masks: dict[str, tuple[int, ...]]  # concept key -> per pattern, the groups it needs
+    # concept key -> one needed group of each pattern; none found, no pattern can match.
+    # None where a pattern needs nothing.
+    anchors: dict[str, int | None]
+
+    def found(self, lowered: str) -> int:
+        """The groups satisfied in `lowered` (a lower-cased ASCII text), as bits."""
+        satisfied = 0
+        for string in set(self.finder.findall(lowered)):
+            satisfied |= self.bits[string]
+        return satisfied
 
 
 @dataclass(frozen=True)
@@ -76,6 +109,33 @@ class RiskLexicon:
     soundalikes: SoundAlikes = NO_SOUNDALIKES
     function_words: frozenset[str] = frozenset()
     summary_words: re.Pattern[str] | None = None
+
+    # None: every concept is searched with `any_pattern` (see `patterns_for`).
+    gate: PatternGate | None = None
+
+    def patterns_for(
+        self, text: str, concepts: list[Concept] | None = None
+    ) -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+        """Per concept key, the patterns that can match `text`; the others cannot."""
+        concepts = self.concepts if concepts is None else concepts
+        if self.gate is None or not text.isascii():
+            # Off ASCII, str.lower and IGNORECASE may fold case differently ("İ").
+            return {c.key: c.patterns if c.any_pattern.search(text) else [] for c in concepts}
+        gate = self.gate
+        found = gate.found(text.lower())
+        possible: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+        for c in concepts:
+            anchors = gate.anchors[c.key]
+            if anchors is not None and not found & anchors:
+                possible[c.key] = []
+                continue
+            masks = gate.masks[c.key]
+            possible[c.key] = [
+                pattern
+                for pattern, mask in zip(c.patterns, masks, strict=True)
+                if found & mask == mask
+            ]
+        return possible
 
     @property
     def labels(self) -> dict[str, str]:
@@ -139,6 +199,7 @@ def _load(path: Path, _mtime: int, figurative_path: Path, _fig_mtime: int) -> Ri
                         for p, e in zip(entry["patterns"], sources, strict=True)
                     ],
                     any_pattern=_word_pattern("(?:" + ")|(?:".join(sources) + ")"),
+                    needs=tuple(literal_needs(_word_pattern(e)) for e in sources),
                 )
             )
         answers = raw["answers"]
@@ -172,6 +233,7 @@ def _load(path: Path, _mtime: int, figurative_path: Path, _fig_mtime: int) -> Ri
             summary_words=re.compile(_alternation(raw["summary_words"]), re.IGNORECASE)
             if raw.get("summary_words")
             else None,
+            gate=pattern_gate(concepts),
         )
     except (KeyError, TypeError, AttributeError, ValueError, re.error, yaml.YAMLError) as error:
         raise TemplateError(f"risk lexicon {path} is malformed: {error!r}") from error
@@ -195,3 +257,164 @@ def figurative_spans(text: str, lexicon: RiskLexicon) -> list[tuple[int, int]]:
 def without_figures(text: str, lexicon: RiskLexicon) -> str:
     """`text` with its figures of speech cut out, for meaning-based matching."""
     return " ".join(lexicon.figurative.sub(" ", text).split())
+
+
+# The regex parser behind `re.compile`: its trees tell which literal text a match must hold.
+# Private, so any surprise (another Python, an unknown node) means "nothing known".
+try:
+    _parser: Any = importlib.import_module("re._parser")
+except ImportError:  # pragma: no cover - only on a Python without re._parser
+    _parser = None
+
+# Cross products of alternatives grow fast; beyond this many strings a group is left out.
+_MAX_STRINGS = 64
+
+
+def literal_needs(pattern: re.Pattern[str]) -> Needs:
+    """Groups of lower-case strings such that every match of `pattern` holds one of each group.
+
+    Read from the regex's parse tree: a literal run, or a choice of literal runs
+    ("(hit|hits) me" gives "hit me", "hits me"), is needed where it is not optional;
+    an alternation needs one group of each branch. A group left out only weakens the
+    test, never drops a match; () means any text may match.
+    """
+    if _parser is None:
+        return ()
+    try:
+        groups = _sequence_needs(_parser.parse(pattern.pattern, pattern.flags))
+    except Exception:  # an unfamiliar tree on another Python: no shortcut, same results
+        return ()
+    # A string holding another of its group adds nothing ("hits" once "hit" is there);
+    # the most telling group first, so most patterns fail on their first test.
+    minimal = {tuple(sorted(w for w in g if not any(o != w and o in w for o in g))) for g in groups}
+    return tuple(sorted(minimal, key=lambda g: (-min(map(len, g)), len(g), g)))
+
+
+def pattern_gate(concepts: list[Concept]) -> PatternGate:
+    """The `PatternGate` for the concepts' patterns (from their `needs`)."""
+    group_bit: dict[tuple[str, ...], int] = {}
+    string_bits: dict[str, int] = {}
+    masks: dict[str, tuple[int, ...]] = {}
+    anchors: dict[str, int | None] = {}
+    for concept in concepts:
+        pattern_masks = []
+        anchor: int | None = 0
+        for needs in concept.needs or [() for _ in concept.patterns]:
+            mask = 0
+            for group in needs:
+                bit = group_bit.setdefault(group, 1 << len(group_bit))
+                for string in group:
+                    string_bits[string] = string_bits.get(string, 0) | bit
+                mask |= bit
+            pattern_masks.append(mask)
+            # The first group is the most telling (`literal_needs`).
+            first = group_bit[needs[0]] if needs else None
+            anchor = None if anchor is None or first is None else anchor | first
+        masks[concept.key] = tuple(pattern_masks)
+        anchors[concept.key] = anchor
+    # A string found also satisfies the groups of every needed string it starts with.
+    bits = {string: _prefix_bits(string, string_bits) for string in string_bits}
+    trie: dict[str, Any] = {}
+    for string in string_bits:
+        node = trie
+        for char in string:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    # Matches nothing when no pattern needs any text: every mask is then 0.
+    finder = re.compile(f"(?=({_trie_regex(trie)}))" if trie else "(?!)")
+    return PatternGate(finder=finder, bits=bits, masks=masks, anchors=anchors)
+
+
+def _prefix_bits(string: str, string_bits: dict[str, int]) -> int:
+    found = 0
+    for end in range(1, len(string) + 1):
+        found |= string_bits.get(string[:end], 0)
+    return found
+
+
+def _trie_regex(node: dict[str, Any]) -> str:
+    """A regex for the trie's strings that takes the longest one matching (greedy, then shorter)."""
+    branches = [
+        re.escape(char) + _trie_regex(child) for char, child in sorted(node.items()) if char
+    ]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if "" in node else body
+
+
+def _exact(op: Any, av: Any) -> set[str] | None:
+    """Every string (lower case) the node matches, when it matches only a few, else None."""
+    name = str(op)
+    if name == "LITERAL":
+        # A non-ASCII literal may fold to ASCII under IGNORECASE (K, the Kelvin sign).
+        return {chr(av).lower()} if av < 128 else None
+    if name == "SUBPATTERN" and not av[1] and not av[2]:  # a group that sets no flags
+        return _exact_sequence(av[3])
+    if name == "BRANCH":
+        strings: set[str] = set()
+        for branch in av[1]:
+            found = _exact_sequence(branch)
+            if found is None:
+                return None
+            strings |= found
+        return strings if len(strings) <= _MAX_STRINGS else None
+    if name in ("MAX_REPEAT", "MIN_REPEAT") and av[0] == 0 and av[1] == 1:  # "x?"
+        found = _exact_sequence(av[2])
+        return None if found is None else found | {""}
+    return None
+
+
+def _exact_sequence(nodes: Any) -> set[str] | None:
+    strings = {""}
+    for op, av in nodes:
+        found = _exact(op, av)
+        if found is None:
+            return None
+        strings = {a + b for a in strings for b in found}
+        if len(strings) > _MAX_STRINGS:
+            return None
+    return strings
+
+
+def _sequence_needs(nodes: Any) -> list[frozenset[str]]:
+    groups: list[frozenset[str]] = []
+    run = {""}  # the strings the current stretch of exact nodes can spell
+
+    def close_run() -> None:
+        nonlocal run
+        if "" not in run:  # a stretch that may be empty needs nothing
+            groups.append(frozenset(run))
+        run = {""}
+
+    for op, av in nodes:
+        found = _exact(op, av)
+        if found is not None:
+            longer = {a + b for a in run for b in found}
+            if len(longer) <= _MAX_STRINGS:
+                run = longer
+            else:
+                close_run()
+                run = found
+            continue
+        close_run()
+        name = str(op)
+        if name == "SUBPATTERN" and not av[1] and not av[2]:
+            groups += _sequence_needs(av[3])
+        elif name == "ATOMIC_GROUP":
+            groups += _sequence_needs(av)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and av[0] >= 1:
+            groups += _sequence_needs(av[2])
+        elif name == "BRANCH":
+            # One group per branch, joined: the match takes one of the branches.
+            joined: set[str] = set()
+            for branch in av[1]:
+                needs = _sequence_needs(branch)
+                if not needs:
+                    break
+                joined |= max(needs, key=lambda g: (min(map(len, g)), -len(g)))
+            else:
+                groups.append(frozenset(joined))
+        # Anything else (classes, \w, anchors, lookarounds) needs no literal text.
+    close_run()
+    return groups

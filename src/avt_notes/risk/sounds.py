@@ -36,6 +36,8 @@ _SPELLINGS = (
 _VOICING = str.maketrans("bdgvzq", "ptkfsk")
 
 
+# Every word of every utterance is keyed, and talk repeats its words.
+@lru_cache(maxsize=16384)
 def sound_key(word: str) -> str:
     """The sound skeleton of `word`: consonants with voicing merged, each vowel run as "a".
 
