@@ -85,28 +85,3 @@ def test_window_evidence_is_remapped_to_the_final_utterances_by_time() -> None:
         ).evidence
         == []
     )
-
-
-def test_a_shorter_window_is_drafted_only_when_the_live_work_is_caught_up() -> None:
-    from avt_notes.drafting import load_template
-    from avt_notes.live_drafting import LiveDrafting
-
-    # `due` never calls the model: the window policy alone.
-    live = LiveDrafting(
-        load_template("soap"),
-        None,  # type: ignore[arg-type]
-        max_new_tokens=64,
-        window_seconds=180.0,
-        min_window_seconds=90.0,
-    )
-    assert not live.due(100.0)  # behind: wait for a whole window
-    assert live.due(100.0, caught_up=True)  # spare CPU: draft what is in
-    assert not live.due(80.0, caught_up=True)
-    assert live.due(180.0)
-    live.cut = 150.0
-    assert not live.due(230.0, caught_up=True) and live.due(240.0, caught_up=True)
-    # A minimum above the window is the window.
-    longer = LiveDrafting(
-        load_template("soap"), None, max_new_tokens=64, window_seconds=45.0, min_window_seconds=90.0
-    )  # type: ignore[arg-type]
-    assert longer.due(45.0) and longer.min_window_seconds == 45.0

@@ -153,14 +153,7 @@ class DraftingSettings(_Section):
     drafter_http_model: str = "default"
     drafter_max_new_tokens: int = 384
     live_draft_window_seconds: float = Field(
-        180.0, description="Seconds of recording per window drafted while recording (at most)."
-    )
-    # What is left undrafted at stop is drafted while the clinician waits: when ASR and
-    # diarisation are caught up, a shorter window is drafted rather than the CPU idling.
-    live_draft_min_window_seconds: float = Field(
-        90.0,
-        description="When the live work is caught up, draft a window once this many seconds "
-        "of new transcript are in, without waiting for live_draft_window_seconds.",
+        180.0, description="Seconds of recording per window drafted while recording."
     )
     prompts_dir: Path = Field(
         default_factory=_repository_prompts,

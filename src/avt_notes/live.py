@@ -260,14 +260,10 @@ class LiveSession:
             models=[self.transcriber.model_info, self.diarizer.model_info],
         )
 
-    def draft_if_due(self, samples: np.ndarray, *, caught_up: bool = False) -> bool:
-        """Draft the next window of transcript if ASR has committed enough; True if drafted.
-
-        `caught_up`: the caller's updates keep pace with the recording, so a
-        shorter window may be drafted now (see `LiveDrafting.due`).
-        """
+    def draft_if_due(self, samples: np.ndarray) -> bool:
+        """Draft the next window of transcript if ASR has committed enough; True if drafted."""
         committed = self.asr.committed / SAMPLE_RATE
-        if self.drafting is None or not self.drafting.due(committed, caught_up=caught_up):
+        if self.drafting is None or not self.drafting.due(committed):
             return False
         provisional = self.provisional_transcript(samples)
         if provisional is None or len(provisional.utterances) < 2:

@@ -56,9 +56,8 @@ class LiveDrafting:
     """Drafts windows of a growing transcript; `finish` drafts the rest and merges.
 
     `window_seconds` (setting `live_draft_window_seconds`): long enough for the
-    model to see an exchange whole. `min_window_seconds`: what a window may
-    shrink to when the live work is caught up, so that spare CPU drafts now what
-    would otherwise be drafted after stop, while the clinician waits.
+    model to see an exchange whole, short enough that the last window drafts
+    quickly at stop.
     """
 
     def __init__(
@@ -68,24 +67,17 @@ class LiveDrafting:
         *,
         max_new_tokens: int,
         window_seconds: float,
-        min_window_seconds: float | None = None,
     ) -> None:
         self.template = template
         self.drafter = drafter
         self.max_new_tokens = max_new_tokens
         self.window_seconds = window_seconds
-        self.min_window_seconds = min(window_seconds, min_window_seconds or window_seconds)
         self.cut = 0.0  # seconds: utterances ending after this are not drafted yet
         self.windows: list[DraftedWindow] = []
 
-    def due(self, committed_seconds: float, *, caught_up: bool = False) -> bool:
-        """Whether ASR has committed a new window since the last one.
-
-        A whole window is always due; a shorter one (`min_window_seconds`) only
-        when `caught_up`: recognition and diarisation have no backlog to clear first.
-        """
-        new = committed_seconds - self.cut
-        return new >= self.window_seconds or (caught_up and new >= self.min_window_seconds)
+    def due(self, committed_seconds: float) -> bool:
+        """Whether ASR has committed a whole new window since the last one."""
+        return committed_seconds - self.cut >= self.window_seconds
 
     def draft_window(self, provisional: Transcript, upto: float) -> bool:
         """Draft the utterances after the last window that end by `upto`; False if none."""

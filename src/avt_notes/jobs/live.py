@@ -37,7 +37,6 @@ logger = logging.getLogger("avt_notes.worker")
 # Seconds of new audio between two rounds of model work: each round costs a
 # fixed overhead (VAD over the pending audio, a diarisation batch).
 UPDATE_EVERY_SECONDS = 10.0
-CAUGHT_UP_SECONDS = 2 * UPDATE_EVERY_SECONDS
 
 
 def follow_recording(worker: Worker, job: Job, beat: Progress) -> None:
@@ -67,7 +66,6 @@ def follow_recording(worker: Worker, job: Job, beat: Progress) -> None:
             get_drafter(settings),
             max_new_tokens=settings.drafting.drafter_max_new_tokens,
             window_seconds=settings.drafting.live_draft_window_seconds,
-            min_window_seconds=settings.drafting.live_draft_min_window_seconds,
         )
     stream = StreamDecoder(session_id)
     live = LiveSession(get_transcriber(settings), diarizer, drafting=drafting, stream=stream)
@@ -114,11 +112,9 @@ def _follow(
         decoded = stream.decoded_samples
         if decoded - updated_samples >= UPDATE_EVERY_SECONDS * SAMPLE_RATE:
             samples = stream.samples()
-            # Caught up: this update has no more than two update steps of audio to clear.
-            caught_up = len(samples) - updated_samples <= CAUGHT_UP_SECONDS * SAMPLE_RATE
             with live.lock:
                 live.update(samples)
-                live.draft_if_due(samples, caught_up=caught_up)
+                live.draft_if_due(samples)
             updated_samples = len(samples)
         beat("listening", 0.0)  # heartbeat and cancellation check
         time.sleep(worker.poll_seconds)
