@@ -267,3 +267,26 @@ def test_a_plan_agreed_to_is_restated_with_the_agreement():
     )
     assert {"drug naproxen", "number 500"} <= gap.missing
     assert [u.id for u in gap.unit] == ["u0001", "u0002"] and gap.section == "Plan"
+
+
+def test_a_restatement_starts_with_whoever_said_the_missing_facts():
+    from avt_notes.drafting.whole_note import coverage_prefix
+
+    prompts = load_drafting_prompts()
+    rows = [
+        ("patient", "He came back with a mark on his cheek."),
+        ("clinician", "I need to share this with children's social care today."),
+        ("patient", "Okay."),
+    ]
+    gaps = find_gaps(
+        [],
+        make_transcript(rows).utterances,
+        load_template("soap").sections,
+        load_grounding_lexicon(),
+        prompts.coverage_cues,
+        4,
+    )
+    by_line = {gap.unit[-1].id: gap for gap in gaps}
+    # "The patient reports that the clinician needs to..." fails the who-said-it check.
+    assert coverage_prefix(prompts, by_line["u0002"].said_by) == "The clinician"
+    assert coverage_prefix(prompts, "patient") == "The patient"

@@ -84,6 +84,7 @@ class Gap:
     unit: list[Utterance]
     section: str
     missing: frozenset[str]
+    said_by: str | None = None  # role of the line holding most of the missing facts
 
 
 def _trimmed(
@@ -148,7 +149,7 @@ def find_gaps(
         reply = _trimmed(unit[-1], missing, lexicon, cues)
         leans = _leans_on_question(unit[-1].text, reply.text)
         trimmed = [*unit[:-1], reply] if leans else [reply]
-        gap = Gap(trimmed, section.name, frozenset(missing))
+        gap = Gap(trimmed, section.name, frozenset(missing), speaker[0].role)
         candidates.append((len(missing), -unit[-1].start, gap))
     chosen = sorted(candidates, key=lambda c: (-c[0], -c[1]))[:limit]
     return [gap for _, _, gap in sorted(chosen, key=lambda c: -c[1])]

@@ -44,6 +44,7 @@ from avt_notes.drafting.verify import verify_support
 from avt_notes.drafting.whole_note import (
     DraftingPrompts,
     coverage_messages,
+    coverage_prefix,
     load_drafting_prompts,
     note_messages,
     note_token_limit,
@@ -156,10 +157,13 @@ def _cover_gaps(
     )
     for gap in gaps:
         lines = "\n".join(utterance_line(u) for u in gap.unit)
+        prefix = coverage_prefix(prompts, gap.said_by)
         output = drafter.complete(
-            coverage_messages(lines, prompts), max_new_tokens=prompts.coverage_tokens, stop=["\n\n"]
+            coverage_messages(lines, prompts, prefix),
+            max_new_tokens=prompts.coverage_tokens,
+            stop=["\n\n"],
         )
-        texts = parse_rewrite(join_prefix(prompts.coverage_prefix, output), gap.unit)
+        texts = parse_rewrite(join_prefix(prefix, output), gap.unit)
         evidence = [u.id for u in gap.unit]
         # An added sentence must carry a missing fact and pass every check on its own
         # lines: a restatement that needs a flag adds risk, not coverage.

@@ -44,6 +44,9 @@ class DraftingPrompts(BaseModel):
     coverage_max_units: int = 4
     coverage_prompt: str = "{lines}"
     coverage_prefix: str = ""
+    # The prefix when the clinician says the missing facts (a plan, a referral): "The
+    # patient ..." made the model write "The patient reports that the clinician needs to".
+    coverage_clinician_prefix: str = ""
     coverage_tokens: int = 70
     coverage_cues: dict[str, list[str]] = {}
     sha256: str = ""
@@ -92,14 +95,21 @@ def note_messages(
     ]
 
 
-def coverage_messages(lines: str, prompts: DraftingPrompts) -> list[ChatMessage]:
+def coverage_prefix(prompts: DraftingPrompts, speaker_role: str | None) -> str:
+    """How a restatement starts: with the clinician when the clinician said the facts."""
+    if speaker_role == "clinician" and prompts.coverage_clinician_prefix:
+        return prompts.coverage_clinician_prefix
+    return prompts.coverage_prefix
+
+
+def coverage_messages(lines: str, prompts: DraftingPrompts, prefix: str) -> list[ChatMessage]:
     """Messages asking to restate one exchange, keeping its facts (drafting.coverage)."""
     messages: list[ChatMessage] = [
         {"role": "system", "content": prompts.system_prompt.strip()},
         {"role": "user", "content": prompts.coverage_prompt.format(lines=lines).strip()},
     ]
-    if prompts.coverage_prefix:
-        messages.append({"role": "assistant", "content": prompts.coverage_prefix})
+    if prefix:
+        messages.append({"role": "assistant", "content": prefix})
     return messages
 
 
