@@ -27,11 +27,10 @@ from avt_notes.schemas import (
     SpeakerTurn,
     StageTiming,
     Transcript,
-    Utterance,
     Word,
 )
 
-from testdata import JFK_TEXT, REAL
+from testdata import JFK_TEXT, REAL, utterance_of
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_MANIFEST = ROOT / "benchmarks" / "corpora" / "real.json"
@@ -63,22 +62,7 @@ def echo_transcribe(item: CorpusItem) -> Transcript:
                     probability=0.9,
                 )
             )
-    utterances = (
-        [
-            Utterance(
-                id="u0001",
-                start=words[0].start,
-                end=words[-1].end,
-                speaker="SPEAKER_00",
-                role="clinician",
-                text=" ".join(w.text for w in words),
-                confidence=0.9,
-                words=words,
-            )
-        ]
-        if words
-        else []
-    )
+    utterances = [utterance_of(words, "clinician", "SPEAKER_00")] if words else []
     labels = sorted({t.speaker for t in item.turns or []})
     names = {label: f"SPEAKER_{i:02d}" for i, label in enumerate(labels)}
     turns = [

@@ -21,7 +21,9 @@ from avt_notes.clinical_vocabulary import (
 )
 from avt_notes.config import Settings
 from avt_notes.formats import shown_text, transcript_text
-from avt_notes.schemas import Transcript, Utterance, Word
+from avt_notes.schemas import Transcript, Word
+
+from testdata import utterance_of
 
 DATA = Path(__file__).parent / "data" / "vocabulary"
 SETTINGS = Settings()
@@ -38,19 +40,6 @@ def session_words() -> dict[str, list[list[Word]]]:
         ]
         for session, utterances in raw.items()
     }
-
-
-def said_by_patient(words: list[Word]) -> Utterance:
-    return Utterance(
-        id="u0001",
-        start=words[0].start,
-        end=words[-1].end,
-        speaker="A",
-        role="patient",
-        text=" ".join(w.text for w in words),
-        confidence=0.9,
-        words=words,
-    )
 
 
 def words_of(text: str, probability: float = 0.3) -> list[Word]:
@@ -141,7 +130,7 @@ def test_old_transcripts_load_and_corrected_ones_round_trip() -> None:
 
 
 def test_shown_text_is_the_plain_text_when_nothing_was_corrected() -> None:
-    utterance = said_by_patient(words_of("Hello there."))
+    utterance = utterance_of(words_of("Hello there."), "patient", "A")
     assert shown_text(utterance) == "Hello there."
 
 
@@ -177,7 +166,7 @@ def test_a_term_recognised_in_pieces_is_joined_and_never_flagged() -> None:
     # Same letters: the drug check has nothing to ask the clinician about.
     from avt_notes.grounding import check_sentence, load_grounding_lexicon
 
-    said = said_by_patient(fixed)
+    said = utterance_of(fixed, "patient")
     result = check_sentence(
         "The patient takes co-codamol daily.",
         ["u0001"],

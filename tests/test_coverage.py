@@ -28,16 +28,20 @@ FALLS = [
 ]
 
 
-def gaps_for(written: list[str], limit: int = 4):
-    prompts = load_drafting_prompts()
+def gaps_in(rows: list[tuple[str, str]], written: list[str] | None = None, limit: int = 4):
+    """The coverage gaps of a SOAP draft of `rows` whose sentences are `written`."""
     return find_gaps(
-        written,
-        make_transcript(FALLS).utterances,
+        written or [],
+        make_transcript(rows).utterances,
         load_template("soap").sections,
         load_grounding_lexicon(),
-        prompts.coverage_cues,
+        load_drafting_prompts().coverage_cues,
         limit,
     )
+
+
+def gaps_for(written: list[str], limit: int = 4):
+    return gaps_in(FALLS, written, limit)
 
 
 def test_facts_are_numbers_drugs_days_people_and_actions():
@@ -78,18 +82,11 @@ def test_nothing_to_add_when_every_fact_is_stated_and_the_limit_holds():
     # A sentence with no fact is cut from the reply ("Yes."); a reply that affirms in
     # the same sentence keeps its question: "Yes, fifteen" alone says nothing.
     assert [u.text for u in gaps_for([])[0].unit] == [FALLS[1][1].removeprefix("Yes. ")]
-    affirmed = find_gaps(
-        [],
-        make_transcript(
-            [
-                ("clinician", "Are you still taking the mirtazapine?"),
-                ("patient", "Yes, fifteen milligrams at night."),
-            ]
-        ).utterances,
-        load_template("soap").sections,
-        load_grounding_lexicon(),
-        load_drafting_prompts().coverage_cues,
-        4,
+    affirmed = gaps_in(
+        [
+            ("clinician", "Are you still taking the mirtazapine?"),
+            ("patient", "Yes, fifteen milligrams at night."),
+        ]
     )
     assert [u.id for u in affirmed[0].unit] == ["u0001", "u0002"]
 
@@ -101,27 +98,13 @@ def test_a_reply_recognised_with_a_question_mark_is_still_a_reply():
         ("patient", "Once, three years ago, after my divorce?"),
         ("clinician", "Thank you for telling me."),
     ]
-    gaps = find_gaps(
-        [],
-        make_transcript(rows).utterances,
-        load_template("soap").sections,
-        load_grounding_lexicon(),
-        load_drafting_prompts().coverage_cues,
-        4,
-    )
+    gaps = gaps_in(rows)
     # A short reply that leans on its question is restated with it.
     assert [[u.id for u in gap.unit] for gap in gaps] == [["u0001", "u0002"]]
     assert "number 3" in gaps[0].missing
     # A clinician's question keeps its mark: its facts are context, not news.
     asked = [("patient", "It started on Tuesday."), ("clinician", "Any fever since Tuesday?")]
-    units = find_gaps(
-        [],
-        make_transcript(asked).utterances,
-        load_template("soap").sections,
-        load_grounding_lexicon(),
-        load_drafting_prompts().coverage_cues,
-        4,
-    )
+    units = gaps_in(asked)
     assert [[u.id for u in gap.unit] for gap in units] == [["u0001"]]
 
 
@@ -240,14 +223,7 @@ def test_a_short_reply_is_a_fact_too_even_when_the_question_lost_its_mark():
         ("clinician", "And alcohol."),  # recognised without its "?"
         ("patient", "No, I don't drink at all."),
     ]
-    (gap,) = find_gaps(
-        [],
-        make_transcript(rows).utterances,
-        load_template("soap").sections,
-        load_grounding_lexicon(),
-        load_drafting_prompts().coverage_cues,
-        4,
-    )
+    (gap,) = gaps_in(rows)
     assert gap.missing == {"action drinking", "drug alcohol"}
     assert [u.id for u in gap.unit] == ["u0002"]  # a "No" reply is restated without its question
 
@@ -257,14 +233,7 @@ def test_a_plan_agreed_to_is_restated_with_the_agreement():
         ("clinician", "Take naproxen 500 milligrams twice a day with food."),
         ("patient", "Yes, okay."),
     ]
-    (gap,) = find_gaps(
-        [],
-        make_transcript(rows).utterances,
-        load_template("soap").sections,
-        load_grounding_lexicon(),
-        load_drafting_prompts().coverage_cues,
-        4,
-    )
+    (gap,) = gaps_in(rows)
     assert {"drug naproxen", "number 500"} <= gap.missing
     assert [u.id for u in gap.unit] == ["u0001", "u0002"] and gap.section == "Plan"
 
@@ -278,14 +247,7 @@ def test_a_restatement_starts_with_whoever_said_the_missing_facts():
         ("clinician", "I need to share this with children's social care today."),
         ("patient", "Okay."),
     ]
-    gaps = find_gaps(
-        [],
-        make_transcript(rows).utterances,
-        load_template("soap").sections,
-        load_grounding_lexicon(),
-        prompts.coverage_cues,
-        4,
-    )
+    gaps = gaps_in(rows)
     by_line = {gap.unit[-1].id: gap for gap in gaps}
     # "The patient reports that the clinician needs to..." fails the who-said-it check.
     assert coverage_prefix(prompts, by_line["u0002"].said_by) == "The clinician"

@@ -23,7 +23,7 @@ import numpy as np
 from avt_notes.drafting.backend import ChatMessage
 from avt_notes.drafting.schemas import DraftNote, NoteSection
 from avt_notes.risk import RiskItem
-from avt_notes.schemas import AudioInfo, ModelInfo, Speaker, Transcript, Utterance
+from avt_notes.schemas import AudioInfo, ModelInfo, Speaker, Transcript, Utterance, Word
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -83,6 +83,20 @@ CONSULTATION = [
     ("clinician", "It sounds like a viral chest infection that is settling."),
     ("clinician", "Please come back in one week if the cough is not better."),
 ]
+
+
+def utterance_of(words: Sequence[Word], role: str, speaker: str | None = None) -> Utterance:
+    """Utterance u0001 spanning recognised `words`, said by `role`."""
+    return Utterance(
+        id="u0001",
+        start=words[0].start,
+        end=words[-1].end,
+        speaker=speaker or role,
+        role=role,
+        text=" ".join(w.text for w in words),
+        confidence=0.9,
+        words=list(words),
+    )
 
 
 def make_transcript(rows: Sequence[tuple[str, str]], gap: float = 5.0) -> Transcript:
