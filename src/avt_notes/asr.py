@@ -89,7 +89,7 @@ class FasterWhisperTranscriber:
                 str(self._folder),
                 device="cpu",
                 compute_type=settings.models.asr_compute_type,
-                cpu_threads=settings.models.cpu_threads,
+                cpu_threads=settings.models.stage_threads,
                 local_files_only=True,
             )
         except (RuntimeError, ValueError, OSError) as error:

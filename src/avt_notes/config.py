@@ -63,7 +63,9 @@ class ModelSettings(_Section):
     asr_model: str = Field("base", description="Registry name or a CTranslate2 Whisper folder.")
     asr_compute_type: str = "int8"
     language: str | None = Field("en", description="Spoken language; None to detect.")
-    cpu_threads: int = 2
+    cpu_threads: int = Field(
+        2, ge=1, description="Cores the models share: the drafter's threads; see stage_threads."
+    )
     diarization_model: str = Field(
         "pyannote-local", description="Registry name or a pyannote pipeline folder."
     )
@@ -78,6 +80,19 @@ class ModelSettings(_Section):
     # Embeddings kept by text hash, so risk detection, evidence linking and the live
     # merge at stop do not encode the same utterance again (~1.7 kB each); 0 turns it off.
     embedding_cache_size: int = Field(8192, ge=0, description="Sentence embeddings kept.")
+
+    @property
+    def stage_threads(self) -> int:
+        """Threads for each of ASR, diarisation and the torch models: half the cores.
+
+        Recognition and diarisation run side by side (`pipeline.transcribe_audio`,
+        `live.LiveSession`). Measured on 2 cores with OMP_WAIT_POLICY=PASSIVE
+        (benchmarks/threads.py): CAM++ embeddings and Whisper base are faster on 1
+        thread than on 2 (waking a passive OpenMP thread per small operation costs
+        more than it saves), while llama.cpp gains from 2, so the drafter keeps them all.
+        """
+        return max(1, self.cpu_threads // 2)
+
     # Extra registry entries: name -> local folder (e.g. {"large-v3": "/models/whisper-large-v3"}).
     extra_models: dict[str, Path] = Field(default_factory=dict)
 

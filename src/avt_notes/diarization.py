@@ -378,7 +378,7 @@ class PyannoteDiarizer:
 
 def load_diarizer(settings: Settings) -> Diarizer:
     """The diariser `settings.models.diarization_model` names: registry entry or pipeline folder."""
-    torch.set_num_threads(max(1, settings.models.cpu_threads))
+    torch.set_num_threads(settings.models.stage_threads)
     name = settings.models.diarization_model
     folder = resolve(name, "diarization", settings.models.model_cache, settings.models.extra_models)
     if folder.is_file() and folder.name == "config.yaml":

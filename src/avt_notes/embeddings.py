@@ -128,7 +128,7 @@ def load_encoder(settings: Settings, model: str | None = None) -> SentenceEncode
     return _cached(
         str(folder),
         name,
-        models.cpu_threads,
+        models.stage_threads,
         models.embedding_precision,
         models.embedding_cache_size,
     )

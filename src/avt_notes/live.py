@@ -40,9 +40,9 @@ import torch
 
 from avt_notes.asr import Transcriber
 from avt_notes.audio import SAMPLE_RATE, Audio
-from avt_notes.diarization import PyannoteDiarizer
-from avt_notes.pipeline import SpeakerOptions, attribute_words
-from avt_notes.progress import Progress, no_progress
+from avt_notes.diarization import DiarizationResult, PyannoteDiarizer
+from avt_notes.pipeline import SpeakerOptions, attribute_words, side_by_side
+from avt_notes.progress import TRANSCRIBING_AND_DIARISING, Progress, joint_progress, no_progress
 from avt_notes.schemas import StageTiming, Transcript, Word
 
 if TYPE_CHECKING:
@@ -230,8 +230,7 @@ class LiveSession:
     def update(self, samples: np.ndarray) -> None:
         """Do all the work the audio received so far allows."""
         self.received_seconds = len(samples) / SAMPLE_RATE
-        self.diarization.update(samples)
-        self.asr.update(samples)
+        side_by_side(lambda: self.asr.update(samples), lambda: self.diarization.update(samples))
 
     def final_audio(self, path: Path) -> Audio | None:
         """The recording at `path` as the live stream decoded it, if it decoded all of it."""
@@ -288,25 +287,33 @@ class LiveSession:
             StageTiming(stage="live_asr", seconds=round(self.asr.seconds, 3)),
             StageTiming(stage="live_diarization", seconds=round(self.diarization.seconds, 3)),
         ]
-        started = time.perf_counter()
-        progress("transcribing", 0.0)
-        self.asr.update(samples, final=True)
-        progress("transcribing", 1.0)
-        timings.append(StageTiming(stage="asr", seconds=round(time.perf_counter() - started, 3)))
-        started = time.perf_counter()
-        progress("diarising", 0.0)
-        self.diarization.update(samples, final=True)
-        result = self.diarizer.diarize(
-            audio,
-            num_speakers=speakers.num_speakers,
-            min_speakers=speakers.min_speakers,
-            max_speakers=speakers.max_speakers,
-            precomputed=self.diarization.cache(),
-        )
-        progress("diarising", 1.0)
-        timings.append(
-            StageTiming(stage="diarization", seconds=round(time.perf_counter() - started, 3))
-        )
+        asr_progress, diarization_progress = joint_progress(progress, TRANSCRIBING_AND_DIARISING, 2)
+
+        def recognise() -> float:
+            started = time.perf_counter()
+            self.asr.update(samples, final=True)
+            asr_progress("transcribing", 1.0)
+            return time.perf_counter() - started
+
+        def diarise() -> tuple[DiarizationResult, float]:
+            started = time.perf_counter()
+            self.diarization.update(samples, final=True)
+            result = self.diarizer.diarize(
+                audio,
+                num_speakers=speakers.num_speakers,
+                min_speakers=speakers.min_speakers,
+                max_speakers=speakers.max_speakers,
+                progress=diarization_progress,
+                precomputed=self.diarization.cache(),
+            )
+            return result, time.perf_counter() - started
+
+        progress(TRANSCRIBING_AND_DIARISING, 0.0)
+        asr_seconds, (result, diarization_seconds) = side_by_side(recognise, diarise)
+        timings += [
+            StageTiming(stage="asr", seconds=round(asr_seconds, 3)),
+            StageTiming(stage="diarization", seconds=round(diarization_seconds, 3)),
+        ]
         started = time.perf_counter()
         utterances, table = attribute_words(self.asr.words, result, enrolment)
         timings.append(

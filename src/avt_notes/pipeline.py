@@ -14,10 +14,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -35,7 +36,7 @@ from avt_notes.config import Settings
 from avt_notes.diarization import DiarizationResult, Diarizer, load_diarizer
 from avt_notes.errors import InputError
 from avt_notes.pipeline_result import PipelineResult
-from avt_notes.progress import Progress, no_progress
+from avt_notes.progress import TRANSCRIBING_AND_DIARISING, Progress, joint_progress, no_progress
 from avt_notes.schemas import Speaker, SpeakerTurn, StageTiming, Transcript, Utterance, Word
 
 if TYPE_CHECKING:
@@ -50,6 +51,22 @@ class SpeakerOptions:
     num_speakers: int | None = None
     min_speakers: int | None = None
     max_speakers: int | None = None
+
+
+First = TypeVar("First")
+Second = TypeVar("Second")
+
+
+def side_by_side(first: Callable[[], First], second: Callable[[], Second]) -> tuple[First, Second]:
+    """Both results, `first` computed on a helper thread while `second` runs on this one.
+
+    Both have finished when this returns or raises (they share loaded models with
+    whatever runs next); an error of `second` is raised after `first` has ended.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="side-by-side") as pool:
+        pending = pool.submit(first)
+        second_result = second()
+        return pending.result(), second_result
 
 
 @contextmanager
@@ -70,20 +87,32 @@ def transcribe_audio(
     progress: Progress = no_progress,
     timings: list[StageTiming] | None = None,
 ) -> Transcript:
-    """A speaker-attributed transcript of decoded audio."""
+    """A speaker-attributed transcript of decoded audio; ASR and diarisation run side by side."""
     timings = [] if timings is None else timings
-    with _timed("asr", timings):
-        words = transcriber.transcribe(audio.samples, progress=progress)
-    with _timed("diarization", timings):
-        progress("diarising", 0.0)
-        diarization = diarizer.diarize(
+    asr_progress, diarization_progress = joint_progress(progress, TRANSCRIBING_AND_DIARISING, 2)
+
+    def recognise() -> tuple[list[Word], float]:
+        started = time.perf_counter()
+        words = transcriber.transcribe(audio.samples, progress=asr_progress)
+        return words, time.perf_counter() - started
+
+    def diarise() -> tuple[DiarizationResult, float]:
+        started = time.perf_counter()
+        result = diarizer.diarize(
             audio,
             num_speakers=speakers.num_speakers,
             min_speakers=speakers.min_speakers,
             max_speakers=speakers.max_speakers,
-            progress=lambda _stage, fraction: progress("diarising", fraction),
+            progress=diarization_progress,
         )
-        progress("diarising", 1.0)
+        return result, time.perf_counter() - started
+
+    progress(TRANSCRIBING_AND_DIARISING, 0.0)
+    (words, asr_seconds), (diarization, diarization_seconds) = side_by_side(recognise, diarise)
+    timings += [
+        StageTiming(stage="asr", seconds=round(asr_seconds, 3)),
+        StageTiming(stage="diarization", seconds=round(diarization_seconds, 3)),
+    ]
     with _timed("alignment", timings):
         progress("aligning", 0.0)
         utterances, table = attribute_words(words, diarization, enrolment)

@@ -2,9 +2,9 @@
 
 Ten sessions go through upload, transcription, diarisation and drafting with
 the real (smallest) models while workers are killed mid-task: the whole
-worker (SIGKILL to main process and pool, as when a machine dies) before and
-during diarisation, only the pool process during drafting, and a warm
-shutdown (SIGTERM) during diarisation. Every session
+worker (SIGKILL to main process and pool, as when a machine dies) early on and
+while ASR and diarisation run, only the pool process during drafting, and a warm
+shutdown (SIGTERM) while ASR and diarisation run. Every session
 must end done, with exactly one transcript, one draft and one start/done
 audit entry, and the audit chain intact.
 """
@@ -25,6 +25,7 @@ from brokerhelpers import broker_url
 from sqlalchemy import select
 
 from avt_notes.config import StoreSettings
+from avt_notes.progress import TRANSCRIBING_AND_DIARISING
 from avt_notes.store import Store, audit, open_store
 from avt_notes.store.tables import AuditEntry, DraftRecord, Job, TranscriptRecord
 from avt_notes.tasks.local_cluster import LocalCluster, WorkerProcess, submit_file
@@ -41,9 +42,11 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_audio" / "consultation.wa
 # a millisecond and a kill "during drafting" could not be aimed at it.
 CLIP_SECONDS = 20.0
 SESSIONS = 10
-EARLY_STAGES = ("", "preparing audio", "decoding", "transcribing")
+EARLY_STAGES = ("", "preparing audio", "decoding")
+# ASR and diarisation run side by side and report one stage.
+RECOGNISING = TRANSCRIBING_AND_DIARISING
 FAILURES = (
-    "kill worker before diarisation",
+    "kill worker early",
     "kill worker during diarisation",
     "kill pool during drafting",
     "warm shutdown during diarisation",
@@ -145,7 +148,7 @@ def _run_with_failures(cluster: LocalCluster, store: Store) -> dict[str, list[in
             worker = cluster.worker_by_pid(main_pid)
             if worker is None or worker in stopping:
                 continue
-            action = _action_for(plan, job.stage)
+            action = _action_for(plan, job.stage, job.progress)
             if action is None:
                 continue
             if action == "kill pool during drafting":
@@ -163,11 +166,11 @@ def _run_with_failures(cluster: LocalCluster, store: Store) -> dict[str, list[in
     raise AssertionError(f"jobs not finished in time: {[(j.id, j.status) for j in _jobs(store)]}")
 
 
-def _action_for(plan: list[str], stage: str) -> str | None:
+def _action_for(plan: list[str], stage: str, fraction: float) -> str | None:
     wanted = {
-        "kill worker before diarisation": stage in EARLY_STAGES,
-        "kill worker during diarisation": stage == "diarising",
-        "warm shutdown during diarisation": stage == "diarising",
+        "kill worker early": stage in EARLY_STAGES or (stage == RECOGNISING and fraction < 0.25),
+        "kill worker during diarisation": stage == RECOGNISING,
+        "warm shutdown during diarisation": stage == RECOGNISING,
         "kill pool during drafting": stage.startswith("drafting"),
     }
     return next((action for action in plan if wanted[action]), None)

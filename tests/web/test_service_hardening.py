@@ -286,3 +286,13 @@ def test_progress_is_overall_with_an_estimate() -> None:
     assert later.overall is not None and later.overall > out.overall
     job.stage, job.progress = "preparing audio", 0.0
     assert job_out(job, now).seconds_left is None  # too early to judge
+
+
+def test_side_by_side_stages_share_one_bar() -> None:
+    """ASR and diarisation run at once and report one stage spanning both their shares."""
+    now = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
+    job = Job(id=1, status=RUNNING, stage="transcribing and diarising", progress=0.5,
+              attempts=1, started_at=now - timedelta(seconds=60))  # fmt: skip
+    assert job_out(job, now).overall == pytest.approx(0.05 + 0.5 * 0.60)
+    job.stage, job.progress = "aligning", 0.0
+    assert job_out(job, now).overall == pytest.approx(0.65)

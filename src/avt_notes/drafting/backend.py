@@ -112,7 +112,7 @@ def load_drafter(settings: Settings, drafter: str | None = None) -> Drafter:
                 from avt_notes.drafting.local import TransformersDrafter
 
                 _loaded[key] = TransformersDrafter(
-                    path, threads=models_settings.cpu_threads, source=source
+                    path, threads=models_settings.stage_threads, source=source
                 )
         return _loaded[key]
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from avt_notes.progress import TRANSCRIBING_AND_DIARISING
+
 # (stage name prefix, share of the whole job), in pipeline order.
 STAGE_SHARES: tuple[tuple[str, float], ...] = (
     ("preparing audio", 0.02),
@@ -24,6 +26,8 @@ STAGE_SHARES: tuple[tuple[str, float], ...] = (
 )
 # Stages that stand in for another's share (a live job did the transcription while recording).
 SAME_SHARE_AS = {"finishing live work": "transcribing"}
+# Stages that run side by side, reported as one: the shares of all of them, from the first's start.
+JOINT_STAGES = {TRANSCRIBING_AND_DIARISING: ("transcribing", "diarising")}
 # Below this much done, elapsed time says little about what is left.
 MIN_DONE_FOR_ESTIMATE = 0.05
 
@@ -31,9 +35,11 @@ MIN_DONE_FOR_ESTIMATE = 0.05
 def overall_fraction(stage: str, fraction: float) -> float | None:
     """The whole job's fraction done, or None for a stage this table does not know."""
     stage = SAME_SHARE_AS.get(stage, stage)
+    first, *others = JOINT_STAGES.get(stage, (stage,))
     done = 0.0
     for prefix, share in STAGE_SHARES:
-        if stage.startswith(prefix):
+        if first.startswith(prefix):
+            share += sum(s for p, s in STAGE_SHARES if p in others)
             return round(min(1.0, done + share * max(0.0, min(1.0, fraction))), 4)
         done += share
     if stage == "done":
