@@ -20,8 +20,10 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,6 +70,23 @@ def consultation_transcript(consultation: Consultation) -> Transcript:
     return rows_transcript(
         consultation.id, [(u.role, u.text, u.start, u.end) for u in consultation.utterances]
     )
+
+
+def code_version() -> str:
+    """The git commit the drafting code is at, "+changes" when the work tree differs."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src", "prompts"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return f"{commit or 'unknown'}{'+changes' if dirty else ''}"
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -133,6 +152,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "draft_text": note.plain_text(headings=True),
                 "set_aside": len(note.set_aside),
                 "key": key,
+                # Rows of a resumed run may come from different code: say which.
+                "commit": code_version(),
             }
         )
         progress_file.parent.mkdir(parents=True, exist_ok=True)
@@ -174,6 +195,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "load_average": load_before,
         "command": " ".join(["benchmarks/notes.py", *sys.argv[1:]]),
         "systems": systems,
+        "commits": dict(Counter(str(r.get("commit", "unknown")) for r in rows)),
         "notes": rows,
     }
 
@@ -200,6 +222,8 @@ def markdown(result: dict[str, Any]) -> str:
     lines += [
         "",
         "Consultations: " + ", ".join(result["consultations"]),
+        "Drafted by commit: "
+        + ", ".join(f"{commit} ({count})" for commit, count in result["commits"].items()),
         f"Load average before the run: {result['load_average']}. Wall seconds grow when other "
         "processes share the cores; CPU seconds (this process, all threads) much less so.",
         "",
