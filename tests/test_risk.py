@@ -355,3 +355,76 @@ def test_a_patients_words_with_a_question_mark_are_reported_not_asked():
     asked = [("clinician", "Any thoughts of hurting anyone?"), ("patient", "No, never.")]
     items = detect_risk(make_transcript(asked), by_meaning=False)
     assert [(i.category, i.polarity) for i in items] == [("harm_to_others", "denied")]
+
+
+def test_a_reply_to_a_follow_up_continues_the_disclosure():
+    from avt_notes.risk import detect_risk
+
+    from testdata import make_transcript
+
+    # Written for this test (not a benchmark session): the reply names no risk itself.
+    rows = [
+        ("clinician", "How have things been?"),
+        ("patient", "I've been burning my arm with a lighter when I'm stressed."),
+        ("clinician", "How long has that been happening?"),
+        ("patient", "On and off since I started my new job."),
+        ("clinician", "When is your next shift?"),
+        ("patient", "Tomorrow morning at seven, I think."),
+    ]
+    items = detect_risk(make_transcript(rows), by_meaning=False)
+    follow_up = [i for i in items if i.matched_by == "context"]
+    assert [(i.utterance_id, i.category, i.polarity) for i in follow_up] == [
+        ("u0004", "self_harm", "reported")
+    ]  # the reply two questions on is not carried along
+    assert "burning my arm" in follow_up[0].follows
+    assert "reply to a follow-up question on “I've been burning" in describe(
+        follow_up[0], with_reason=True
+    )
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # A long clinician line moves on to something else.
+        [
+            ("patient", "I've been burning my arm with a lighter when I'm stressed."),
+            ("clinician", "Thank you for telling me that. Before we go on, how is your sleep?"),
+            ("patient", "Not bad, maybe six hours most nights."),
+        ],
+        # A follow-up on what keeps someone safe is ordinary talk.
+        [
+            ("patient", "My sister has moved in with me for a while, which helps."),
+            ("clinician", "How is your sleep?"),
+            ("patient", "Still waking at four most mornings."),
+        ],
+        # A bare reply says nothing on its own.
+        [
+            ("patient", "I've been burning my arm with a lighter when I'm stressed."),
+            ("clinician", "Is that new?"),
+            ("patient", "No."),
+        ],
+    ],
+)
+def test_no_follow_up_is_read_where_the_talk_moves_on(rows):
+    from avt_notes.risk import detect_risk
+
+    from testdata import make_transcript
+
+    items = detect_risk(make_transcript(rows), by_meaning=False)
+    assert not [i for i in items if i.matched_by == "context"]
+
+
+def test_a_short_question_with_a_topic_of_its_own_is_no_follow_up():
+    from avt_notes.risk import detect_risk
+
+    from testdata import make_transcript
+
+    rows = [
+        ("patient", "I've been burning my arm with a lighter when I'm stressed."),
+        ("clinician", "How have you been sleeping?"),
+        ("patient", "Badly, I wake up at four most nights."),
+        ("clinician", "How often?"),  # too short to be about anything but the last line
+        ("patient", "Maybe three or four nights a week."),
+    ]
+    items = detect_risk(make_transcript(rows), by_meaning=False)
+    assert not [i for i in items if i.matched_by == "context"]

@@ -58,3 +58,46 @@ def read_answer(
     if unrelated:
         return "asked"
     return "reported"
+
+
+# A clinician's short question straight after a disclosure that points back at it ("Is
+# that new?", "When did it start?") or is too short to be about anything else ("How
+# often?") asks about that disclosure, so the patient's reply continues it ("I did it in
+# year nine as well"). Longer lines, and short ones with a topic of their own ("How have
+# you been sleeping?"), move on.
+FOLLOW_UP_MAX_WORDS = 8
+ELLIPTICAL_MAX_WORDS = 3
+_POINTS_BACK = re.compile(r"\b(?:that|it|this|those|these|them|then|again)\b", re.IGNORECASE)
+# Replies shorter than this ("No.", "Since May.") say little on their own; the
+# disclosure they follow is listed already.
+FOLLOW_UP_MIN_REPLY_WORDS = 4
+_INTERROGATIVE = re.compile(
+    r"(?:^|[.!?]\s+)(?:and\s+|so\s+)?(?:is|are|was|were|do|does|did|has|have|had|can|could|"
+    r"will|would|how|when|what|where|who|why|which)\b[^.!?]*\??\s*$",
+    re.IGNORECASE,
+)
+
+
+def is_follow_up_reply(utterances: list[Utterance], index: int) -> bool:
+    """Whether utterance `index` is a patient's reply to a short question about their last line.
+
+    The pattern: patient line, clinician's short question pointing back at it,
+    same patient's reply of a few words or more. Whether the first line disclosed
+    anything is the caller's business; this only reads the shape of the exchange.
+    """
+    if index < 2:
+        return False
+    disclosure, question, reply = utterances[index - 2 : index + 1]
+    if reply.role != "patient" or question.role != "clinician":
+        return False
+    if disclosure.speaker != reply.speaker:
+        return False
+    asked = question.text.strip()
+    if len(_WORD.findall(asked)) > FOLLOW_UP_MAX_WORDS:
+        return False
+    if not (asked.endswith("?") or _INTERROGATIVE.search(asked)):
+        return False
+    last = re.split(r"(?<=[.!?])\s+", asked)[-1]  # "Thank you. Is that new?" asks the last
+    if len(_WORD.findall(last)) > ELLIPTICAL_MAX_WORDS and not _POINTS_BACK.search(last):
+        return False
+    return len(_WORD.findall(reply.text)) >= FOLLOW_UP_MIN_REPLY_WORDS

@@ -26,6 +26,8 @@ def why(item: RiskItem) -> str:
     negation = f', negation "{item.cue}"' if item.cue else ""
     if item.matched_by == "model":
         reason = "model second opinion"
+    elif item.matched_by == "context":
+        reason = f"reply to a follow-up question on {_quote(item.follows)}"
     elif item.matched_by == "meaning" and item.exemplar:
         reason = f"close in meaning to {_quote(item.exemplar)} ({item.score or 0.0:.2f})"
     elif item.pattern:

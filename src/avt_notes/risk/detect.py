@@ -14,6 +14,11 @@ score) and the words said, with a polarity:
   wrong negation reading must stay visible;
 - ``asked``: a risk question whose reply is about something else.
 
+A patient's reply to the clinician's short follow-up on a disclosure ("Is that
+new?" / "I did it in year nine as well") continues that disclosure: it is
+listed under the same concept as ``reported``, matched by context, naming the
+line it follows.
+
 Nothing here can silence a pattern or meaning hit. It never grades, scores or
 assesses risk: it points at the places in the session a clinician should read.
 """
@@ -26,8 +31,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from avt_notes.risk.answers import find_answer, read_answer
+from avt_notes.risk.answers import find_answer, is_follow_up_reply, read_answer
 from avt_notes.risk.lexicon import (
+    PROTECTIVE_CONCEPTS,
     Concept,
     RiskLexicon,
     figurative_spans,
@@ -45,7 +51,7 @@ REVIEW_NOTICE = (
 )
 
 Polarity = Literal["reported", "denied", "asked"]
-MatchedBy = Literal["pattern", "meaning", "model"]
+MatchedBy = Literal["pattern", "meaning", "model", "context"]
 
 
 class RiskItem(BaseModel):
@@ -69,6 +75,7 @@ class RiskItem(BaseModel):
     score: float | None = None
     answer_text: str = ""
     heard: str = ""  # sound-alike words read as risk keywords, e.g. "bills → pills"
+    follows: str = ""  # context items: the disclosure this reply continues
 
     @classmethod
     def said_in(cls, utterance: Utterance, **found: Any) -> RiskItem:
@@ -369,7 +376,45 @@ def detect_risk(
                     heard="; ".join(dict.fromkeys(h.heard for h in group if h.heard)),
                 )
             )
-    return items
+    return _with_follow_ups(utterances, items)
+
+
+def _with_follow_ups(utterances: list[Utterance], items: list[RiskItem]) -> list[RiskItem]:
+    """`items` and, after each, the patient's replies to follow-ups on a reported disclosure."""
+    by_utterance: dict[str, list[RiskItem]] = {}
+    for item in items:
+        by_utterance.setdefault(item.utterance_id, []).append(item)
+    added: dict[str, list[RiskItem]] = {}
+    for index, reply in enumerate(utterances):
+        if reply.id in by_utterance or not is_follow_up_reply(utterances, index):
+            continue
+        if utterances[index - 1].id in by_utterance:
+            continue  # the question names a risk itself: read as a question and answer
+        # Only a disclosure said in words, not a reply listed by context: a chain of short
+        # questions would otherwise carry one disclosure through the rest of the session.
+        disclosed = [
+            item
+            for item in by_utterance.get(utterances[index - 2].id, [])
+            if item.polarity == "reported"
+            and item.role == "patient"
+            and item.category not in PROTECTIVE_CONCEPTS
+        ]
+        for item in {i.category: i for i in disclosed}.values():
+            added.setdefault(reply.id, []).append(
+                RiskItem.said_in(
+                    reply,
+                    category=item.category,
+                    category_label=item.category_label,
+                    phrase="",
+                    pattern="",
+                    polarity="reported",
+                    matched_by="context",
+                    answer_text="",
+                    follows=item.text,
+                )
+            )
+    extra = [item for group in added.values() for item in group]
+    return sorted([*items, *extra], key=lambda item: item.start) if extra else items
 
 
 def detect_in_text(

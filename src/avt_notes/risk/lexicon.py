@@ -40,6 +40,8 @@ CONCEPTS = (
     "substance_use",
     "protective_factor",
 )
+# Concepts that speak for safety rather than risk: a follow-up on one is ordinary talk.
+PROTECTIVE_CONCEPTS = frozenset({"protective_factor"})
 
 
 # Per pattern, groups of lower-case strings: a match holds one string of each group.
