@@ -92,6 +92,13 @@ class LlamaCppDrafter:
         params.verbosity = -1  # llama.cpp's per-request timing lines would flood the log
         params.cpuparams.n_threads = max(1, threads)
         params.cpuparams_batch.n_threads = max(1, threads)
+        # Memory (benchmarks/memory.py): read the weights instead of mapping the
+        # file, since llama.cpp repacks most of them for the CPU and the mapped pages stayed
+        # resident as a second copy (1.82 -> 1.25 GB); and no host-memory prompt cache,
+        # which kept ~40 MB per distinct prompt, up to 8 GiB (the slot's own prefix cache
+        # still serves section prompts that share the transcript). Speed is unchanged.
+        params.load_mode = xllamacpp.llama_load_mode.LLAMA_LOAD_MODE_NONE
+        params.cache_ram_mib = 0
         try:
             self._server: Any = xllamacpp.Server(params)
         except Exception as error:  # llama.cpp raises RuntimeError/ValueError variants
