@@ -110,6 +110,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     # Rows are appended as they finish, so a long run can stop and resume (--resume);
     # a row is reused only for the same template file and model.
     progress_file = Path(args.out) / "notes-rows.jsonl"
+    commit = code_version()  # the code this process imported, whatever changes later
     key = {"template_sha256": template.sha256, "model": drafter.info.model_dump()}
     done: dict[str, dict[str, Any]] = {}
     if args.resume and progress_file.exists():
@@ -153,7 +154,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "set_aside": len(note.set_aside),
                 "key": key,
                 # Rows of a resumed run may come from different code: say which.
-                "commit": code_version(),
+                "commit": commit,
             }
         )
         progress_file.parent.mkdir(parents=True, exist_ok=True)
