@@ -384,7 +384,7 @@ def _with_follow_ups(utterances: list[Utterance], items: list[RiskItem]) -> list
     by_utterance: dict[str, list[RiskItem]] = {}
     for item in items:
         by_utterance.setdefault(item.utterance_id, []).append(item)
-    added: dict[str, list[RiskItem]] = {}
+    extra: list[RiskItem] = []
     for index, reply in enumerate(utterances):
         if reply.id in by_utterance or not is_follow_up_reply(utterances, index):
             continue
@@ -400,7 +400,7 @@ def _with_follow_ups(utterances: list[Utterance], items: list[RiskItem]) -> list
             and item.category not in PROTECTIVE_CONCEPTS
         ]
         for item in {i.category: i for i in disclosed}.values():
-            added.setdefault(reply.id, []).append(
+            extra.append(
                 RiskItem.said_in(
                     reply,
                     category=item.category,
@@ -413,7 +413,6 @@ def _with_follow_ups(utterances: list[Utterance], items: list[RiskItem]) -> list
                     follows=item.text,
                 )
             )
-    extra = [item for group in added.values() for item in group]
     return sorted([*items, *extra], key=lambda item: item.start) if extra else items
 
 
