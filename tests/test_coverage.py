@@ -164,6 +164,25 @@ def test_a_denial_the_patient_gave_stays_in_the_note():
     assert result.sentences() == [denial] and result.set_aside == []
 
 
+def test_a_denial_is_invented_for_each_concept_nobody_denied():
+    lexicon, items = risk_of(
+        [
+            ("patient", "I've been cutting my arms when it gets bad."),
+            ("clinician", "Have you had any thoughts of ending your life?"),
+            ("patient", "No, never."),
+        ]
+    )
+    both = DraftSentence(
+        text="The patient denied any thoughts of suicide or self-harm.",
+        evidence=["u0002", "u0003"],
+        status="supported",
+    )
+    note = make_draft([NoteSection(name="Risk", sentences=[both])])
+    result = set_aside(note, items, lexicon, "Not discussed.")
+    assert result.sentences() == []
+    assert result.set_aside[0].reasons[0] == INVENTED_DENIAL.format(concepts="self-harm")
+
+
 def test_a_later_sentence_that_only_repeats_earlier_ones_is_left_out():
     def said(text: str, *evidence: str) -> DraftSentence:
         return DraftSentence(text=text, evidence=list(evidence), status="supported")

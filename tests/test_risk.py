@@ -117,6 +117,21 @@ def test_negation_does_not_cross_a_clause(lexicon):
 
 
 @pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("Not good, I've been cutting my legs again.", "self_harm"),
+        ("Not really, my husband hits me when he's been drinking.", "adult_at_risk"),
+    ],
+)
+def test_negation_stops_at_a_comma_before_a_new_subject(text, concept, lexicon):
+    items = detect_in_text(text, lexicon, by_meaning=False)
+    assert (concept, "reported") in {(i.category, i.polarity) for i in items}
+    # Within one clause the cue still denies.
+    denied = detect_in_text("No, I've never cut my legs.", lexicon, by_meaning=False)
+    assert ("self_harm", "denied") in {(i.category, i.polarity) for i in denied}
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "This queue is killing me.",

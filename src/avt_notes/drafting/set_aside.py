@@ -8,8 +8,8 @@ why), where the review page and every export still show them:
 - a sentence no utterance supports at all (no evidence found by the linker);
 - a denial of risk nobody gave: the sentence says the patient denies a risk
   concept ("denies suicidal thoughts"), but no utterance of the session denies
-  any of the concepts it names. An invented denial is the most dangerous
-  reversal a draft can make.
+  that concept (each concept it names is checked on its own). An invented
+  denial is the most dangerous reversal a draft can make.
 
 Sentences with evidence that fails a specific check (a number, a day) stay in
 the body, flagged: they are mostly right and the clinician corrects them there.
@@ -25,13 +25,16 @@ INVENTED_DENIAL = "says the patient denied {concepts}, but nobody denied it in t
 
 
 def _invented_denial(sentence: DraftSentence, denied: set[str], lexicon: RiskLexicon) -> str | None:
-    """The concepts a sentence says were denied when the session denied none of them."""
+    """The concepts a sentence says were denied that nobody denied in the session.
+
+    Each concept counts on its own: "denied any thoughts of suicide or self-harm"
+    invents a denial of self-harm when only suicide was denied.
+    """
     found = detect_in_text(sentence.text, lexicon, by_meaning=False)
-    stated = [item for item in found if item.polarity == "denied"]
-    concepts = {item.category for item in stated}
-    if not concepts or concepts & denied:
+    invented = [i for i in found if i.polarity == "denied" and i.category not in denied]
+    if not invented:
         return None
-    return ", ".join(dict.fromkeys(item.category_label.lower() for item in stated))
+    return ", ".join(dict.fromkeys(item.category_label.lower() for item in invented))
 
 
 def set_aside(
