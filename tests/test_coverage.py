@@ -11,7 +11,7 @@ from avt_notes.drafting import load_template, to_markdown
 from avt_notes.drafting.coverage import find_gaps, states_any
 from avt_notes.drafting.redundancy import drop_restatements
 from avt_notes.drafting.render import SET_ASIDE_HEADING, parse_markdown
-from avt_notes.drafting.schemas import DraftSentence, NoteSection
+from avt_notes.drafting.schemas import DraftNote, DraftSentence, NoteSection
 from avt_notes.drafting.set_aside import INVENTED_DENIAL, NO_EVIDENCE, set_aside
 from avt_notes.drafting.whole_note import load_drafting_prompts
 from avt_notes.grounding import facts, load_grounding_lexicon
@@ -113,6 +113,15 @@ def risk_of(rows: list[tuple[str, str]]) -> tuple[RiskLexicon, list[RiskItem]]:
     return lexicon, detect_risk(make_transcript(rows), lexicon, by_meaning=False)
 
 
+def set_aside_one(
+    text: str, evidence: list[str], items: list[RiskItem], lexicon: RiskLexicon
+) -> tuple[DraftSentence, DraftNote]:
+    """A supported sentence, and `set_aside` over a note holding only it."""
+    sentence = DraftSentence(text=text, evidence=evidence, status="supported")
+    note = make_draft([NoteSection(name="Subjective", sentences=[sentence])])
+    return sentence, set_aside(note, items, lexicon, "Not discussed.")
+
+
 def test_unsupported_sentences_and_invented_denials_are_set_aside_and_shown():
     lexicon, items = risk_of(
         [
@@ -154,13 +163,9 @@ def test_a_denial_the_patient_gave_stays_in_the_note():
         ]
     )
     assert any(i.polarity == "denied" for i in items)
-    denial = DraftSentence(
-        text="The patient denies suicidal thoughts.",
-        evidence=["u0001", "u0002"],
-        status="supported",
+    denial, result = set_aside_one(
+        "The patient denies suicidal thoughts.", ["u0001", "u0002"], items, lexicon
     )
-    note = make_draft([NoteSection(name="Subjective", sentences=[denial])])
-    result = set_aside(note, items, lexicon, "Not discussed.")
     assert result.sentences() == [denial] and result.set_aside == []
 
 
@@ -172,13 +177,12 @@ def test_a_denial_is_invented_for_each_concept_nobody_denied():
             ("patient", "No, never."),
         ]
     )
-    both = DraftSentence(
-        text="The patient denied any thoughts of suicide or self-harm.",
-        evidence=["u0002", "u0003"],
-        status="supported",
+    _, result = set_aside_one(
+        "The patient denied any thoughts of suicide or self-harm.",
+        ["u0002", "u0003"],
+        items,
+        lexicon,
     )
-    note = make_draft([NoteSection(name="Risk", sentences=[both])])
-    result = set_aside(note, items, lexicon, "Not discussed.")
     assert result.sentences() == []
     assert result.set_aside[0].reasons[0] == INVENTED_DENIAL.format(concepts="self-harm")
 
