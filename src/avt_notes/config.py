@@ -88,7 +88,7 @@ class ModelSettings(_Section):
         Recognition and diarisation run side by side (`pipeline.transcribe_audio`,
         `live.LiveSession`). Measured on 2 cores with OMP_WAIT_POLICY=PASSIVE
         (benchmarks/threads.py): CAM++ embeddings and Whisper base are faster on 1
-        thread than on 2 (waking a passive OpenMP thread per small operation costs
+        thread than on 2 (likely: waking a passive OpenMP thread per small operation costs
         more than it saves), while llama.cpp gains from 2, so the drafter keeps them all.
         """
         return max(1, self.cpu_threads // 2)
