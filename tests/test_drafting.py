@@ -403,6 +403,27 @@ def test_whole_note_reply_is_read_by_heading_and_bounded():
     assert any("repeated" in w for w in warnings) and any("limit" in w for w in warnings)
 
 
+def test_a_list_cited_item_by_item_stays_one_sentence():
+    from avt_notes.drafting.prompting import parse_sentences
+
+    known = {f"u{i:04d}" for i in range(1, 30)}
+    reply = (
+        "- The patient reports loose stool [u0005], tummy pain on the left [u0012], "
+        "and vomiting [u0017]. The patient feels weak [u0018] and shaky [u0024].\n"
+        "- The patient lives with their wife. [u0020] Works as an accountant (u21, u22)."
+    )
+    parsed = [(p.text, p.ids) for p in parse_sentences(reply, known)]
+    assert parsed == [
+        (
+            "The patient reports loose stool, tummy pain on the left, and vomiting.",
+            ["u0005", "u0012", "u0017"],
+        ),
+        ("The patient feels weak and shaky.", ["u0018", "u0024"]),
+        ("The patient lives with their wife.", ["u0020"]),
+        ("Works as an accountant.", ["u0021", "u0022"]),
+    ]
+
+
 @pytest.mark.slow  # links evidence with the real MiniLM encoder
 def test_empty_sections_show_the_templates_not_discussed_text():
     transcript = make_transcript(CONSULTATION)

@@ -161,6 +161,8 @@ def test_figures_of_speech_raise_nothing(text, lexicon, matcher):
         "I cut the grass at the weekend.",
         "We talked about the side effects of the new tablets.",
         "I wrote a letter to the council about the bins.",
+        "You also drink sugary and carbonated drinks, something like Coke.",
+        "Would you say you've been in good spirits?",
     ],
 )
 def test_ordinary_talk_gives_nothing(text, lexicon, matcher):
@@ -290,6 +292,59 @@ def test_routine_questions_are_not_risk_questions(question, lexicon, matcher):
         [("clinician", question), ("patient", "Yes, every morning with breakfast.")]
     )
     assert detect_risk(transcript, lexicon, matcher) == []
+
+
+def test_routine_medication_talk_is_no_denial_of_risk(lexicon, matcher):
+    # PriMock57 day1_consultation01: a hesitant "Uh, no" is still a clear denial, and a
+    # "no other medications" is close in meaning to misused pills (0.67), but no denial
+    # of anything a clinician screens for.
+    transcript = make_transcript(
+        [
+            ("clinician", "Apart from the inhalers, do you take any other medications?"),
+            ("patient", "Uh, no, no other medications."),
+            ("clinician", "Any drug allergies?"),
+            ("patient", "Not that I know of."),
+            ("clinician", "And do you drink much in the way of alcohol?"),
+            ("patient", "Uh, no, I I don't drink alcohol, no."),
+        ]
+    )
+    items = detect_risk(transcript, lexicon, matcher)
+    assert {(i.utterance_id, i.category, i.polarity) for i in items} == {
+        ("u0005", "substance_use", "denied"),
+        ("u0006", "substance_use", "denied"),
+    }
+
+
+def test_a_protective_factor_is_the_patients_not_the_clinicians(lexicon, matcher):
+    said = "I can call an ambulance, or you can take yourself to the hospital."
+    assert detect_risk(make_transcript([("clinician", said)]), lexicon, matcher) == []
+    assert {
+        i.category
+        for i in detect_risk(
+            make_transcript([("patient", "I can call my sister any time.")]), lexicon, matcher
+        )
+    } == {"protective_factor"}
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("I burn my arm with a lighter when it gets too much.", "self_harm"),
+        ("I hit myself to feel something.", "self_harm"),
+        ("I pick at my skin until it's sore and bleeding.", "self_harm"),
+        ("I've thought about putting poison in his food.", "harm_to_others"),
+        ("A grown man, who keeps messaging my 13-year-old son online.", "safeguarding_child"),
+    ],
+)
+def test_everyday_wording_is_read(text, concept, lexicon):
+    assert concept in {i.category for i in detect_in_text(text, lexicon, by_meaning=False)}
+
+
+def test_a_time_clause_with_its_own_subject_ends_a_negation(lexicon):
+    items = detect_in_text(
+        "I wasn't coping, not since I took an overdose in March.", lexicon, by_meaning=False
+    )
+    assert ("past_attempt", "reported") in {(i.category, i.polarity) for i in items}
 
 
 def test_the_model_second_opinion_adds_and_never_removes(lexicon, matcher):

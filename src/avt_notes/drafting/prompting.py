@@ -125,19 +125,7 @@ def parse_sentences(
         if lead:
             leading = _ids_in(lead.group(1), known_ids)
             line = line[lead.end() :].lstrip(":- ")
-        position = 0
-        pending: list[ParsedSentence] = []
-        for citation in _CITATION.finditer(line):
-            segment = line[position : citation.start()]
-            sentences = split_sentences(segment)
-            ids = _ids_in(citation.group(1), known_ids)
-            if sentences:
-                pending += [ParsedSentence(_clean(s), []) for s in sentences[:-1]]
-                pending.append(ParsedSentence(_clean(sentences[-1]), ids))
-            elif pending:
-                pending[-1].ids = list(dict.fromkeys(pending[-1].ids + ids))
-            position = citation.end()
-        pending += [ParsedSentence(_clean(s), []) for s in split_sentences(line[position:])]
+        pending = _cited_sentences(line, known_ids)
         for sentence in pending:
             if leading and not sentence.ids:
                 sentence.ids = list(leading)
@@ -147,6 +135,39 @@ def parse_sentences(
             if re.search(r"[A-Za-z]", s.text) and not _is_empty_text(s.text, empty_text)
         ]
     return result
+
+
+def _cited_sentences(line: str, known_ids: set[str]) -> list[ParsedSentence]:
+    """The sentences of one line, each with the ids cited inside it or right after it.
+
+    Citations are cut out before splitting: a model citing each item of a list
+    ("loose stool [u0005], diarrhoea [u0006] and vomiting [u0017].") wrote one
+    sentence, not three fragments starting with a comma.
+    """
+    text = ""
+    cited: list[tuple[int, list[str]]] = []  # (position in `text`, ids)
+    position = 0
+    for citation in _CITATION.finditer(line):
+        text += line[position : citation.start()]
+        cited.append((len(text.rstrip()), _ids_in(citation.group(1), known_ids)))
+        position = citation.end()
+    text += line[position:]
+    sentences: list[tuple[int, int]] = []  # spans in `text`
+    start = 0
+    for boundary in _SENTENCE_END.finditer(text):
+        sentences.append((start, boundary.start()))
+        start = boundary.end()
+    sentences.append((start, len(text)))
+    parsed: list[ParsedSentence] = []
+    for index, (begin, end) in enumerate(sentences):
+        # A citation belongs to the sentence it sits in, or follows (before the next one).
+        until = sentences[index + 1][0] if index + 1 < len(sentences) else len(text) + 1
+        ids = [i for at, found in cited if begin < at < until or (at == begin == 0) for i in found]
+        if text[begin:end].strip():
+            parsed.append(ParsedSentence(_clean(text[begin:end]), list(dict.fromkeys(ids))))
+        elif ids and parsed:
+            parsed[-1].ids = list(dict.fromkeys(parsed[-1].ids + ids))
+    return parsed
 
 
 def parse_rewrite(output: str, unit: Sequence[Utterance], empty_text: str = "") -> list[str]:

@@ -321,6 +321,9 @@ def detect_risk(
     hits = [
         _utterance_hits(u, s, n, lexicon) for u, s, n in zip(utterances, said, nearest, strict=True)
     ]
+    # A denial found by meaning alone (the utterance's or its question's) must be closer
+    # than a disclosure: see `ExemplarBank.denial_threshold`.
+    denial_floor = matcher.bank.denial_threshold if by_meaning and matcher else 1.0
     similarity = matcher.similarity if by_meaning and matcher else None
 
     # By identity and first id, as list.index and a scan by id would find them, without
@@ -352,6 +355,10 @@ def detect_risk(
                     )
                     if polarity == "asked":
                         answer = None
+            if polarity == "denied" and hit.nearest and hit.nearest.score < denial_floor:
+                continue
+            if hit.concept.key in PROTECTIVE_CONCEPTS and utterance.role == "clinician" and not asks:
+                continue  # the clinician's own "I can call an ambulance" protects nobody
             key = (hit.concept.key, polarity, answer.id if answer else None)
             groups.setdefault(key, []).append(hit)
         for (concept_key, polarity, answer_id), group in groups.items():

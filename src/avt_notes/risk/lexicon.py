@@ -158,8 +158,12 @@ def _word_pattern(source: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w]){source}(?![\w])", re.IGNORECASE)
 
 
-def _starts(patterns: list[str]) -> re.Pattern[str]:
-    return re.compile(r"^\W*(?:" + "|".join(patterns) + ")", re.IGNORECASE)
+def _starts(patterns: list[str], hesitations: list[str]) -> re.Pattern[str]:
+    """A reply starting with one of `patterns`, after any hesitations ("Uh, no, I don't")."""
+    hesitating = "|".join(hesitations) or "(?!)"
+    return re.compile(
+        rf"^\W*(?:(?:{hesitating})\b\W*)*(?:" + "|".join(patterns) + ")", re.IGNORECASE
+    )
 
 
 def load_lexicon(path: Path | None = None) -> RiskLexicon:
@@ -218,9 +222,9 @@ def _load(path: Path, _mtime: int, figurative_path: Path, _fig_mtime: int) -> Ri
             clause_breaks=re.compile(negation["clause_breaks"], re.IGNORECASE),
             window=int(negation.get("window", 6)),
             answers=AnswerRules(
-                negative=_starts(answers["negative"]),
+                negative=_starts(answers["negative"], answers.get("hesitations", [])),
                 qualifiers=re.compile("|".join(answers["qualifiers"]), re.IGNORECASE),
-                positive=_starts(answers["positive"]),
+                positive=_starts(answers["positive"], answers.get("hesitations", [])),
                 off_topic_min_words=int(answers["off_topic_min_words"]),
                 off_topic_max_similarity=float(answers["off_topic_max_similarity"]),
             ),

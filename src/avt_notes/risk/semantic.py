@@ -37,6 +37,10 @@ class ExemplarBank:
     # ("have you been taking your medication?") sit near risk exemplars, and the
     # patient's answer is matched on its own words anyway.
     question_threshold: float
+    # A denial found by meaning alone must be this close: "No, no other medications"
+    # sits at 0.67 from "pills that aren't prescribed to me", and a denial said in risk
+    # words ("I've never tried to kill myself") is read by the patterns anyway.
+    denial_threshold: float
     min_words: int
     margin: float
     concepts: dict[str, list[str]]
@@ -62,6 +66,7 @@ def load_exemplars(path: Path | None = None) -> ExemplarBank:
             sha256=hashlib.sha256(data).hexdigest(),
             threshold=float(raw["threshold"]),
             question_threshold=float(raw.get("question_threshold", raw["threshold"])),
+            denial_threshold=float(raw.get("denial_threshold", raw["threshold"])),
             min_words=int(raw.get("min_words", 3)),
             margin=float(raw.get("margin", 1.0)),
             concepts=concepts,
