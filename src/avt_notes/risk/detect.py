@@ -357,7 +357,8 @@ def detect_risk(
                         answer = None
             if polarity == "denied" and hit.nearest and hit.nearest.score < denial_floor:
                 continue
-            if hit.concept.key in PROTECTIVE_CONCEPTS and utterance.role == "clinician" and not asks:
+            clinicians_own = utterance.role == "clinician" and not asks
+            if hit.concept.key in PROTECTIVE_CONCEPTS and clinicians_own:
                 continue  # the clinician's own "I can call an ambulance" protects nobody
             key = (hit.concept.key, polarity, answer.id if answer else None)
             groups.setdefault(key, []).append(hit)
