@@ -111,3 +111,21 @@ def test_a_drafted_denial_of_a_disclosure_is_still_flagged():
     written = [*note.sentences(), *note.set_aside]
     drafted = [s for s in written if s.text.startswith("The patient is not at risk")]
     assert drafted and all(s.status == "unsupported" and s.reasons for s in drafted)
+
+
+def test_a_qualified_answer_is_stated_once_as_said_not_also_as_denied():
+    transcript = make_transcript(
+        [
+            ("clinician", "Do you drink alcohol?"),
+            ("patient", "Not really, I don't drink alcohol, only at Christmas."),
+        ]
+    )
+    template = load_template("soap")
+    note = draft_note(transcript, template, ScriptedDrafter(lambda m: "Nothing recorded."))
+    readings = {(i.utterance_id, i.polarity) for i in note.risk_items}
+    assert ("u0001", "reported") in readings  # the qualified "no" as an answer...
+    assert ("u0002", "denied") in readings  # ...whose own words deny "drink alcohol"
+    stated = [s.text for s in note.section("Subjective").sentences if "u0002" in s.evidence]
+    assert stated == [
+        "The patient said “Not really, I don't drink alcohol, only at Christmas.” (substance use)."
+    ]

@@ -6,7 +6,9 @@
 - false statements: a note sentence whose MiniLM cosine to a listed false
   statement reaches `FALSE_MATCH`, with the same polarity (both negated or
   neither: "denies thoughts of suicide" does not state "has thoughts of
-  suicide"), counts as stating it, flagged or not; the closest sentence per
+  suicide") and the same target of any harm (self or others: "denies harming
+  themselves" does not state "denies thoughts of harming others"), counts as
+  stating it, flagged or not; the closest sentence per
   false statement is kept for a reader to check (embeddings miss numbers, so
   "one panic attack" can match "several panic attacks": read the hits);
 - evidence: share of sentences with linked utterances, share flagged
@@ -99,6 +101,20 @@ class SessionScore(BaseModel):
     seconds_pipeline: float = 0.0
 
 
+_SELF = re.compile(
+    r"\b(themselves|themself|himself|herself|myself|yourself|self[- ]harm\w*)\b", re.I
+)
+_OTHERS = re.compile(
+    r"\b(others|other people|anyone else|someone else|somebody else|anybody else)\b", re.I
+)
+
+
+def harm_target(text: str) -> str | None:
+    """ "self" or "others" when the text names whom harm is about (one of them), else None."""
+    found = {name for name, rule in (("self", _SELF), ("others", _OTHERS)) if rule.search(text)}
+    return found.pop() if len(found) == 1 else None
+
+
 def score(
     session: Session, note: DraftNote, transcript: Transcript, encoder: SentenceEncoder
 ) -> SessionScore:
@@ -133,7 +149,9 @@ def score(
             same_polarity = bool(has_negation(statement, lexicon)) == bool(
                 has_negation(sentences[j].text, lexicon)
             )
-            if similarity[row, j] >= FALSE_MATCH and same_polarity:
+            targets = {harm_target(statement), harm_target(sentences[j].text)}
+            same_target = None in targets or len(targets) == 1
+            if similarity[row, j] >= FALSE_MATCH and same_polarity and same_target:
                 false_hits.append(entry)
     return SessionScore(
         id=session.id,

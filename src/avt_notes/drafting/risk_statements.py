@@ -57,7 +57,10 @@ def _statements(items: list[RiskItem], transcript: Transcript) -> list[DraftSent
         evidence = sorted({i.utterance_id for i in group} | {words_id}, key=order.__getitem__)
         quote = _quote(by_id[words_id].text)
         reported = [i for i in group if i.polarity == "reported"]
-        denied = [i for i in group if i.polarity == "denied"]
+        # One reading per concept: an answer reported as a qualified "no" ("No, just a
+        # glass at the weekend") is not also denied because its own words hold a "no".
+        kinds = {i.category for i in reported}
+        denied = [i for i in group if i.polarity == "denied" and i.category not in kinds]
         if reported and denied:
             parts = [
                 f"The patient said {quote} ({_concepts(reported)}; denied: {_concepts(denied)})."
