@@ -12,7 +12,7 @@ from avt_notes.drafting.coverage import find_gaps, states_any
 from avt_notes.drafting.redundancy import drop_restatements
 from avt_notes.drafting.render import SET_ASIDE_HEADING, parse_markdown
 from avt_notes.drafting.schemas import DraftNote, DraftSentence, NoteSection
-from avt_notes.drafting.set_aside import INVENTED_DENIAL, NO_EVIDENCE, set_aside
+from avt_notes.drafting.set_aside import FRAGMENT, INVENTED_DENIAL, NO_EVIDENCE, set_aside
 from avt_notes.drafting.whole_note import load_drafting_prompts
 from avt_notes.grounding import facts, load_grounding_lexicon
 from avt_notes.risk import RiskItem, RiskLexicon, detect_risk, load_lexicon
@@ -153,6 +153,16 @@ def test_unsupported_sentences_and_invented_denials_are_set_aside_and_shown():
     assert f"## {SET_ASIDE_HEADING}" in markdown and "Vital signs are normal." in markdown
     body = [line for lines in parse_markdown(markdown).values() for line in lines]
     assert "Vital signs" not in " ".join(body)
+
+
+def test_a_fragment_is_set_aside_with_its_reason():
+    lexicon, items = risk_of([("clinician", "I'm Doctor Dean, one of the GPs.")])
+    fragment, result = set_aside_one("Doctor Dean.", ["u0001"], items, lexicon)
+    assert result.sentences() == []
+    assert [(s.text, s.reasons) for s in result.set_aside] == [("Doctor Dean.", [FRAGMENT])]
+    for text in ("The patient smokes.", "No allergies."):
+        short, result = set_aside_one(text, ["u0001"], items, lexicon)
+        assert result.sentences() == [short]
 
 
 def test_a_denial_the_patient_gave_stays_in_the_note():

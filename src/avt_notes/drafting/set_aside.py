@@ -6,6 +6,8 @@ sections into `DraftNote.set_aside` (with the section they were written for and
 why), where the review page and every export still show them:
 
 - a sentence no utterance supports at all (no evidence found by the linker);
+- a fragment that states nothing: one word, or a name or title alone
+  ("Doctor Dean."); "No allergies." states something and stays;
 - a denial of risk nobody gave: the sentence says the patient denies a risk
   concept ("denies suicidal thoughts"), but no utterance of the session denies
   that concept (each concept it names is checked on its own). An invented
@@ -17,10 +19,19 @@ the body, flagged: they are mostly right and the clinician corrects them there.
 
 from __future__ import annotations
 
+import re
+
 from avt_notes.drafting.schemas import DraftNote, DraftSentence, NoteSection, SetAsideSentence
 from avt_notes.risk import RiskItem, RiskLexicon, detect_in_text
 
 NO_EVIDENCE = "no utterance in the transcript supports it"
+FRAGMENT = "a fragment, not a sentence that states something"
+
+
+def is_fragment(text: str) -> bool:
+    """One word, or two capitalised words (a name or title alone)."""
+    words = re.findall(r"[A-Za-z0-9'’]+", text)
+    return len(words) < 2 or (len(words) == 2 and all(w[0].isupper() for w in words))
 INVENTED_DENIAL = "says the patient denied {concepts}, but nobody denied it in the session"
 
 
@@ -54,6 +65,8 @@ def set_aside(
             if sentence.evidence_method != "extract" or sentence.status != "supported":
                 if not sentence.evidence:
                     reasons.append(NO_EVIDENCE)
+                if is_fragment(sentence.text):
+                    reasons.append(FRAGMENT)
                 if concepts := _invented_denial(sentence, denied, lexicon):
                     reasons.append(INVENTED_DENIAL.format(concepts=concepts))
             if not reasons:
