@@ -157,7 +157,7 @@ def test_unsupported_sentences_and_invented_denials_are_set_aside_and_shown():
 
 def test_a_fragment_is_set_aside_with_its_reason():
     lexicon, items = risk_of([("clinician", "I'm Doctor Dean, one of the GPs.")])
-    fragment, result = set_aside_one("Doctor Dean.", ["u0001"], items, lexicon)
+    _, result = set_aside_one("Doctor Dean.", ["u0001"], items, lexicon)
     assert result.sentences() == []
     assert [(s.text, s.reasons) for s in result.set_aside] == [("Doctor Dean.", [FRAGMENT])]
     for text in ("The patient smokes.", "No allergies."):
