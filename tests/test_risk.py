@@ -334,6 +334,9 @@ def test_a_protective_factor_is_the_patients_not_the_clinicians(lexicon, matcher
         ("I pick at my skin until it's sore and bleeding.", "self_harm"),
         ("I've thought about putting poison in his food.", "harm_to_others"),
         ("A grown man, who keeps messaging my 13-year-old son online.", "safeguarding_child"),
+        ("I've still got my late husband's insulin in the fridge.", "method"),
+        ("I counted the tablets again last night.", "method"),
+        ("My dad's not washing and his flat is filthy.", "adult_at_risk"),
     ],
 )
 def test_everyday_wording_is_read(text, concept, lexicon):
