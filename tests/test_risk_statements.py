@@ -94,6 +94,25 @@ def test_a_negative_sentence_about_something_else_is_no_contradiction():
     assert not any("opposite of a risk disclosure" in r for s in drafted for r in s.reasons)
 
 
+def test_a_denial_resting_on_a_protective_answer_is_no_contradiction():
+    # safety benchmark mh-01: the answer both denies and names what keeps the patient safe.
+    transcript = make_transcript(
+        [
+            ("clinician", "Have you had any thoughts of ending your life or harming yourself?"),
+            ("patient", "No, nothing like that, I would never do that to my kids."),
+        ]
+    )
+    template = load_template("mental-health-progress")
+
+    def drafter(messages):
+        return "The patient denies thoughts of ending their life or harming themselves. [u0002]"
+
+    note = draft_note(transcript, template, ScriptedDrafter(drafter), strategy="compose")
+    assert ("protective_factor", "reported") in {(i.category, i.polarity) for i in note.risk_items}
+    drafted = [s for s in note.sentences() if s.text.startswith("The patient denies")]
+    assert drafted and all(s.status == "supported" for s in drafted)
+
+
 def test_a_drafted_denial_of_a_disclosure_is_still_flagged():
     transcript = make_transcript(
         [

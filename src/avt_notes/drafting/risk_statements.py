@@ -14,6 +14,7 @@ from __future__ import annotations
 from avt_notes.drafting.schemas import DraftNote, DraftSentence, NoteSection
 from avt_notes.drafting.templates import Template
 from avt_notes.risk import RiskItem, RiskLexicon, detect_in_text, load_lexicon
+from avt_notes.risk.lexicon import PROTECTIVE_CONCEPTS
 from avt_notes.risk.negation import denies_risk
 from avt_notes.schemas import Transcript
 
@@ -115,7 +116,13 @@ def risk_statements(
         return note
     lexicon = lexicon or load_lexicon()
     statements = _statements(items, transcript)
-    disclosed = {_words_of(i) for i in items if i.polarity == "reported"} - {None}
+    # A protective factor is no disclosure: "No, I would never do that to my kids" is
+    # what a drafted "denies thoughts of suicide" rests on, not its opposite.
+    disclosed = {
+        _words_of(i)
+        for i in items
+        if i.polarity == "reported" and i.category not in PROTECTIVE_CONCEPTS
+    } - {None}
     target = _target(note, template)
     sections: list[NoteSection] = []
     for section in note.sections:
