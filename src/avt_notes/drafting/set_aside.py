@@ -32,6 +32,8 @@ def is_fragment(text: str) -> bool:
     """One word, or two capitalised words (a name or title alone)."""
     words = re.findall(r"[A-Za-z0-9'’]+", text)
     return len(words) < 2 or (len(words) == 2 and all(w[0].isupper() for w in words))
+
+
 INVENTED_DENIAL = "says the patient denied {concepts}, but nobody denied it in the session"
 
 

@@ -1,0 +1,369 @@
+"""Grounding check: is each draft sentence backed by the utterances it cites?
+
+Why deterministic and not a second model: a small drafting model invents
+things (drugs, doses, dates, names), and a checker that can itself invent is no
+check. These rules are plain, explainable and repeatable, and each flag carries
+a reason a clinician can verify by reading the cited lines.
+
+A sentence is **unsupported** (and stays in the draft, flagged) when:
+
+1. it cites no utterance (or only ids that do not exist, which are dropped);
+2. a piece of *specific content* in it is not found in its cited utterances:
+   - numbers, in digits or words ("two" = 2, "twice" = 2 times), with their
+     unit when they have one: a dose (50 mg) or a duration (3 days) must
+     appear with the same value, and not only with a different unit;
+   - dates: month and weekday names, numeric dates (day, month, year);
+   - drug names from ``prompts/drugs.yaml`` (generic and brand names count
+     as the same drug; small spelling slips from ASR are tolerated);
+   - capitalised names of people and places (not sentence-initial words or
+     the note vocabulary listed in ``prompts/grounding.yaml``), and acronyms
+     (also accepted when the cited words spell them out);
+   - symptoms and findings from ``prompts/grounding.yaml`` (a small model
+     adds plausible symptoms nobody mentioned);
+   - negation: a negative sentence ("denies chest pain") needs a negation
+     ("no", "not", "never", "n't", ...) in its cited utterances;
+3. most of its content words (share above ``max_novel_share``) appear nowhere
+   in its cited utterances (the model's free invention);
+4. it talks about the drafting instructions ("in the third person") instead
+   of the session;
+5. it matches a template rule (e.g. risk grading in a Risk section).
+
+Word matching tolerates inflection and small spelling differences (rapidfuzz
+ratio). Limits, on purpose: it cannot tell that a sentence turns a question
+("any blood in your stool?") into a finding, nor catch an affirmative sentence
+whose cited lines deny it; unsupported means "not shown by its evidence", and
+supported means only that no rule fired.
+
+Sentences the model wrote without ids get evidence by lexical overlap
+(`assign_evidence`): the few utterances covering most of the sentence's
+content words, if they cover enough; otherwise none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from avt_notes.grounding.facts import (
+    drug_names,
+    findings_in,
+    has_negation,
+    names,
+    number_values,
+    people_in,
+    quantities,
+    time_words_in,
+)
+from avt_notes.grounding.lexicon import GroundingLexicon, load_grounding_lexicon
+from avt_notes.grounding.words import (
+    DATE_WORDS,
+    MONTHS,
+    ORDINAL_WORDS,
+    WEEKDAYS,
+    content_words,
+    stem,
+    tokens,
+    word_in,
+)
+from avt_notes.schemas import Utterance
+
+_NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?\b")
+
+
+@dataclass
+class GroundingResult:
+    status: str  # "supported" | "unsupported"
+    evidence: list[str]
+    reasons: list[str] = field(default_factory=list)
+
+
+def _check_quantities(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
+    reasons = []
+    available = quantities(cited, lexicon, cited=True)
+    # Numeric dates are checked as dates, not as three numbers.
+    for quantity in quantities(_NUMERIC_DATE.sub(" ", sentence), lexicon):
+        same_value = [q for q in available if q.value == quantity.value]
+        if not same_value:
+            reasons.append(f'number "{quantity.text}" is not in the cited utterances')
+        elif quantity.unit and not any(q.unit in (quantity.unit, None) for q in same_value):
+            said = ", ".join(sorted({q.text for q in same_value}))
+            reasons.append(f'"{quantity.text}" is not in the cited utterances (they say "{said}")')
+    return reasons
+
+
+def _check_dates(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
+    reasons = []
+    cited_words = set(tokens(cited))
+    cited_months = {MONTHS[w] for w in cited_words if w in MONTHS and w != "may"}
+    if "may" in cited_words:
+        cited_months.add(5)
+    cited_months |= {int(m.group(2)) for m in _NUMERIC_DATE.finditer(cited)}
+    numbers = number_values(cited, lexicon)
+    sentence_words = tokens(sentence)
+    for index, word in enumerate(sentence_words):
+        if word in WEEKDAYS and word not in cited_words:
+            reasons.append(f'day "{word.capitalize()}" is not in the cited utterances')
+        is_month = word in MONTHS and (word != "may" or _near_number(sentence_words, index))
+        if is_month and MONTHS[word] not in cited_months:
+            reasons.append(f'month "{word.capitalize()}" is not in the cited utterances')
+    for match in _NUMERIC_DATE.finditer(sentence):
+        day, month, year = (int(g) if g else None for g in match.groups())
+        ok = day in numbers and (month in numbers or month in cited_months)
+        if year is not None:
+            ok = ok and (year in numbers or (year % 100) in numbers)
+        if not ok:
+            reasons.append(f'date "{match.group(0)}" is not in the cited utterances')
+    return reasons
+
+
+def _near_number(words: Sequence[str], index: int) -> bool:
+    neighbours = [*words[max(0, index - 2) : index], *words[index + 1 : index + 3]]
+    return any(w.isdigit() or w in ORDINAL_WORDS for w in neighbours)
+
+
+def _check_drugs(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
+    reasons = []
+    cited_generics = {generic for _, generic in drug_names(cited, lexicon)}
+    cited_words = set(tokens(cited))
+    for written, generic in drug_names(sentence, lexicon):
+        if generic in cited_generics or word_in(written.lower(), cited_words, 88):
+            continue
+        reasons.append(f'drug "{written}" is not in the cited utterances')
+    return reasons
+
+
+def _check_findings(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
+    cited_findings = findings_in(cited, lexicon)
+    reasons = []
+    for match in lexicon.finding_pattern.finditer(sentence):
+        finding = lexicon.findings[match.group(0).lower()]
+        if finding not in cited_findings:
+            reasons.append(f'"{match.group(0)}" ({finding}) is not in the cited utterances')
+    return list(dict.fromkeys(reasons))
+
+
+def _check_echo(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
+    for phrase in lexicon.instruction_echo:
+        # Whole words only: "scribe" is an echo, "describe" is not.
+        pattern = re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", re.IGNORECASE)
+        if pattern.search(sentence) and not pattern.search(cited):
+            return [f'talks about the drafting instructions ("{phrase}"), not the session']
+    return []
+
+
+def _check_names(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
+    reasons = []
+    cited_words = set(tokens(cited))
+    initials = "".join(w[0] for w in re.findall(r"[A-Za-z]+", cited)).lower()
+    for name in names(sentence, lexicon):
+        lowered = name.lower()
+        if word_in(lowered, cited_words, 85):
+            continue
+        if name.isupper() and lowered.rstrip("s") in initials:
+            continue
+        reasons.append(f'name "{name}" is not in the cited utterances')
+    return reasons
+
+
+def _check_negation(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
+    cue = has_negation(sentence, lexicon)
+    if cue and not has_negation(cited, lexicon):
+        return [f'negation ("{cue}") is not in the cited utterances']
+    return []
+
+
+def _risk_words_said(sentence: str, cited: str) -> set[str]:
+    """Words of the sentence that name a risk concept its cited lines also name.
+
+    "Denies thoughts of suicide" for "Any thoughts of ending your life? No": the
+    risk lexicon knows both say suicidal ideation, though they share few words.
+    """
+    from avt_notes.risk import detect_in_text, load_lexicon
+
+    risk_lexicon = load_lexicon()
+    said = {item.category for item in detect_in_text(cited, risk_lexicon, by_meaning=False)}
+    return {
+        word
+        for item in detect_in_text(sentence, risk_lexicon, by_meaning=False)
+        if item.category in said
+        for word in content_words(item.phrase)
+    }
+
+
+def _check_novelty(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
+    # Drugs, dates and numbers have their own checks (synonym- and format-aware); risk
+    # concepts named on both sides are the same thing in other words.
+    checked = (
+        _risk_words_said(sentence, cited)
+        | {stem(w) for w in DATE_WORDS}
+        | {
+            stem(w)
+            for spelling in (d for d, _ in drug_names(sentence, lexicon))
+            for w in tokens(spelling)
+        }
+    )
+    checked |= lexicon.note_register
+    words = [w for w in dict.fromkeys(content_words(sentence)) if w not in checked]
+    if len(words) < lexicon.min_content_words_for_novelty:
+        return []
+    vocabulary = set(content_words(cited))
+    novel = [w for w in words if not word_in(w, vocabulary, lexicon.word_similarity)]
+    if len(novel) / len(words) > lexicon.max_novel_share:
+        return [f"most of its words ({len(novel)} of {len(words)}) are not in the cited utterances"]
+    return []
+
+
+def _check_time_words(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
+    """ "today", "tomorrow", "next week": a time said in a sentence must be said in its evidence."""
+    said = time_words_in(cited, lexicon)
+    written = time_words_in(sentence, lexicon)
+    return [f'time "{word}" is not in the cited utterances' for word in sorted(written - said)]
+
+
+def _check_people(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
+    """A third party named in a sentence (sister, partner, GP) must be named in the evidence."""
+    said = people_in(cited, lexicon)
+    written = people_in(sentence, lexicon)
+    return [
+        f'"{person}" is not mentioned in the cited utterances' for person in sorted(written - said)
+    ]
+
+
+_FIRST_PERSON = re.compile(
+    r"(?<![\w'’])(?:I|I'm|I'll|I've|I'd|me|my|we|we'll|us|our|you|your|you'll|you're)(?![\w'’])",
+    re.IGNORECASE,
+)
+
+
+# Quoted words are the speaker's own: in quotes, or after "said:" / "reports:".
+_QUOTED = re.compile(
+    r"[\"“][^\"”]*[\"”]|\b(?:said|says|reported|reports|stated|states|explained)\s*:.*$",
+    re.IGNORECASE,
+)
+
+
+def _check_subject(
+    sentence: str, cited: Sequence[Utterance], lexicon: GroundingLexicon
+) -> list[str]:
+    """Who-said-what: "The patient reports ..." needs a patient line among the evidence.
+
+    Also flags first- and second-person wording outside quotes ("I'll see you"):
+    a note is written in the third person, and an "I" or "you" hides who is meant.
+    """
+    reasons = []
+    unquoted = _QUOTED.sub(" ", sentence)
+    if _FIRST_PERSON.search(unquoted):
+        reasons.append("written in the first or second person: say who said or did it")
+    lowered = sentence.lower().lstrip()
+    for phrase, role in lexicon.speaker_subjects.items():
+        if lowered.startswith(phrase + " "):
+            if cited and not any(u.role == role for u in cited):
+                speakers = ", ".join(sorted({u.role for u in cited}))
+                reasons.append(
+                    f"says the {role} said or did this; the evidence is from: {speakers}"
+                )
+            break
+    return reasons
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalpha())
+
+
+def _check_corrected(
+    sentence: str, cited: Sequence[Utterance], lexicon: GroundingLexicon
+) -> list[str]:
+    """A drug name that recognition misheard and the vocabulary put back is the clinician's
+    call: it might be the sibling drug ("omeprazole" for esomeprazole). Say so, every time."""
+    written = {generic for _, generic in drug_names(sentence, lexicon)}
+    words = set(tokens(sentence))
+    reasons = []
+    for utterance in cited:
+        for word in utterance.words:
+            if word.heard is None or _letters(word.heard) == _letters(word.text):
+                continue  # only joined ("co codamol"): same letters, nothing to check
+            term = " ".join(tokens(word.text))
+            named = {generic for _, generic in drug_names(word.text, lexicon)}
+            if (named & written) or (term and term in words):
+                reasons.append(
+                    f'"{term}" was heard as "{word.heard}" and corrected from the drug list: '
+                    "check it against the recording"
+                )
+    return list(dict.fromkeys(reasons))
+
+
+def check_sentence(
+    text: str,
+    evidence: Iterable[str],
+    utterances: Mapping[str, Utterance],
+    *,
+    rules: Sequence[tuple[str, str]] = (),
+    lexicon: GroundingLexicon | None = None,
+) -> GroundingResult:
+    """Verdict for one sentence against the utterances it cites.
+
+    `utterances` maps id -> utterance for the whole transcript; `rules` are
+    (regex, reason) pairs from the template section.
+    """
+    lexicon = lexicon or load_grounding_lexicon()
+    cited_ids = list(dict.fromkeys(evidence))
+    valid = [i for i in cited_ids if i in utterances]
+    reasons: list[str] = []
+    if not valid:
+        unknown = [i for i in cited_ids if i not in utterances]
+        reasons.append(
+            f"cites only ids not in the transcript ({', '.join(unknown)})"
+            if unknown
+            else "cites no utterance"
+        )
+    else:
+        cited = "\n".join(utterances[i].text for i in valid)
+        for check in (
+            _check_quantities,
+            _check_dates,
+            _check_drugs,
+            _check_findings,
+            _check_names,
+            _check_negation,
+            _check_novelty,
+            _check_echo,
+            _check_time_words,
+            _check_people,
+        ):
+            reasons += check(text, cited, lexicon)
+        reasons += _check_subject(text, [utterances[i] for i in valid], lexicon)
+        reasons += _check_corrected(text, [utterances[i] for i in valid], lexicon)
+    for pattern, reason in rules:
+        if re.search(pattern, text, re.IGNORECASE):
+            reasons.append(reason)
+    ordered = sorted(valid, key=lambda i: (utterances[i].start, i))
+    return GroundingResult("unsupported" if reasons else "supported", ordered, reasons)
+
+
+def assign_evidence(
+    text: str, utterances: Sequence[Utterance], lexicon: GroundingLexicon | None = None
+) -> list[str]:
+    """Utterances that best cover the sentence's words, or [] if none covers enough."""
+    lexicon = lexicon or load_grounding_lexicon()
+    wanted = set(content_words(text)) | {str(q.value) for q in quantities(text, lexicon)}
+    if not wanted:
+        return []
+    covers: list[tuple[Utterance, set[str]]] = []
+    for utterance in utterances:
+        vocabulary = set(content_words(utterance.text))
+        vocabulary |= {str(v) for v in number_values(utterance.text, lexicon)}
+        covered = {w for w in wanted if word_in(w, vocabulary, lexicon.word_similarity)}
+        if covered:
+            covers.append((utterance, covered))
+    chosen: list[Utterance] = []
+    covered_all: set[str] = set()
+    for _ in range(lexicon.max_utterances):
+        best = max(covers, key=lambda c: (len(c[1] - covered_all), -c[0].start), default=None)
+        if best is None or not best[1] - covered_all:
+            break
+        chosen.append(best[0])
+        covered_all |= best[1]
+    if len(covered_all) / len(wanted) < lexicon.min_coverage:
+        return []
+    return [u.id for u in sorted(chosen, key=lambda u: u.start)]

@@ -1,0 +1,144 @@
+"""The grounding lexicon: ``prompts/grounding.yaml`` and ``prompts/drugs.yaml``, loaded once.
+
+Data, not code: units, drug spellings, findings, people, time words, negation cues and
+the thresholds the checks use. Loaded by file and modification time, so an edit is seen.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from avt_notes.errors import TemplateError
+from avt_notes.grounding.words import stem
+
+GROUNDING_FILE = "grounding.yaml"
+
+
+DRUGS_FILE = "drugs.yaml"
+
+
+@dataclass(frozen=True)
+class GroundingLexicon:
+    version: str
+    negation_cues: frozenset[str]
+    not_names: frozenset[str]
+    units: dict[str, str]  # spelling -> canonical
+    drugs: dict[str, str]  # spelling -> generic name
+    drug_pattern: re.Pattern[str]
+    findings: dict[str, str]  # spelling -> finding
+    finding_pattern: re.Pattern[str]
+    instruction_echo: tuple[str, ...]
+    word_similarity: float
+    min_coverage: float
+    max_utterances: int
+    max_novel_share: float
+    min_content_words_for_novelty: int
+    note_register: frozenset[str] = frozenset()
+    time_words: dict[str, str] = field(default_factory=dict)  # spelling -> time word group
+    time_pattern: re.Pattern[str] | None = None
+    people: dict[str, str] = field(default_factory=dict)  # spelling -> person group
+    people_pattern: re.Pattern[str] | None = None
+    speaker_subjects: dict[str, str] = field(default_factory=dict)  # "the patient" -> role
+
+
+def load_grounding_lexicon(directory: Path | None = None) -> GroundingLexicon:
+    """The grounding rules and drug names from the prompts folder."""
+    if directory is None:
+        from avt_notes.config import get_settings
+
+        directory = get_settings().drafting.prompts_dir
+    paths = (directory / GROUNDING_FILE, directory / DRUGS_FILE)
+    for path in paths:
+        if not path.is_file():
+            raise TemplateError(f"grounding data file not found: {path}")
+    return _load(paths[0].resolve(), paths[1].resolve(), *(p.stat().st_mtime_ns for p in paths))
+
+
+@lru_cache(maxsize=8)
+def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLexicon:
+    try:
+        rules: Any = yaml.safe_load(rules_path.read_bytes())
+        drugs_raw: Any = yaml.safe_load(drugs_path.read_bytes())
+        units = {
+            str(spelling).lower(): canonical
+            for canonical, spellings in rules["units"].items()
+            for spelling in [canonical, *spellings]
+        }
+        drugs: dict[str, str] = {}
+        # Medicines (drugs.yaml) and substances used without a prescription (grounding.yaml):
+        # one named in a sentence must be named in its evidence.
+        for generic, brands in [
+            *drugs_raw["drugs"].items(),
+            *(rules.get("substances") or {}).items(),
+        ]:
+            for spelling in [generic, *(brands or [])]:
+                drugs[str(spelling).lower()] = str(generic).lower()
+        alternation = "|".join(sorted((re.escape(d) for d in drugs), key=len, reverse=True))
+        findings = {
+            str(spelling).lower(): str(name).lower()
+            for name, spellings in rules["findings"].items()
+            for spelling in [name, *(spellings or [])]
+        }
+        finding_alternation = "|".join(
+            sorted((re.escape(f) for f in findings), key=len, reverse=True)
+        )
+        evidence = rules["lexical_evidence"]
+        time_words = _groups(rules.get("time_words") or {})
+        people = _groups(rules.get("people") or {})
+        subjects = {
+            str(phrase).lower(): str(role)
+            for role, phrases in (rules.get("speaker_subjects") or {}).items()
+            for phrase in phrases
+        }
+        version = f"grounding {rules['version']}, drugs {drugs_raw['version']}"
+        return GroundingLexicon(
+            version=version,
+            negation_cues=frozenset(str(c).lower() for c in rules["negation_cues"]),
+            not_names=frozenset(str(n).lower() for n in rules["not_names"]),
+            units=units,
+            drugs=drugs,
+            drug_pattern=re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])", re.IGNORECASE),
+            findings=findings,
+            finding_pattern=re.compile(
+                rf"(?<![\w-])(?:{finding_alternation})(?![\w-])", re.IGNORECASE
+            ),
+            instruction_echo=tuple(str(e).lower() for e in rules.get("instruction_echo") or []),
+            word_similarity=float(evidence["word_similarity"]),
+            min_coverage=float(evidence["min_coverage"]),
+            max_utterances=int(evidence["max_utterances"]),
+            max_novel_share=float(rules["max_novel_share"]),
+            min_content_words_for_novelty=int(rules["min_content_words_for_novelty"]),
+            note_register=frozenset(stem(str(w).lower()) for w in rules.get("note_register") or []),
+            time_words=time_words,
+            time_pattern=_alternation(time_words),
+            people=people,
+            people_pattern=_alternation(people),
+            speaker_subjects=subjects,
+        )
+    except (KeyError, TypeError, AttributeError, yaml.YAMLError) as error:
+        raise TemplateError(
+            f"grounding data in {rules_path.parent} is malformed: {error!r}"
+        ) from error
+
+
+def _groups(raw: Mapping[str, Any]) -> dict[str, str]:
+    """{group: [spellings]} from YAML -> {spelling: group}, the group name included."""
+    return {
+        str(spelling).lower(): str(group).lower()
+        for group, spellings in raw.items()
+        for spelling in [group, *(spellings or [])]
+    }
+
+
+def _alternation(spellings: Mapping[str, str]) -> re.Pattern[str] | None:
+    if not spellings:
+        return None
+    words = "|".join(sorted((re.escape(w) for w in spellings), key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{words})(?![\w-])", re.IGNORECASE)
