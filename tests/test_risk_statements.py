@@ -25,6 +25,13 @@ SESSION = [
 ]
 
 
+def draft_with_reply(rows, reply, template="mental-health-progress"):
+    """A draft of `rows` whose model writes `reply` into every section."""
+    transcript = make_transcript(rows)
+    drafter = ScriptedDrafter(lambda messages: reply)
+    return draft_note(transcript, load_template(template), drafter, strategy="compose")
+
+
 def _negating_drafter(messages):
     # A drafter that writes the opposite of the disclosure into every section.
     return "The patient denies any thoughts of suicide. [u0004]"
@@ -96,36 +103,26 @@ def test_a_negative_sentence_about_something_else_is_no_contradiction():
 
 def test_a_denial_resting_on_a_protective_answer_is_no_contradiction():
     # safety benchmark mh-01: the answer both denies and names what keeps the patient safe.
-    transcript = make_transcript(
+    note = draft_with_reply(
         [
             ("clinician", "Have you had any thoughts of ending your life or harming yourself?"),
             ("patient", "No, nothing like that, I would never do that to my kids."),
-        ]
+        ],
+        "The patient denies thoughts of ending their life or harming themselves. [u0002]",
     )
-    template = load_template("mental-health-progress")
-
-    def drafter(messages):
-        return "The patient denies thoughts of ending their life or harming themselves. [u0002]"
-
-    note = draft_note(transcript, template, ScriptedDrafter(drafter), strategy="compose")
     assert ("protective_factor", "reported") in {(i.category, i.polarity) for i in note.risk_items}
     drafted = [s for s in note.sentences() if s.text.startswith("The patient denies")]
     assert drafted and all(s.status == "supported" for s in drafted)
 
 
 def test_a_drafted_denial_of_a_disclosure_is_still_flagged():
-    transcript = make_transcript(
+    note = draft_with_reply(
         [
             ("clinician", "How is the sertraline going?"),
             ("patient", "It is not helping, and some nights I wish I could disappear for good."),
-        ]
+        ],
+        "The patient is not at risk and has no thoughts of harm. [u0002]",
     )
-    template = load_template("mental-health-progress")
-
-    def drafter(messages):
-        return "The patient is not at risk and has no thoughts of harm. [u0002]"
-
-    note = draft_note(transcript, template, ScriptedDrafter(drafter), strategy="compose")
     # Flagged in the body, or set aside beside it: never kept as if it were said.
     written = [*note.sentences(), *note.set_aside]
     drafted = [s for s in written if s.text.startswith("The patient is not at risk")]
