@@ -343,6 +343,16 @@ def test_everyday_wording_is_read(text, concept, lexicon):
     assert concept in {i.category for i in detect_in_text(text, lexicon, by_meaning=False)}
 
 
+def test_the_plan_question_after_a_disclosure_is_read_with_its_answer(lexicon, matcher):
+    transcript = make_transcript(
+        [("clinician", "Have you made any plans to act on that?"), ("patient", "No, none.")]
+    )
+    items = detect_risk(transcript, lexicon, matcher)
+    assert [(i.category, i.polarity, i.answer_utterance_id) for i in items] == [
+        ("plan_preparation", "denied", "u0002")
+    ]
+
+
 def test_a_time_clause_with_its_own_subject_ends_a_negation(lexicon):
     items = detect_in_text(
         "I wasn't coping, not since I took an overdose in March.", lexicon, by_meaning=False
