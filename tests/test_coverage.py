@@ -160,6 +160,12 @@ def test_a_fragment_is_set_aside_with_its_reason():
     _, result = set_aside_one("Doctor Dean.", ["u0001"], items, lexicon)
     assert result.sentences() == []
     assert [(s.text, s.reasons) for s in result.set_aside] == [("Doctor Dean.", [FRAGMENT])]
+    # `make demo`: the coverage pass restated the introduction as this fragment.
+    restated = DraftSentence(
+        text="Doctor Dean.", evidence=["u0001"], evidence_method="extract", status="supported"
+    )
+    note = make_draft([NoteSection(name="Objective", sentences=[restated])])
+    assert set_aside(note, items, lexicon, "Not discussed.").sentences() == []
     for text in ("The patient smokes.", "No allergies."):
         short, result = set_aside_one(text, ["u0001"], items, lexicon)
         assert result.sentences() == [short]

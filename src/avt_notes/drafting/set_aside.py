@@ -63,12 +63,11 @@ def set_aside(
     for section in note.sections:
         kept: list[DraftSentence] = []
         for sentence in section.sentences:
-            reasons: list[str] = []
+            # Any sentence, restatements included ("Doctor Dean." restated an introduction).
+            reasons: list[str] = [FRAGMENT] if is_fragment(sentence.text) else []
             if sentence.evidence_method != "extract" or sentence.status != "supported":
                 if not sentence.evidence:
                     reasons.append(NO_EVIDENCE)
-                if is_fragment(sentence.text):
-                    reasons.append(FRAGMENT)
                 if concepts := _invented_denial(sentence, denied, lexicon):
                     reasons.append(INVENTED_DENIAL.format(concepts=concepts))
             if not reasons:
