@@ -121,9 +121,11 @@ def test_negation_does_not_cross_a_clause(lexicon):
     [
         ("Not good, I've been cutting my legs again.", "self_harm"),
         ("Not really, my husband hits me when he's been drinking.", "adult_at_risk"),
+        # "and" before a new subject, no comma (safety benchmark pc-05 as drafted).
+        ("Dad's not washing and the flat is filthy.", "adult_at_risk"),
     ],
 )
-def test_negation_stops_at_a_comma_before_a_new_subject(text, concept, lexicon):
+def test_negation_stops_before_a_new_subject(text, concept, lexicon):
     items = detect_in_text(text, lexicon, by_meaning=False)
     assert (concept, "reported") in {(i.category, i.polarity) for i in items}
     # Within one clause the cue still denies.
