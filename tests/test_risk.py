@@ -336,6 +336,8 @@ def test_a_protective_factor_is_the_patients_not_the_clinicians(lexicon, matcher
         ("I pick at my skin until it's sore and bleeding.", "self_harm"),
         ("I've thought about putting poison in his food.", "harm_to_others"),
         ("I've been buying coke off a lad at work.", "substance_use"),
+        ("Honestly I'd be glad if something happened to me.", "passive_death_wish"),
+        ("I didn't know where he went at night.", "safeguarding_child"),
         ("A grown man, who keeps messaging my 13-year-old son online.", "safeguarding_child"),
         ("I've still got my late husband's insulin in the fridge.", "method"),
         ("I counted the tablets again last night.", "method"),
