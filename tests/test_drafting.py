@@ -410,7 +410,8 @@ def test_a_list_cited_item_by_item_stays_one_sentence():
     reply = (
         "- The patient reports loose stool [u0005], tummy pain on the left [u0012], "
         "and vomiting [u0017]. The patient feels weak [u0018] and shaky [u0024].\n"
-        "- The patient lives with their wife. [u0020] Works as an accountant (u21, u22)."
+        "- The patient lives with their wife. [u0020] Works as an accountant (u21, u22).\n"
+        "- Has a cough [u0001] Denies fever [u0002]"
     )
     parsed = [(p.text, p.ids) for p in parse_sentences(reply, known)]
     assert parsed == [
@@ -421,6 +422,9 @@ def test_a_list_cited_item_by_item_stays_one_sentence():
         ("The patient feels weak and shaky.", ["u0018", "u0024"]),
         ("The patient lives with their wife.", ["u0020"]),
         ("Works as an accountant.", ["u0021", "u0022"]),
+        # A citation before a capital letter still ends a sentence left without a stop.
+        ("Has a cough.", ["u0001"]),
+        ("Denies fever.", ["u0002"]),
     ]
 
 

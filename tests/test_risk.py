@@ -121,8 +121,8 @@ def test_negation_does_not_cross_a_clause(lexicon):
     [
         ("Not good, I've been cutting my legs again.", "self_harm"),
         ("Not really, my husband hits me when he's been drinking.", "adult_at_risk"),
-        # "and" before a new subject, no comma (safety benchmark pc-05 as drafted).
-        ("Dad's not washing and the flat is filthy.", "adult_at_risk"),
+        # "and" before a new subject, no comma.
+        ("It's not easy and my husband hits me when he drinks.", "adult_at_risk"),
     ],
 )
 def test_negation_stops_before_a_new_subject(text, concept, lexicon):
@@ -165,6 +165,15 @@ def test_figures_of_speech_raise_nothing(text, lexicon, matcher):
         "I wrote a letter to the council about the bins.",
         "You also drink sugary and carbonated drinks, something like Coke.",
         "Would you say you've been in good spirits?",
+        # Routine talk the everyday-wording patterns must leave alone.
+        "She's not eating much because of the flu.",
+        "I count them every day to make sure I take the right ones.",
+        "Have you got any plans to do anything nice this weekend?",
+        "I have to push myself to cope with the workload.",
+        "Are you allergic to any drugs?",
+        "We put poison in the food for the rats.",
+        "The house was freezing so we put the heating on.",
+        "Have you got his medication with you?",
     ],
 )
 def test_ordinary_talk_gives_nothing(text, lexicon, matcher):
@@ -320,6 +329,8 @@ def test_routine_medication_talk_is_no_denial_of_risk(lexicon, matcher):
 def test_a_protective_factor_is_the_patients_not_the_clinicians(lexicon, matcher):
     said = "I can call an ambulance, or you can take yourself to the hospital."
     assert detect_risk(make_transcript([("clinician", said)]), lexicon, matcher) == []
+    answered = make_transcript([("clinician", said), ("patient", "Yes, okay.")])
+    assert detect_risk(answered, lexicon, matcher) == []
     assert {
         i.category
         for i in detect_risk(
@@ -331,17 +342,18 @@ def test_a_protective_factor_is_the_patients_not_the_clinicians(lexicon, matcher
 @pytest.mark.parametrize(
     ("text", "concept"),
     [
-        ("I burn my arm with a lighter when it gets too much.", "self_harm"),
-        ("I hit myself to feel something.", "self_harm"),
+        ("I do my arms with a lighter when it gets too much.", "self_harm"),
+        ("I go at myself to feel something.", "self_harm"),
         ("I pick at my skin until it's sore and bleeding.", "self_harm"),
         ("I've thought about putting poison in his food.", "harm_to_others"),
         ("I've been buying coke off a lad at work.", "substance_use"),
+        ("I do a bit of coke at the weekend.", "substance_use"),
         ("Honestly I'd be glad if something happened to me.", "passive_death_wish"),
         ("I didn't know where he went at night.", "safeguarding_child"),
         ("A grown man, who keeps messaging my 13-year-old son online.", "safeguarding_child"),
         ("I've still got my late husband's insulin in the fridge.", "method"),
         ("I counted the tablets again last night.", "method"),
-        ("My dad's not washing and his flat is filthy.", "adult_at_risk"),
+        ("My dad's stopped washing and his flat is filthy.", "adult_at_risk"),
     ],
 )
 def test_everyday_wording_is_read(text, concept, lexicon):
@@ -350,12 +362,40 @@ def test_everyday_wording_is_read(text, concept, lexicon):
 
 def test_the_plan_question_after_a_disclosure_is_read_with_its_answer(lexicon, matcher):
     transcript = make_transcript(
-        [("clinician", "Have you made any plans to act on that?"), ("patient", "No, none.")]
+        [
+            ("patient", "Some days I wish I could go to sleep and not wake up."),
+            ("clinician", "Have you made any plans to act on that?"),
+            ("patient", "No, none."),
+        ]
     )
     items = detect_risk(transcript, lexicon, matcher)
-    assert [(i.category, i.polarity, i.answer_utterance_id) for i in items] == [
-        ("plan_preparation", "denied", "u0002")
-    ]
+    assert ("plan_preparation", "denied", "u0003") in {
+        (i.category, i.polarity, i.answer_utterance_id) for i in items
+    }
+
+
+def test_a_reply_is_a_denial_after_a_hesitation_not_an_exclamation(lexicon, matcher):
+    def reading(answer):
+        transcript = make_transcript(
+            [("clinician", "Do you ever feel you'd be better off dead?"), ("patient", answer)]
+        )
+        return {
+            i.polarity
+            for i in detect_risk(transcript, lexicon, matcher)
+            if i.utterance_id == "u0001"
+        }
+
+    assert reading("Um, no, never.") == {"denied"}
+    assert reading("Oh no, all the time.") == {"reported"}
+
+
+def test_a_reason_clause_keeps_a_whole_answer_a_denial(lexicon):
+    from avt_notes.risk.negation import whole_utterance_negation
+
+    assert whole_utterance_negation("No, I wouldn't, because my mum went through it.", lexicon)
+    assert whole_utterance_negation(
+        "No, I would never do anything like that because I have my children.", lexicon
+    )
 
 
 def test_a_time_clause_with_its_own_subject_ends_a_negation(lexicon):

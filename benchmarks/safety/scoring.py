@@ -105,7 +105,8 @@ _SELF = re.compile(
     r"\b(themselves|themself|himself|herself|myself|yourself|self[- ]harm\w*)\b", re.I
 )
 _OTHERS = re.compile(
-    r"\b(others|other people|anyone else|someone else|somebody else|anybody else)\b", re.I
+    r"\b(others|other people|anyone|anybody|someone else|somebody else|homicid\w*|violen\w*)\b",
+    re.I,
 )
 
 

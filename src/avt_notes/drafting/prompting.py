@@ -142,27 +142,41 @@ def _cited_sentences(line: str, known_ids: set[str]) -> list[ParsedSentence]:
 
     Citations are cut out before splitting: a model citing each item of a list
     ("loose stool [u0005], diarrhoea [u0006] and vomiting [u0017].") wrote one
-    sentence, not three fragments starting with a comma.
+    sentence, not three fragments starting with a comma. A citation followed by
+    a capital letter still ends a sentence the model left without a full stop
+    ("Has a cough [u0001] Denies fever [u0002]").
     """
     text = ""
     cited: list[tuple[int, list[str]]] = []  # (position in `text`, ids)
+    forced: list[int] = []  # sentence ends marked only by a citation
     position = 0
     for citation in _CITATION.finditer(line):
         text += line[position : citation.start()]
-        cited.append((len(text.rstrip()), _ids_in(citation.group(1), known_ids)))
+        at = len(text.rstrip())
+        cited.append((at, _ids_in(citation.group(1), known_ids)))
+        before = text.rstrip()
+        if re.match(r"\s*[\"'A-Z]", line[citation.end() :]) and not re.search(
+            r"(?:[,;:(]|\b(?:and|or|with|of|to))$", before, re.IGNORECASE
+        ):
+            forced.append(at)
         position = citation.end()
     text += line[position:]
+    bounds = sorted(
+        [(m.start(), m.end()) for m in _SENTENCE_END.finditer(text)]
+        + [(at, at) for at in forced if at < len(text.rstrip())]
+    )
     sentences: list[tuple[int, int]] = []  # spans in `text`
     start = 0
-    for boundary in _SENTENCE_END.finditer(text):
-        sentences.append((start, boundary.start()))
-        start = boundary.end()
+    for begin, end in bounds:
+        if begin >= start:
+            sentences.append((start, begin))
+            start = end
     sentences.append((start, len(text)))
     parsed: list[ParsedSentence] = []
     for index, (begin, end) in enumerate(sentences):
-        # A citation belongs to the sentence it sits in, or follows (before the next one).
+        # A citation belongs to the sentence it sits in or ends, or follows (before the next).
         until = sentences[index + 1][0] if index + 1 < len(sentences) else len(text) + 1
-        ids = [i for at, found in cited if begin < at < until or (at == begin == 0) for i in found]
+        ids = [i for at, found in cited if begin < at <= until or at == begin == 0 for i in found]
         if text[begin:end].strip():
             parsed.append(ParsedSentence(_clean(text[begin:end]), list(dict.fromkeys(ids))))
         elif ids and parsed:

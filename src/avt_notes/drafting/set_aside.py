@@ -1,13 +1,13 @@
 """Sentences kept out of the note body, and shown beside it: what nothing said supports.
 
 A fluent wrong sentence in the body is worse than no sentence: a clinician
-skimming the draft reads it as fact. Two kinds are therefore moved out of the
+skimming the draft reads it as fact. Three kinds are therefore moved out of the
 sections into `DraftNote.set_aside` (with the section they were written for and
 why), where the review page and every export still show them:
 
 - a sentence no utterance supports at all (no evidence found by the linker);
-- a fragment that states nothing: one word, or a name or title alone
-  ("Doctor Dean."); "No allergies." states something and stays;
+- a fragment that states nothing: a title and a name alone ("Doctor Dean.",
+  the coverage pass restating an introduction); "NKDA." states something and stays;
 - a denial of risk nobody gave: the sentence says the patient denies a risk
   concept ("denies suicidal thoughts"), but no utterance of the session denies
   that concept (each concept it names is checked on its own). An invented
@@ -26,15 +26,20 @@ from avt_notes.risk import RiskItem, RiskLexicon, detect_in_text
 
 NO_EVIDENCE = "no utterance in the transcript supports it"
 FRAGMENT = "a fragment, not a sentence that states something"
+INVENTED_DENIAL = "says the patient denied {concepts}, but nobody denied it in the session"
+_TITLE_AND_NAME = re.compile(
+    r"(?:Doctor|Dr|Mr|Mrs|Ms|Miss|Nurse|Professor|Prof)\.?\s+[A-Z][\w'’-]*\.?"
+)
 
 
 def is_fragment(text: str) -> bool:
-    """One word, or two capitalised words (a name or title alone)."""
-    words = re.findall(r"[A-Za-z0-9'’]+", text)
-    return len(words) < 2 or (len(words) == 2 and all(w[0].isupper() for w in words))
+    """A title and a name alone ("Doctor Dean."), or no word at all.
 
-
-INVENTED_DENIAL = "says the patient denied {concepts}, but nobody denied it in the session"
+    Terse entries state something and stay: "NKDA.", "Afebrile.", "Allergies: none."
+    """
+    if not re.search(r"[A-Za-z0-9]", text):
+        return True
+    return _TITLE_AND_NAME.fullmatch(text.strip()) is not None
 
 
 def _invented_denial(sentence: DraftSentence, denied: set[str], lexicon: RiskLexicon) -> str | None:
@@ -53,7 +58,7 @@ def _invented_denial(sentence: DraftSentence, denied: set[str], lexicon: RiskLex
 def set_aside(
     note: DraftNote, risk_items: list[RiskItem], lexicon: RiskLexicon, empty_text: str
 ) -> DraftNote:
-    """`note` with unsupported sentences and invented denials moved to `set_aside`.
+    """`note` with unsupported sentences, fragments and invented denials moved to `set_aside`.
 
     A section left with no sentence shows the template's `empty_text`.
     """

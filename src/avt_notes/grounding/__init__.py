@@ -5,14 +5,15 @@ rules and their limits are described in `checks`. The package is split by concep
 
 - `words`: tokens, stems, content words and number words, as the rules compare them;
 - `lexicon`: ``prompts/grounding.yaml`` and ``prompts/drugs.yaml``, loaded once;
-- `facts`: the concrete facts a text states (numbers, drugs, dates, names, people,
+- `specifics`: the concrete facts a text states (numbers, drugs, dates, names, people,
   findings), also used by coverage and redundancy;
 - `checks`: the verdict for one sentence (`check_sentence`) and evidence by word
   overlap (`assign_evidence`).
 """
 
 from avt_notes.grounding.checks import GroundingResult, assign_evidence, check_sentence
-from avt_notes.grounding.facts import (
+from avt_notes.grounding.lexicon import GroundingLexicon, load_grounding_lexicon
+from avt_notes.grounding.specifics import (
     Quantity,
     drug_names,
     facts,
@@ -23,7 +24,6 @@ from avt_notes.grounding.facts import (
     quantities,
     time_words_in,
 )
-from avt_notes.grounding.lexicon import GroundingLexicon, load_grounding_lexicon
 from avt_notes.grounding.words import STOPWORDS, content_words, stem, tokens, word_in
 
 __all__ = [

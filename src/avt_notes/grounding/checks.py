@@ -45,7 +45,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from avt_notes.grounding.facts import (
+from avt_notes.grounding.lexicon import GroundingLexicon, load_grounding_lexicon
+from avt_notes.grounding.specifics import (
     drug_names,
     findings_in,
     has_negation,
@@ -55,7 +56,6 @@ from avt_notes.grounding.facts import (
     quantities,
     time_words_in,
 )
-from avt_notes.grounding.lexicon import GroundingLexicon, load_grounding_lexicon
 from avt_notes.grounding.words import (
     DATE_WORDS,
     MONTHS,

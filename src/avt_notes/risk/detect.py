@@ -321,8 +321,8 @@ def detect_risk(
     hits = [
         _utterance_hits(u, s, n, lexicon) for u, s, n in zip(utterances, said, nearest, strict=True)
     ]
-    # A denial found by meaning alone (the utterance's or its question's) must be closer
-    # than a disclosure: see `ExemplarBank.denial_threshold`.
+    # A denial found by meaning alone in the utterance's own words must be closer than a
+    # disclosure: see `ExemplarBank.denial_threshold`.
     denial_floor = matcher.bank.denial_threshold if by_meaning and matcher else 1.0
     similarity = matcher.similarity if by_meaning and matcher else None
 
@@ -355,9 +355,11 @@ def detect_risk(
                     )
                     if polarity == "asked":
                         answer = None
-            if polarity == "denied" and hit.nearest and hit.nearest.score < denial_floor:
+            # Only a denial in the utterance's own words: a risk question's answer is read
+            # by the answer rules, whatever the question's score.
+            if hit.cue and hit.nearest and hit.nearest.score < denial_floor:
                 continue
-            clinicians_own = utterance.role == "clinician" and not asks
+            clinicians_own = utterance.role == "clinician" and not hit.in_question
             if hit.concept.key in PROTECTIVE_CONCEPTS and clinicians_own:
                 continue  # the clinician's own "I can call an ambulance" protects nobody
             key = (hit.concept.key, polarity, answer.id if answer else None)

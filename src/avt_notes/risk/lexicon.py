@@ -104,6 +104,8 @@ class RiskLexicon:
     pseudo: re.Pattern[str] | None
     post_cues: re.Pattern[str] | None
     clause_breaks: re.Pattern[str]
+    # Clause breaks plus boundaries that only end a negation's reach (see the YAML).
+    scope_breaks: re.Pattern[str]
     window: int
     answers: AnswerRules
     figurative: re.Pattern[str]
@@ -220,6 +222,14 @@ def _load(path: Path, _mtime: int, figurative_path: Path, _fig_mtime: int) -> Ri
             pseudo=re.compile(_alternation(pseudo), re.IGNORECASE) if pseudo else None,
             post_cues=re.compile(_alternation(post), re.IGNORECASE) if post else None,
             clause_breaks=re.compile(negation["clause_breaks"], re.IGNORECASE),
+            scope_breaks=re.compile(
+                "|".join(
+                    f"(?:{p})"
+                    for p in (negation["clause_breaks"], negation.get("scope_breaks"))
+                    if p
+                ),
+                re.IGNORECASE,
+            ),
             window=int(negation.get("window", 6)),
             answers=AnswerRules(
                 negative=_starts(answers["negative"], answers.get("hesitations", [])),

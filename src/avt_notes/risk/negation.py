@@ -15,14 +15,15 @@ _WORD = re.compile(r"[\w'’]+")
 
 
 def clause_start(text: str, position: int, lexicon: RiskLexicon) -> int:
+    """Where the stretch a negation cue can reach, holding `position`, starts."""
     start = 0
-    for match in lexicon.clause_breaks.finditer(text, 0, position):
+    for match in lexicon.scope_breaks.finditer(text, 0, position):
         start = match.end()
     return start
 
 
 def clause_end(text: str, position: int, lexicon: RiskLexicon) -> int:
-    match = lexicon.clause_breaks.search(text, position)
+    match = lexicon.scope_breaks.search(text, position)
     return match.start() if match else len(text)
 
 

@@ -37,9 +37,10 @@ class ExemplarBank:
     # ("have you been taking your medication?") sit near risk exemplars, and the
     # patient's answer is matched on its own words anyway.
     question_threshold: float
-    # A denial found by meaning alone must be this close: "No, no other medications"
-    # sits at 0.67 from "pills that aren't prescribed to me", and a denial said in risk
-    # words ("I've never tried to kill myself") is read by the patterns anyway.
+    # A denial in an utterance's own words found by meaning alone must be this close:
+    # "No, no other medications" sits at 0.67 from "pills that aren't prescribed to me",
+    # and a denial said in risk words ("I've never tried to kill myself") is read by the
+    # patterns anyway. Answers to risk questions are read by the answer rules.
     denial_threshold: float
     min_words: int
     margin: float
