@@ -37,6 +37,7 @@ def gaps_in(rows: list[tuple[str, str]], written: list[str] | None = None, limit
         load_grounding_lexicon(),
         load_drafting_prompts().coverage_cues,
         limit,
+        load_drafting_prompts().coverage_skip,
     )
 
 
@@ -169,6 +170,19 @@ def test_a_fragment_is_set_aside_with_its_reason():
     for text in ("The patient smokes.", "No allergies.", "NKDA.", "Afebrile.", "Tearful."):
         short, result = set_aside_one(text, ["u0001"], items, lexicon)
         assert result.sentences() == [short]
+
+
+def test_the_identity_check_is_not_restated():
+    # PriMock57 day2_consultation04: "The patient reports five, six, eight, ten."
+    rows = [
+        ("clinician", "Can I take your full name and date of birth?"),
+        ("patient", "Tracy Chapman, fifth of June 1978."),
+        ("clinician", "And the first line of your address and postcode?"),
+        ("patient", "Fifteen Babylon Street, W6 5HT."),
+        ("patient", "I've coughed up blood twice since Monday."),
+    ]
+    gaps = gaps_in(rows)
+    assert [[u.id for u in gap.unit] for gap in gaps] == [["u0005"]]
 
 
 def test_a_denial_the_patient_gave_stays_in_the_note():

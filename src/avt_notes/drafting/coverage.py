@@ -120,12 +120,19 @@ def find_gaps(
     lexicon: GroundingLexicon,
     cues: Mapping[str, Sequence[str]],
     limit: int,
+    skip: Sequence[str] = (),
 ) -> list[Gap]:
     """Up to `limit` exchanges with facts the note does not state, the most missing first.
 
     A fact counts as stated when any note sentence states it (a sentence that
     repeats a dose elsewhere is not needed twice). Gaps come back in time order.
+    An exchange holding one of the `skip` phrases (the identity check at the start
+    of a consultation: name, date of birth, address) is never restated: its names
+    and numbers are no clinical fact ("The patient reports five, six, eight, ten").
     """
+    admin = (
+        re.compile("|".join(rf"\b{re.escape(p)}\b" for p in skip), re.IGNORECASE) if skip else None
+    )
     if limit <= 0 or not utterances or not sections:
         return []
     stated: set[str] = set()
@@ -136,6 +143,8 @@ def find_gaps(
     candidates: list[tuple[int, float, Gap]] = []
     claimed: set[str] = set()
     for unit, said in _exchanges(utterances):
+        if admin is not None and any(admin.search(u.text) for u in unit):
+            continue
         missing = facts(said, lexicon, cues) - stated - claimed
         if not missing:
             continue

@@ -154,6 +154,7 @@ def _cover_gaps(
         lexicon,
         prompts.coverage_cues,
         prompts.coverage_max_units,
+        prompts.coverage_skip,
     )
     for gap in gaps:
         lines = "\n".join(utterance_line(u) for u in gap.unit)

@@ -49,6 +49,8 @@ class DraftingPrompts(BaseModel):
     coverage_clinician_prefix: str = ""
     coverage_tokens: int = 70
     coverage_cues: dict[str, list[str]] = {}
+    # Exchanges holding these phrases are not restated (the identity check: name, address).
+    coverage_skip: list[str] = []
     sha256: str = ""
 
 
