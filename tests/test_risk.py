@@ -28,6 +28,11 @@ def matcher():
     return default_matcher()
 
 
+def risk_in(rows, lexicon, matcher):
+    """The risk items of a session given as (role, text) rows."""
+    return detect_risk(make_transcript(rows), lexicon, matcher)
+
+
 def concepts(text, lexicon, matcher, polarity="reported"):
     return {i.category for i in detect_in_text(text, lexicon, matcher) if i.polarity == polarity}
 
@@ -181,7 +186,7 @@ def test_ordinary_talk_gives_nothing(text, lexicon, matcher):
 
 
 def test_answers_are_reported_in_the_patients_words(lexicon, matcher):
-    transcript = make_transcript(
+    items = risk_in(
         [
             ("clinician", "Have you had any thoughts of harming yourself?"),
             ("patient", "No, never."),
@@ -194,9 +199,10 @@ def test_answers_are_reported_in_the_patients_words(lexicon, matcher):
             ("patient", "Not since Christmas."),
             ("clinician", "Any thoughts of suicide lately?"),
             ("patient", "Sorry, can I just check what time the pharmacy shuts today?"),
-        ]
+        ],
+        lexicon,
+        matcher,
     )
-    items = detect_risk(transcript, lexicon, matcher)
     on_questions = {
         (i.utterance_id, i.polarity, i.answer_utterance_id) for i in items if i.role == "clinician"
     }
@@ -242,13 +248,14 @@ def test_recognised_utterances_from_the_labelled_set(lexicon, matcher):
     ],
 )
 def test_a_protective_statement_said_with_a_negation_is_not_denied(answer, lexicon, matcher):
-    transcript = make_transcript(
+    items = risk_in(
         [
             ("clinician", "Have you had any thoughts of ending your life or harming yourself?"),
             ("patient", answer),
-        ]
+        ],
+        lexicon,
+        matcher,
     )
-    items = detect_risk(transcript, lexicon, matcher)
     found = {(i.category, i.polarity) for i in items}
     assert ("protective_factor", "reported") in found
     assert ("protective_factor", "denied") not in found
@@ -258,15 +265,16 @@ def test_a_protective_statement_said_with_a_negation_is_not_denied(answer, lexic
 
 
 def test_why_an_item_fired_is_never_empty(lexicon, matcher):
-    transcript = make_transcript(
+    for item in risk_in(
         [
             ("clinician", "Have you had any thoughts of ending your life or harming yourself?"),
             ("patient", "Sometimes I feel everyone would manage fine without me."),
             ("clinician", "Do you feel safe at home?"),
             ("patient", "Mostly, but he does lose his temper with me."),
-        ]
-    )
-    for item in detect_risk(transcript, lexicon, matcher):
+        ],
+        lexicon,
+        matcher,
+    ):
         reason = describe(item, with_reason=True).split(" — ")[-1]
         assert "''" not in reason and '""' not in reason and len(reason) > 10, reason
 
@@ -299,17 +307,15 @@ def test_swallowing_all_the_tablets_is_still_a_method(lexicon):
     ],
 )
 def test_routine_questions_are_not_risk_questions(question, lexicon, matcher):
-    transcript = make_transcript(
-        [("clinician", question), ("patient", "Yes, every morning with breakfast.")]
-    )
-    assert detect_risk(transcript, lexicon, matcher) == []
+    rows = [("clinician", question), ("patient", "Yes, every morning with breakfast.")]
+    assert risk_in(rows, lexicon, matcher) == []
 
 
 def test_routine_medication_talk_is_no_denial_of_risk(lexicon, matcher):
     # PriMock57 day1_consultation01: a hesitant "Uh, no" is still a clear denial, and a
     # "no other medications" is close in meaning to misused pills (0.67), but no denial
     # of anything a clinician screens for.
-    transcript = make_transcript(
+    items = risk_in(
         [
             ("clinician", "Apart from the inhalers, do you take any other medications?"),
             ("patient", "Uh, no, no other medications."),
@@ -317,9 +323,10 @@ def test_routine_medication_talk_is_no_denial_of_risk(lexicon, matcher):
             ("patient", "Not that I know of."),
             ("clinician", "And do you drink much in the way of alcohol?"),
             ("patient", "Uh, no, I I don't drink alcohol, no."),
-        ]
+        ],
+        lexicon,
+        matcher,
     )
-    items = detect_risk(transcript, lexicon, matcher)
     assert {(i.utterance_id, i.category, i.polarity) for i in items} == {
         ("u0005", "substance_use", "denied"),
         ("u0006", "substance_use", "denied"),
@@ -328,15 +335,10 @@ def test_routine_medication_talk_is_no_denial_of_risk(lexicon, matcher):
 
 def test_a_protective_factor_is_the_patients_not_the_clinicians(lexicon, matcher):
     said = "I can call an ambulance, or you can take yourself to the hospital."
-    assert detect_risk(make_transcript([("clinician", said)]), lexicon, matcher) == []
-    answered = make_transcript([("clinician", said), ("patient", "Yes, okay.")])
-    assert detect_risk(answered, lexicon, matcher) == []
-    assert {
-        i.category
-        for i in detect_risk(
-            make_transcript([("patient", "I can call my sister any time.")]), lexicon, matcher
-        )
-    } == {"protective_factor"}
+    assert risk_in([("clinician", said)], lexicon, matcher) == []
+    assert risk_in([("clinician", said), ("patient", "Yes, okay.")], lexicon, matcher) == []
+    own = risk_in([("patient", "I can call my sister any time.")], lexicon, matcher)
+    assert {i.category for i in own} == {"protective_factor"}
 
 
 @pytest.mark.parametrize(
@@ -361,14 +363,15 @@ def test_everyday_wording_is_read(text, concept, lexicon):
 
 
 def test_the_plan_question_after_a_disclosure_is_read_with_its_answer(lexicon, matcher):
-    transcript = make_transcript(
+    items = risk_in(
         [
             ("patient", "Some days I wish I could go to sleep and not wake up."),
             ("clinician", "Have you made any plans to act on that?"),
             ("patient", "No, none."),
-        ]
+        ],
+        lexicon,
+        matcher,
     )
-    items = detect_risk(transcript, lexicon, matcher)
     assert ("plan_preparation", "denied", "u0003") in {
         (i.category, i.polarity, i.answer_utterance_id) for i in items
     }
@@ -376,14 +379,8 @@ def test_the_plan_question_after_a_disclosure_is_read_with_its_answer(lexicon, m
 
 def test_a_reply_is_a_denial_after_a_hesitation_not_an_exclamation(lexicon, matcher):
     def reading(answer):
-        transcript = make_transcript(
-            [("clinician", "Do you ever feel you'd be better off dead?"), ("patient", answer)]
-        )
-        return {
-            i.polarity
-            for i in detect_risk(transcript, lexicon, matcher)
-            if i.utterance_id == "u0001"
-        }
+        rows = [("clinician", "Do you ever feel you'd be better off dead?"), ("patient", answer)]
+        return {i.polarity for i in risk_in(rows, lexicon, matcher) if i.utterance_id == "u0001"}
 
     assert reading("Um, no, never.") == {"denied"}
     assert reading("Oh no, all the time.") == {"reported"}
