@@ -377,6 +377,87 @@ def test_the_plan_question_after_a_disclosure_is_read_with_its_answer(lexicon, m
     }
 
 
+def _question_reading(question, answer, lexicon, matcher):
+    """How the risk question at u0001 is listed when `answer` replies to it."""
+    rows = [("clinician", question), ("patient", answer)]
+    return {i.polarity for i in risk_in(rows, lexicon, matcher) if i.utterance_id == "u0001"}
+
+
+@pytest.mark.parametrize(
+    ("answer", "reading"),
+    [
+        ("No. I was just being dramatic about the interview.", {"denied"}),
+        ("No, I'm just tired of work.", {"denied"}),
+        ("No, just the odd night when it's bad.", {"reported"}),
+        ("No. Just sometimes.", {"reported"}),
+    ],
+)
+def test_just_as_merely_keeps_a_denial_and_as_only_qualifies_it(answer, reading, lexicon, matcher):
+    assert _question_reading("Any thoughts of suicide at all?", answer, lexicon, matcher) == reading
+
+
+def test_a_denial_that_names_what_was_asked_stands_beside_the_next_disclosure(lexicon, matcher):
+    question = "Have you made any plans to act on that?"
+    items = risk_in(
+        [("clinician", question), ("patient", "No plans. But I've been saving up my tablets.")],
+        lexicon,
+        matcher,
+    )
+    listed = {(i.utterance_id, i.category, i.polarity) for i in items}
+    assert ("u0001", "plan_preparation", "denied") in listed
+    assert ("u0002", "plan_preparation", "reported") in listed
+    # A bare "No" names nothing: the "but" qualifies it, reported in the patient's words.
+    assert _question_reading(
+        question, "No. But I think about it most nights.", lexicon, matcher
+    ) == {"reported"}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Have you thought about acting on that?",
+        "Are you planning to do anything in the next few days?",
+        "Do you think you would ever act on it?",
+        "How close have you come to doing it.",
+    ],
+)
+def test_an_everyday_question_after_a_disclosure_asks_about_intent(question, lexicon, matcher):
+    rows = [
+        ("clinician", "How have things been since the funeral?"),
+        ("patient", "Most nights I wish I could just not wake up."),
+        ("clinician", question),
+        ("patient", "I'd wait until after my daughter's wedding."),
+    ]
+    assert ("intent", "reported", "u0004") in {
+        (i.category, i.polarity, i.answer_utterance_id) for i in risk_in(rows, lexicon, matcher)
+    }
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # The same words with no disclosure before them, or after an alcohol history.
+        [("clinician", "Are you planning to do anything nice this weekend?"), ("patient", "Yes.")],
+        [
+            ("patient", "I drink about four pints on a Friday."),
+            ("clinician", "Are you planning to do anything about the drinking?"),
+            ("patient", "I'd like to cut down."),
+        ],
+        [
+            ("patient", "I sometimes wish I wasn't here."),
+            ("clinician", "Thank you for telling me."),
+            ("patient", "My sister says I should come."),
+            ("clinician", "How is work?"),
+            ("patient", "Busy, but fine."),
+            ("clinician", "Are you going to do anything for your birthday?"),
+            ("patient", "Just a meal."),
+        ],
+    ],
+)
+def test_everyday_questions_far_from_a_disclosure_are_ordinary(rows, lexicon, matcher):
+    assert "intent" not in {i.category for i in risk_in(rows, lexicon, matcher)}
+
+
 def test_a_reply_is_a_denial_after_a_hesitation_not_an_exclamation(lexicon, matcher):
     def reading(answer):
         rows = [("clinician", "Do you ever feel you'd be better off dead?"), ("patient", answer)]

@@ -145,3 +145,19 @@ def test_a_qualified_answer_is_stated_once_as_said_not_also_as_denied():
     assert stated == [
         "The patient said “Not really, I don't drink alcohol, only at Christmas.” (substance use)."
     ]
+
+
+def test_a_sentence_stating_what_the_patients_own_words_deny_is_flagged():
+    rows = [
+        ("clinician", "Have you had thoughts of killing yourself?"),
+        ("patient", "Not really killing myself, I just want everything to go quiet for a while."),
+        ("clinician", "We'll meet again next week."),
+    ]
+    overstated = draft_with_reply(rows, "They have had thoughts of killing themselves. [u0002]")
+    flagged = [s for s in overstated.sentences() if s.text.startswith("They have had thoughts")]
+    assert flagged and all(s.status == "unsupported" for s in flagged)
+    assert any("patient's own words in u0002 deny" in r for s in flagged for r in s.reasons)
+    # What was said, stated as said, is not flagged by it.
+    faithful = draft_with_reply(rows, "They want everything to go quiet for a while. [u0002]")
+    for sentence in faithful.sentences():
+        assert not any("own words" in r for r in sentence.reasons)

@@ -5,8 +5,9 @@ words belong to (their own utterance, or their answer to a risk question), the
 template's risk section (``risk_statements: true``; the first section if none
 is marked) gets one sentence that says what was disclosed or denied, quotes the
 patient and cites the same utterances as the list. A drafted sentence citing a
-disclosure while negating it is flagged, never silently kept. Nothing here
-grades or assesses risk: the sentences report what was said.
+disclosure while negating it is flagged, never silently kept; so is one stating a
+risk the patient's cited words name only to deny ("Not really killing myself").
+Nothing here grades or assesses risk: the sentences report what was said.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from avt_notes.risk.negation import denies_risk
 from avt_notes.schemas import Transcript
 
 CONTRADICTS = "says the opposite of a risk disclosure in {id}; check it against the transcript"
+STATES_A_DENIAL = (
+    "states {concepts}, which the patient's own words in {id} deny; check it against the transcript"
+)
 
 
 def _quote(text: str) -> str:
@@ -99,6 +103,47 @@ def _says_the_opposite(text: str, lexicon: RiskLexicon) -> bool:
     return any(i.polarity == "denied" for i in detect_in_text(text, lexicon, by_meaning=False))
 
 
+def _denied_in_own_words(items: list[RiskItem]) -> dict[str, set[str]]:
+    """Per patient utterance, the risk concepts its own words name only to deny.
+
+    "Not really killing myself, I just want everything to go quiet": the reply to
+    "thoughts of killing yourself?" is qualified (reported in the patient's words),
+    but the words "killing myself" are denied, so a drafted "has had thoughts of
+    killing themselves" overstates it. Protective factors are no risk to deny.
+    """
+    denied: dict[str, set[str]] = {}
+    said: dict[str, set[str]] = {}
+    for item in items:
+        if item.role != "patient" or item.category in PROTECTIVE_CONCEPTS:
+            continue
+        into = denied if item.polarity == "denied" else said
+        into.setdefault(item.utterance_id, set()).add(item.category)
+    return {
+        utterance_id: concepts - said.get(utterance_id, set())
+        for utterance_id, concepts in denied.items()
+        if concepts - said.get(utterance_id, set())
+    }
+
+
+def _states_a_denial(
+    sentence: DraftSentence, denied: dict[str, set[str]], lexicon: RiskLexicon
+) -> str | None:
+    """The reason a sentence states as said what its cited patient words deny, or None."""
+    cited = [(i, denied[i]) for i in sentence.evidence if i in denied]
+    if not cited:
+        return None
+    stated = [
+        item
+        for item in detect_in_text(sentence.text, lexicon, by_meaning=False)
+        if item.polarity == "reported"
+    ]
+    for utterance_id, concepts in cited:
+        clash = [i for i in stated if i.category in concepts]
+        if clash:
+            return STATES_A_DENIAL.format(concepts=_concepts(clash), id=utterance_id)
+    return None
+
+
 def _target(note: DraftNote, template: Template) -> str:
     marked = [s.name for s in template.sections if s.risk_statements]
     return marked[0] if marked else note.sections[0].name
@@ -123,6 +168,7 @@ def risk_statements(
         for i in items
         if i.polarity == "reported" and i.category not in PROTECTIVE_CONCEPTS
     } - {None}
+    denied = _denied_in_own_words(items)
     target = _target(note, template)
     sections: list[NoteSection] = []
     for section in note.sections:
@@ -135,8 +181,12 @@ def risk_statements(
             ):
                 continue  # "Nothing recorded." would contradict the statements below
             clashes = sorted(set(sentence.evidence) & disclosed)
-            if clashes and _says_the_opposite(sentence.text, lexicon):
-                reason = CONTRADICTS.format(id=clashes[0])
+            reason = (
+                CONTRADICTS.format(id=clashes[0])
+                if clashes and _says_the_opposite(sentence.text, lexicon)
+                else _states_a_denial(sentence, denied, lexicon)
+            )
+            if reason:
                 sentence = sentence.model_copy(
                     update={"status": "unsupported", "reasons": [*sentence.reasons, reason]}
                 )

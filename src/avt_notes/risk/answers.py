@@ -37,13 +37,20 @@ def read_answer(
     *,
     has_risk_language: bool,
     similarity: Callable[[str, str], float] | None = None,
+    asked_about: str = "",
 ) -> AnswerReading:
-    """How `answer` replies to the risk `question` (see the module docstring)."""
+    """How `answer` replies to the risk `question` (see the module docstring).
+
+    `asked_about`: the question's risk words ("made any plans"), to tell a denial
+    that names them ("No plans. But ...") from a qualified "no".
+    """
     rules = lexicon.answers
     text = answer.strip()
     if not text:
         return "asked"
     if rules.negative.search(text) and not rules.qualifiers.search(text):
+        return "denied"
+    if has_risk_language and _denies_by_name(text, asked_about, lexicon):
         return "denied"
     if has_risk_language or rules.positive.search(text):
         return "reported"
@@ -58,6 +65,34 @@ def read_answer(
     if unrelated:
         return "asked"
     return "reported"
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _denies_by_name(answer: str, asked_about: str, lexicon: RiskLexicon) -> bool:
+    """Whether the answer opens with a sentence of its own denying what was asked by name.
+
+    "No plans. But I've been saving up my tablets": the plans are denied, and the
+    rest is a disclosure of its own, listed from its own words (the caller only asks
+    when it holds risk language). A bare "No. But I think about it" names nothing
+    and stays a qualified answer, reported in the patient's words.
+    """
+    sentences = _SENTENCE_END.split(answer, maxsplit=1)
+    if len(sentences) < 2:
+        return False
+    first = sentences[0]
+    rules = lexicon.answers
+    negation = rules.negative.search(first)
+    if negation is None or rules.qualifiers.search(first):
+        return False
+    named = _content(first[negation.end() :]) - lexicon.function_words
+    return bool(named & _content(asked_about))
+
+
+def _content(text: str) -> set[str]:
+    """Lower-case words of four letters or more, a plural's "s" dropped."""
+    return {w.lower().removesuffix("s") for w in _WORD.findall(text) if len(w) >= 4}
 
 
 # A clinician's short question straight after a disclosure that points back at it ("Is

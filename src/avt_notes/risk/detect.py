@@ -114,6 +114,14 @@ def _is_question(text: str, end: int) -> bool:
 _REPLY = re.compile(r"^\s*(no|nope|never|not really|yes|yeah|yep)\b", re.IGNORECASE)
 
 
+# Recognition drops a question's "?" ("Have you thought about acting on that.").
+_INTERROGATIVE_START = re.compile(
+    r"(?:^|[.!?]\s+)(?:and\s+|so\s+)?(?:are|is|have|has|do|does|did|would|could|will|how|when)"
+    r"(?:\s+\w+){0,2}\s+you\b",
+    re.IGNORECASE,
+)
+
+
 def _answered(utterances: list[Utterance], index: int) -> bool:
     if utterances[index].role != "clinician":
         return False
@@ -331,7 +339,10 @@ def detect_risk(
     position = {id(u): i for i, u in enumerate(utterances)}
     text_of = {u.id: u.text for u in reversed(utterances)}
     items: list[RiskItem] = []
+    index_of = {u.id: i for i, u in reversed(list(enumerate(utterances)))}
     for index, utterance in enumerate(utterances):
+        if not hits[index] and _after_disclosure(items, index, index_of, lexicon):
+            hits[index] = _follow_up_question_hits(utterance, lexicon)
         groups: dict[tuple[str, Polarity, str | None], list[_Hit]] = {}
         for hit in hits[index]:
             polarity: Polarity = "denied" if hit.cue else "reported"
@@ -352,6 +363,7 @@ def detect_risk(
                         lexicon,
                         has_risk_language=answered_with_risk,
                         similarity=similarity,
+                        asked_about=hit.phrase,
                     )
                     if polarity == "asked":
                         answer = None
@@ -387,6 +399,44 @@ def detect_risk(
                 )
             )
     return _with_follow_ups(utterances, items)
+
+
+def _after_disclosure(
+    items: list[RiskItem], index: int, index_of: dict[str, int], lexicon: RiskLexicon
+) -> bool:
+    """Whether utterance `index` comes soon after a disclosure that gives
+    `follow_up_questions` their meaning (a patient's words, or their answer)."""
+    rule = lexicon.follow_up_questions
+    return any(
+        item.polarity == "reported"
+        and item.category in rule.after
+        and (item.role == "patient" or item.answer_utterance_id)
+        and index - index_of[item.answer_utterance_id or item.utterance_id] <= rule.within
+        for item in items[-8:]
+    )
+
+
+def _follow_up_question_hits(utterance: Utterance, lexicon: RiskLexicon) -> list[_Hit]:
+    """A clinician's everyday-words question about the disclosure just made."""
+    rule = lexicon.follow_up_questions
+    if utterance.role != "clinician" or not rule.patterns:
+        return []
+    concept = next(c for c in lexicon.concepts if c.key == rule.concept)
+    text = utterance.text
+    for source, pattern in rule.patterns:
+        match = pattern.search(text)
+        if match and (_is_question(text, match.end()) or _INTERROGATIVE_START.search(text)):
+            return [
+                _Hit(
+                    concept,
+                    match.group(0),
+                    source,
+                    _governing_negation(text, match.start(), match.end(), lexicon),
+                    True,
+                    span=match.span(),
+                )
+            ]
+    return []
 
 
 def _with_follow_ups(utterances: list[Utterance], items: list[RiskItem]) -> list[RiskItem]:

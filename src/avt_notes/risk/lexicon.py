@@ -95,6 +95,19 @@ class AnswerRules:
 
 
 @dataclass(frozen=True)
+class FollowUpQuestions:
+    """Questions in everyday words that ask about risk only straight after a disclosure."""
+
+    concept: str
+    within: int  # utterances since the disclosure or its answer
+    after: frozenset[str]  # the disclosures that give these words their meaning
+    patterns: list[tuple[str, re.Pattern[str]]]
+
+
+NO_FOLLOW_UP_QUESTIONS = FollowUpQuestions("", 0, frozenset(), [])
+
+
+@dataclass(frozen=True)
 class RiskLexicon:
     version: str
     sha256: str
@@ -113,6 +126,7 @@ class RiskLexicon:
     soundalikes: SoundAlikes = NO_SOUNDALIKES
     function_words: frozenset[str] = frozenset()
     summary_words: re.Pattern[str] | None = None
+    follow_up_questions: FollowUpQuestions = NO_FOLLOW_UP_QUESTIONS
 
     # None: every concept is searched with `any_pattern` (see `patterns_for`).
     gate: PatternGate | None = None
@@ -250,13 +264,31 @@ def _load(path: Path, _mtime: int, figurative_path: Path, _fig_mtime: int) -> Ri
             if raw.get("summary_words")
             else None,
             gate=pattern_gate(concepts),
+            follow_up_questions=_follow_up_questions(raw.get("follow_up_questions")),
         )
     except (KeyError, TypeError, AttributeError, ValueError, re.error, yaml.YAMLError) as error:
         raise TemplateError(f"risk lexicon {path} is malformed: {error!r}") from error
     unknown = sorted({c.key for c in concepts} ^ set(CONCEPTS))
     if unknown:
         raise TemplateError(f"risk lexicon {path}: concepts differ from the fixed ids: {unknown}")
+    follow_ups = lexicon.follow_up_questions
+    strangers = sorted(({follow_ups.concept} | follow_ups.after) - {"", *CONCEPTS})
+    if strangers:
+        raise TemplateError(
+            f"risk lexicon {path}: unknown follow_up_questions concepts {strangers}"
+        )
     return lexicon
+
+
+def _follow_up_questions(raw: Any) -> FollowUpQuestions:
+    if not raw:
+        return NO_FOLLOW_UP_QUESTIONS
+    return FollowUpQuestions(
+        concept=str(raw["concept"]),
+        within=int(raw["within"]),
+        after=frozenset(str(c) for c in raw["after"]),
+        patterns=[(str(p), _word_pattern(str(p))) for p in raw["patterns"]],
+    )
 
 
 def only_function_words(phrase: str, lexicon: RiskLexicon) -> bool:
