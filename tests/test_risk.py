@@ -179,6 +179,9 @@ def test_figures_of_speech_raise_nothing(text, lexicon, matcher):
         "We put poison in the food for the rats.",
         "The house was freezing so we put the heating on.",
         "Have you got his medication with you?",
+        # Scratching an itch; a favour, not harm (PriMock57 lines, in other words).
+        "The rash is so itchy I keep scratching myself at night.",
+        "She's on the other line, I'll get her to ring you back.",
     ],
 )
 def test_ordinary_talk_gives_nothing(text, lexicon, matcher):
@@ -215,6 +218,16 @@ def test_answers_are_reported_in_the_patients_words(lexicon, matcher):
     )
     assert "tablets in the kitchen" in answered.answer_text
     assert describe(answered).startswith("Suicidal ideation (mentioned): “I've thought about")
+
+
+def test_a_meaning_hit_must_be_closer_to_risk_than_to_ordinary_talk(matcher):
+    bank = matcher.bank
+    assert bank.ordinary
+    concepts = {c for per_text in matcher.hits(list(bank.ordinary)) for c in per_text}
+    assert concepts == set()
+    # Risk exemplars themselves stay hits: the contrast never empties a concept.
+    for concept, texts in bank.concepts.items():
+        assert any(concept in {n.concept for n in hits} for hits in matcher.hits(texts))
 
 
 def test_every_concept_has_patterns_and_exemplars(lexicon, matcher):
@@ -304,6 +317,9 @@ def test_swallowing_all_the_tablets_is_still_a_method(lexicon):
     [
         "And have you been taking your medication?",  # `make demo`, sample_audio/consultation.wav
         "Have you ever felt you should cut down?",  # the CAGE alcohol question
+        # PriMock57 day4_consultation06, 0.65 from "pills that aren't prescribed to me";
+        # closer still to the bank's ordinary statements (taken from days 1 and 2 only).
+        "And do you take any regular medications?",
     ],
 )
 def test_routine_questions_are_not_risk_questions(question, lexicon, matcher):
@@ -356,6 +372,9 @@ def test_a_protective_factor_is_the_patients_not_the_clinicians(lexicon, matcher
         ("I've still got my late husband's insulin in the fridge.", "method"),
         ("I counted the tablets again last night.", "method"),
         ("My dad's stopped washing and his flat is filthy.", "adult_at_risk"),
+        # No itch named before the scratching: the itch figure does not apply.
+        ("I scratch myself when I'm upset, it's not itchy.", "self_harm"),
+        ("I'll get him back for what he did to my sister.", "harm_to_others"),
     ],
 )
 def test_everyday_wording_is_read(text, concept, lexicon):

@@ -45,6 +45,9 @@ class ExemplarBank:
     min_words: int
     margin: float
     concepts: dict[str, list[str]]
+    # Ordinary statements near risk exemplars: a meaning hit must be closer to its
+    # concept than to every one of these (see the YAML).
+    ordinary: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ def load_exemplars(path: Path | None = None) -> ExemplarBank:
             min_words=int(raw.get("min_words", 3)),
             margin=float(raw.get("margin", 1.0)),
             concepts=concepts,
+            ordinary=tuple(str(t) for t in raw.get("ordinary") or []),
         )
     except OSError as error:
         raise TemplateError(f"risk exemplar bank not readable at {path}: {error}") from error
@@ -91,6 +95,7 @@ class SemanticMatcher:
         self._exemplars = [t for texts in bank.concepts.values() for t in texts]
         self._concepts = [c for c, texts in bank.concepts.items() for _ in texts]
         self._vectors = encoder.encode(self._exemplars)
+        self._ordinary = encoder.encode(list(bank.ordinary)) if bank.ordinary else None
 
     def with_threshold(self, threshold: float) -> SemanticMatcher:
         """The same matcher (no re-encoding) with another threshold, for calibration."""
@@ -105,11 +110,17 @@ class SemanticMatcher:
 
     def nearest(self, texts: Sequence[str]) -> list[list[Nearest]]:
         """For each text, the best exemplar of every concept (texts too short get none)."""
+        return self._nearest(texts)[0]
+
+    def _nearest(self, texts: Sequence[str]) -> tuple[list[list[Nearest]], list[float]]:
+        """`nearest`, and each text's score against its closest ordinary statement."""
         wanted = [i for i, t in enumerate(texts) if len(t.split()) >= self.bank.min_words]
         result: list[list[Nearest]] = [[] for _ in texts]
+        ordinary = [0.0 for _ in texts]
         if not wanted:
-            return result
-        scores = cosine_matrix(self.encoder.encode([texts[i] for i in wanted]), self._vectors)
+            return result, ordinary
+        vectors = self.encoder.encode([texts[i] for i in wanted])
+        scores = cosine_matrix(vectors, self._vectors)
         for row, index in zip(scores, wanted, strict=True):
             best: dict[str, Nearest] = {}
             for column in np.argsort(-row):
@@ -117,20 +128,26 @@ class SemanticMatcher:
                 if concept not in best:
                     best[concept] = Nearest(concept, self._exemplars[column], float(row[column]))
             result[index] = list(best.values())
-        return result
+        if self._ordinary is not None:
+            closest = cosine_matrix(vectors, self._ordinary).max(axis=1)
+            for score, index in zip(closest, wanted, strict=True):
+                ordinary[index] = float(score)
+        return result, ordinary
 
     def hits(self, texts: Sequence[str]) -> list[list[Nearest]]:
         """For each text, the concepts whose nearest exemplar reaches the threshold.
 
         Only concepts within `margin` of the text's best concept count: one
         sentence sits close to several concepts' exemplars, and listing every
-        runner-up would bury the clinician in near-duplicates.
+        runner-up would bury the clinician in near-duplicates. A concept must
+        also be closer than the bank's nearest ordinary statement ("I'm on the
+        combined pill" is no plan to take all my pills).
         """
         result = []
-        for per_text in self.nearest(texts):
+        for per_text, ordinary in zip(*self._nearest(texts), strict=True):
             best = max((n.score for n in per_text), default=0.0)
             floor = max(self.threshold, best - self.bank.margin)
-            result.append([n for n in per_text if n.score >= floor])
+            result.append([n for n in per_text if n.score >= floor and n.score > ordinary])
         return result
 
     def similarity(self, a: str, b: str) -> float:
