@@ -12,6 +12,7 @@ from avt_notes.grounding import (
     load_grounding_lexicon,
     quantities,
 )
+from avt_notes.grounding.specifics import attributions
 
 from testdata import CONSULTATION, ScriptedDrafter, make_transcript
 
@@ -186,3 +187,129 @@ def test_a_risk_concept_in_other_words_is_not_new_content():
     # A concept the lines do not name still counts as new.
     other = check_sentence("They deny any drug use or drinking.", ["u0001", "u0002"], by_id)
     assert other.status == "unsupported"
+
+
+# --- who did what ------------------------------------------------------------------------
+RISK_03_LINE = (
+    "Mum's boyfriend gets really angry and my little brother hides under his bed when they fight."
+)
+
+
+def said_by(role: str, text: str, sentence: str):
+    """`sentence` checked against one line `text` said by `role`."""
+    transcript = make_transcript([(role, text)])
+    return check_sentence(sentence, ["u0001"], {u.id: u for u in transcript.utterances})
+
+
+def actor_reasons(result) -> list[str]:
+    return [r for r in result.reasons if "the cited words say the" in r]
+
+
+@pytest.mark.parametrize(
+    ("said", "sentence", "reason"),
+    [
+        # risk-03: every word is in the line, but it was the brother who hid.
+        (
+            RISK_03_LINE,
+            "The patient reports that their mother's boyfriend becomes angry and hides under "
+            "his bed when they fight.",
+            'says the partner "hides"; the cited words say the brother did',
+        ),
+        (
+            RISK_03_LINE,
+            "Their mum's boyfriend gets really angry and hides under the bed.",
+            'says the partner "hides"; the cited words say the brother did',
+        ),
+        (
+            "My dad hit my mum.",
+            "The patient's mother hit the father.",
+            'says the mother "hit"; the cited words say the father did',
+        ),
+        (
+            "My brother hides under his bed.",
+            "The patient hides under the bed.",
+            'says the patient "hides" (also "bed"); the cited words say the brother did',
+        ),
+        (
+            "My mum looks after me.",
+            "The patient looks after their mother.",
+            'says the patient "looks"; the cited words say the mother did',
+        ),
+        (
+            "I was shouted at by my dad.",
+            "The patient shouted at their father.",
+            'says the patient "shouted"; the cited words say the father did',
+        ),
+    ],
+)
+def test_a_word_given_to_the_wrong_person_is_flagged(said, sentence, reason):
+    result = said_by("patient", said, sentence)
+    assert result.status == "unsupported"
+    assert reason in result.reasons, result.reasons
+
+
+@pytest.mark.parametrize(
+    ("said", "sentence"),
+    [
+        (
+            "My sister drives me to my appointments.",
+            "The patient's sister drives them to appointments.",
+        ),
+        # "Mum and her boyfriend": both argue, either may be named.
+        ("Mum and her boyfriend argue a lot.", "The patient's mother argues with her boyfriend."),
+        (
+            "My brother moved in with me after he lost his job.",
+            "The patient's brother moved in after losing his job.",
+        ),
+        ("I hit my brother.", "The patient hit their brother."),
+        ("I share a room with my brother.", "The patient's brother shares a room with them."),
+        ("My brother and I share a room.", "The patient shares a room with their brother."),
+        ("Me and my mum argue all the time.", "The patient argues with their mother all the time."),
+        # A passive: "by" names the doer; without it, the subject may be who it was done to.
+        ("I was shouted at by my mum.", "The patient's mother shouted at them."),
+        ("My GP referred me here.", "The patient was referred by their GP."),
+        ("My dad hits my mum.", "The patient's mum is hit by their dad."),
+        # An object named before the word: whose doing it is, the words do not tell.
+        ("Mum drove me home.", "Their mother drove the patient home."),
+        # "too": the sister is not the only one.
+        ("My sister uses the blue inhaler too.", "The patient uses the blue inhaler."),
+        # Quoted words are the patient's own.
+        (RISK_03_LINE, f"The patient said “{RISK_03_LINE}”"),
+        # No people at all.
+        ("The cough keeps me up at night.", "The cough keeps them up at night."),
+        (
+            "I've had a bad cough for two weeks and it keeps me up at night.",
+            "The patient has had a cough for two weeks that keeps them up at night.",
+        ),
+    ],
+)
+def test_the_same_doer_in_other_words_is_supported(said, sentence):
+    result = said_by("patient", said, sentence)
+    assert result.status == "supported", result.reasons
+
+
+def test_i_is_the_patient_only_in_a_patients_line():
+    said = "I'll call your mum tomorrow."
+    sentence = "The patient will call their mother tomorrow."
+    assert actor_reasons(said_by("clinician", said, sentence)) == []
+    assert actor_reasons(said_by("patient", "My mum will call tomorrow.", sentence)) == [
+        'says the patient "call"; the cited words say the mother did'
+    ]
+
+
+def test_who_did_each_word(lexicon):
+    def doers(text: str, role: str | None = "patient") -> dict[str, list[str]]:
+        return {a.word: sorted(a.doers) for a in attributions(text, lexicon, speaker_role=role)}
+
+    assert doers(RISK_03_LINE) == {
+        "angry": [],  # "gets (really) angry": said of him, not done by him
+        "hides": ["brother"],
+        "bed": ["brother"],
+        "fight": [],  # "they"
+    }
+    assert doers("Mum and her boyfriend argue a lot")["argue"] == ["mother", "partner"]
+    assert doers("She and her boyfriend argue a lot")["argue"] == []
+    assert doers("Dad hit Mum and my brother with a belt")["belt"] == []  # objects
+    assert doers("The patient hides", role=None)["hides"] == ["patient"]
+    assert doers("I hide")["hide"] == ["patient"]
+    assert doers("I hide", role="clinician")["hide"] == []

@@ -26,13 +26,28 @@ A sentence is **unsupported** (and stays in the draft, flagged) when:
    in its cited utterances (the model's free invention);
 4. it talks about the drafting instructions ("in the third person") instead
    of the session;
-5. it matches a template rule (e.g. risk grading in a Risk section).
+5. it gives a word of its evidence to another person (who did what): "the
+   boyfriend becomes angry and hides" from "Mum's boyfriend gets really angry
+   and my little brother hides". The doer of a word is the nearest person named
+   before it as the subject of its clause, at most ``actors: window`` words
+   back: a third party from ``people:`` in ``prompts/grounding.yaml``, "the
+   patient", or "I"/"me" in a patient's line ("Mum and her boyfriend argue":
+   both). Flagged only when every use of the word in the evidence names a doer
+   and none is the sentence's; quoted words are skipped;
+6. it matches a template rule (e.g. risk grading in a Risk section).
 
 Word matching tolerates inflection and small spelling differences (rapidfuzz
 ratio). Limits, on purpose: it cannot tell that a sentence turns a question
 ("any blood in your stool?") into a finding, nor catch an affirmative sentence
-whose cited lines deny it; unsupported means "not shown by its evidence", and
-supported means only that no rule fired.
+whose cited lines deny it (for risk language, `drafting.risk_statements` does:
+"Not really killing myself" does not support "has had thoughts of killing
+themselves"); unsupported means "not shown by its evidence", and
+supported means only that no rule fired. The who-did-what rule reads word order,
+not grammar, so it leaves a word alone whenever its doer is unsure: a pronoun
+("he hides"), a person named as an object ("Mum drove the patient home"), a
+passive without "by" ("was hit"), a description ("is angry"), "too"/"also", or
+another clause in between (commas, "when", "that", "says"). It misses swaps
+across those, and ones where a person is not in the ``people:`` list.
 
 Sentences the model wrote without ids get evidence by lexical overlap
 (`assign_evidence`): the few utterances covering most of the sentence's
@@ -47,6 +62,7 @@ from dataclasses import dataclass, field
 
 from avt_notes.grounding.lexicon import GroundingLexicon, load_grounding_lexicon
 from avt_notes.grounding.specifics import (
+    attributions,
     drug_names,
     findings_in,
     has_negation,
@@ -267,6 +283,48 @@ def _check_subject(
     return reasons
 
 
+def _check_actor_swap(
+    sentence: str, cited: Sequence[Utterance], lexicon: GroundingLexicon
+) -> list[str]:
+    """Who did what: a word the sentence shares with its evidence must have the same doer.
+
+    "Mum's boyfriend gets angry and my little brother hides" does not support "the boyfriend
+    becomes angry and hides": every word is in the evidence, but the wrong person hides. The
+    doer of a word is the nearest person named as a subject before it in its clause
+    (`attributions`); a word is compared only where the sentence names its doer, and flagged
+    only when every use of it in the evidence names a doer too and none is the same person
+    ("Mum and her boyfriend argue" names both). Quoted words are the speaker's own: skipped.
+    """
+    said = [
+        attribution
+        for utterance in cited
+        for attribution in attributions(utterance.text, lexicon, speaker_role=utterance.role)
+    ]
+    swapped: dict[tuple[str, str], list[str]] = {}  # (sentence's doer, evidence's) -> words
+    for written in attributions(_QUOTED.sub(" . ", sentence), lexicon):
+        if not written.doers:
+            continue
+        uses = [a for a in said if word_in(written.stem, {a.stem}, lexicon.word_similarity)]
+        if not uses or any(not a.doers or a.doers & written.doers for a in uses):
+            continue
+        doers = {doer for a in uses for doer in a.doers}
+        key = (_persons(written.doers, "and"), _persons(doers, "or"))
+        swapped.setdefault(key, []).append(written.word)
+    reasons = []
+    for (doer, other), words in swapped.items():
+        first, *rest = dict.fromkeys(words)
+        quoted = ", ".join(f'"{word}"' for word in rest)
+        also = f" (also {quoted})" if rest else ""
+        reasons.append(f'says {doer} "{first}"{also}; the cited words say {other} did')
+    return reasons
+
+
+def _persons(groups: Iterable[str], joiner: str) -> str:
+    """ "the brother", "the mother and the partner": person groups as a note would say them."""
+    named = (group.upper() if len(group) <= 2 else group for group in sorted(groups))  # GP
+    return f" {joiner} ".join(f"the {name}" for name in named)
+
+
 def _letters(text: str) -> str:
     return "".join(c for c in text.lower() if c.isalpha())
 
@@ -333,6 +391,7 @@ def check_sentence(
         ):
             reasons += check(text, cited, lexicon)
         reasons += _check_subject(text, [utterances[i] for i in valid], lexicon)
+        reasons += _check_actor_swap(text, [utterances[i] for i in valid], lexicon)
         reasons += _check_corrected(text, [utterances[i] for i in valid], lexicon)
     for pattern, reason in rules:
         if re.search(pattern, text, re.IGNORECASE):

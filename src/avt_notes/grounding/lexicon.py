@@ -1,7 +1,8 @@
 """The grounding lexicon: ``prompts/grounding.yaml`` and ``prompts/drugs.yaml``, loaded once.
 
-Data, not code: units, drug spellings, findings, people, time words, negation cues and
-the thresholds the checks use. Loaded by file and modification time, so an edit is seen.
+Data, not code: units, drug spellings, findings, people, time words, negation cues, the
+word lists that tell who did what, and the thresholds the checks use. Loaded by file and
+modification time, so an edit is seen.
 """
 
 from __future__ import annotations
@@ -22,6 +23,27 @@ GROUNDING_FILE = "grounding.yaml"
 
 
 DRUGS_FILE = "drugs.yaml"
+
+
+@dataclass(frozen=True)
+class ActorRules:
+    """How the who-did-what check finds the doer of a word (``actors:`` in grounding.yaml).
+
+    Word lists, lower case; the defaults (window 0) turn the check off.
+    """
+
+    window: int = 0  # most words between a doer and its word
+    patient_pattern: re.Pattern[str] | None = None  # "the patient" in a note sentence
+    speaking_pattern: re.Pattern[str] | None = None  # "I", "me" in a patient's line
+    subject_pronouns: frozenset[str] = frozenset()
+    object_pronouns: frozenset[str] = frozenset()
+    determiners: frozenset[str] = frozenset()
+    coordinators: frozenset[str] = frozenset()
+    clause_breaks: frozenset[str] = frozenset()
+    passive: frozenset[str] = frozenset()
+    agent: frozenset[str] = frozenset()
+    shared: frozenset[str] = frozenset()  # "too", "as well"
+    together: frozenset[str] = frozenset()  # "with"
 
 
 @dataclass(frozen=True)
@@ -46,6 +68,7 @@ class GroundingLexicon:
     people: dict[str, str] = field(default_factory=dict)  # spelling -> person group
     people_pattern: re.Pattern[str] | None = None
     speaker_subjects: dict[str, str] = field(default_factory=dict)  # "the patient" -> role
+    actors: ActorRules = field(default_factory=ActorRules)
 
 
 def load_grounding_lexicon(directory: Path | None = None) -> GroundingLexicon:
@@ -121,6 +144,7 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
             people=people,
             people_pattern=_alternation(people),
             speaker_subjects=subjects,
+            actors=_actor_rules(rules.get("actors") or {}),
         )
     except (KeyError, TypeError, AttributeError, yaml.YAMLError) as error:
         raise TemplateError(
@@ -135,6 +159,31 @@ def _groups(raw: Mapping[str, Any]) -> dict[str, str]:
         for group, spellings in raw.items()
         for spelling in [group, *(spellings or [])]
     }
+
+
+def _actor_rules(raw: Mapping[str, Any]) -> ActorRules:
+    """The ``actors:`` block; missing lists are empty, a missing window turns the check off."""
+
+    def words(key: str) -> frozenset[str]:
+        return frozenset(str(w).lower() for w in raw.get(key) or [])
+
+    def pattern(key: str) -> re.Pattern[str] | None:
+        return _alternation({w: w for w in words(key)})
+
+    return ActorRules(
+        window=int(raw.get("window") or 0),
+        patient_pattern=pattern("patient"),
+        speaking_pattern=pattern("patient_speaking"),
+        subject_pronouns=words("subject_pronouns"),
+        object_pronouns=words("object_pronouns"),
+        determiners=words("determiners"),
+        coordinators=words("coordinators"),
+        clause_breaks=words("clause_breaks"),
+        passive=words("passive"),
+        agent=words("agent"),
+        shared=words("shared"),
+        together=words("together"),
+    )
 
 
 def _alternation(spellings: Mapping[str, str]) -> re.Pattern[str] | None:

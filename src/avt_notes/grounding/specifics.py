@@ -1,7 +1,8 @@
 """The concrete facts a text states: numbers with units, drugs, dates, names, people, findings.
 
 Pure functions over text and the lexicon; `facts` gives comparable keys
-("number 15", "drug sertraline") that coverage and redundancy compare.
+("number 15", "drug sertraline") that coverage and redundancy compare, and
+`attributions` says who the text says did what ("my brother hides": brother).
 """
 
 from __future__ import annotations
@@ -9,16 +10,19 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
-from avt_notes.grounding.lexicon import GroundingLexicon
+from avt_notes.grounding.lexicon import ActorRules, GroundingLexicon
 from avt_notes.grounding.words import (
     DATE_WORDS,
     MONTHS,
     MULTIPLIERS,
     NUMBER_WORDS,
     ORDINAL_WORDS,
+    STOPWORDS,
     TIMES_WORDS,
     WEEKDAYS,
+    stem,
     tokens,
 )
 
@@ -196,3 +200,271 @@ def singular_day(word: str) -> str:
 
 def phrase_said(phrase: str, lowered: str) -> bool:
     return re.search(rf"(?<![\w-]){re.escape(phrase.lower())}(?![\w-])", lowered) is not None
+
+
+# --- who did what --------------------------------------------------------------------
+PATIENT = "patient"
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """A content word of a text and who the text says did it."""
+
+    word: str  # lower case, as written
+    stem: str
+    doers: frozenset[str]  # person groups ("brother", "patient"); empty: no named doer
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """A word or punctuation mark; or a whole mention of a person ("the patient", "mum's")."""
+
+    text: str  # lower case, "’" as "'"
+    people: frozenset[str] = frozenset()  # the person group, for a mention of a person
+    possessive: bool = False  # "mum's boyfriend": names an owner, not a doer
+
+
+_PIECE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|\d+(?:[.,]\d+)*|[^\w\s]")
+
+
+def attributions(
+    text: str, lexicon: GroundingLexicon, *, speaker_role: str | None = None
+) -> list[Attribution]:
+    """Each content word of `text` with its doer, as far as the words say.
+
+    The doer is the nearest person named before the word in the same clause, as a subject
+    ("Mum drove me home": "drove" is the mother's), at most ``actors.window`` words back: a
+    group from ``people:`` or the patient. A pronoun or a person named as an object there
+    ("home": after "me"), a passive ("was hit") or no person leaves it unnamed (empty);
+    "by dad" after a passive names it. Word order, not grammar: when unsure, unnamed.
+    `speaker_role` is the role of a transcript line's speaker ("I" and "me" are the patient
+    in a patient's line), None for a note sentence.
+    """
+    rules = lexicon.actors
+    if rules.window <= 0:
+        return []
+    pieces = _pieces(text, lexicon, patient_speaking=speaker_role == PATIENT)
+    return [
+        Attribution(piece.text, stem(piece.text), _doers(pieces, index, rules))
+        for index, piece in enumerate(pieces)
+        if _is_content(piece, rules) and not _describes_person(pieces, index, rules)
+    ]
+
+
+def _pieces(text: str, lexicon: GroundingLexicon, *, patient_speaking: bool) -> list[_Piece]:
+    """`text` as words and punctuation, each mention of a person one piece."""
+    text = text.replace("’", "'")
+    rules = lexicon.actors
+    sources = [(lexicon.people_pattern, ""), (rules.patient_pattern, PATIENT)]
+    if patient_speaking:
+        sources.append((rules.speaking_pattern, PATIENT))
+    named = [
+        (m.start(), m.end(), group or lexicon.people[m.group(0).lower()])
+        for pattern, group in sources
+        if pattern is not None
+        for m in pattern.finditer(text)
+    ]
+    spans: list[tuple[int, int, str]] = []
+    for start, end, group in sorted(named, key=lambda s: (s[0], s[0] - s[1])):
+        if not spans or start >= spans[-1][1]:  # the longer of two overlapping mentions
+            spans.append((start, end, group))
+    pieces: list[_Piece] = []
+    taken = 0  # text before this is in a piece already
+    for match in _PIECE.finditer(text):
+        if match.start() < taken:
+            continue
+        span = next((s for s in spans if s[0] < match.end() and match.start() < s[1]), None)
+        if span is None:
+            pieces.append(_Piece(match.group(0).lower()))
+            continue
+        start, end, group = span
+        after = text[end : end + 2]
+        possessive = text[start:end].lower().endswith("'s") or after.lower() == "'s"
+        possessive |= after[:1] == "'" and not after[1:2].isalpha()  # "parents'"
+        pieces.append(_Piece(text[start:end].lower(), frozenset({group}), possessive))
+        taken = end
+    return pieces
+
+
+def _base(word: str) -> str:
+    """ "he's" -> "he", "they're" -> "they": a contraction's pronoun."""
+    return word.split("'")[0]
+
+
+def _is_break(piece: _Piece, rules: ActorRules) -> bool:
+    return not piece.people and piece.text in rules.clause_breaks
+
+
+def _is_pronoun(piece: _Piece, rules: ActorRules) -> bool:
+    return not piece.people and (
+        _base(piece.text) in rules.subject_pronouns or piece.text in rules.object_pronouns
+    )
+
+
+def _is_modifier(piece: _Piece, rules: ActorRules) -> bool:
+    """ "my", "the", "mum's": what may stand before a person named as a subject."""
+    return piece.possessive or (not piece.people and piece.text in rules.determiners)
+
+
+def _is_plain(piece: _Piece, rules: ActorRules) -> bool:
+    """An ordinary word: not a person, pronoun, determiner, link or clause break."""
+    lists = (rules.clause_breaks, rules.coordinators, rules.determiners)
+    return (
+        not piece.people
+        and piece.text[:1].isalpha()
+        and not _is_pronoun(piece, rules)
+        and not any(piece.text in words for words in lists)
+    )
+
+
+def _is_content(piece: _Piece, rules: ActorRules) -> bool:
+    """A word that says what was done or had (numbers have their own check)."""
+    text = piece.text
+    return (
+        _is_plain(piece, rules)
+        and text.isalpha()
+        and len(text) > 2
+        and text not in STOPWORDS
+        and text not in NUMBER_WORDS
+        and text not in ORDINAL_WORDS
+        and text not in MULTIPLIERS
+        and text not in TIMES_WORDS
+        and not any(text in words for words in (rules.passive, rules.agent, rules.shared))
+    )
+
+
+def _describes_person(pieces: Sequence[_Piece], index: int, rules: ActorRules) -> bool:
+    """ "little" in "my little brother": part of the name of a person, not something done."""
+    return (
+        0 < index < len(pieces) - 1
+        and bool(pieces[index + 1].people)
+        and _is_modifier(pieces[index - 1], rules)
+    )
+
+
+def _doers(pieces: Sequence[_Piece], index: int, rules: ActorRules) -> frozenset[str]:
+    """Who did the word at `index`: person groups, or empty when the words do not say."""
+    if _is_passive(pieces, index, rules):
+        # "I was shouted at by my mum": "by" names the doer; "I was hurt" does not.
+        return _agent(pieces, index, rules)
+    if _shared_after(pieces, index, rules):
+        return frozenset()  # "my sister uses that one too": not only her
+    linked = False  # "gets angry and hides": what comes before "and" is another thing done
+    for j in range(index - 1, max(-1, index - rules.window - 2), -1):
+        piece = pieces[j]
+        if piece.people:
+            if piece.possessive:
+                continue  # "mum's boyfriend": an owner, not a doer
+            subject = _as_subject(pieces, j, rules)
+            return subject | _partners_after(pieces, index, rules) if subject else subject
+        if _is_break(piece, rules) or _base(piece.text) in rules.subject_pronouns:
+            return frozenset()  # another clause, or someone the words do not name
+        if piece.text in rules.shared:
+            return frozenset()  # "my sister also uses it"
+        if piece.text in rules.coordinators:
+            linked = True
+        elif piece.text in rules.passive and not linked:
+            return frozenset()  # "Mum is not in good shape": said of her, not done by her
+    return frozenset()
+
+
+def _is_passive(pieces: Sequence[_Piece], index: int, rules: ActorRules) -> bool:
+    """ "was hit", "got badly hurt": the subject may be the one it was done to.
+
+    "is hiding" is not: the subject does it.
+    """
+    if pieces[index].text.endswith("ing"):
+        return False
+    before = [p.text for p in pieces[max(0, index - 2) : index]]
+    return bool(before) and (
+        before[-1] in rules.passive
+        or (len(before) == 2 and before[0] in rules.passive and _is_plain(pieces[index - 1], rules))
+    )
+
+
+def _rest_of_clause(pieces: Sequence[_Piece], index: int, rules: ActorRules) -> list[_Piece]:
+    """The pieces after `index` up to the next punctuation that ends a clause."""
+    rest = []
+    for piece in pieces[index + 1 :]:
+        if not piece.text[:1].isalpha() and _is_break(piece, rules):
+            break
+        rest.append(piece)
+    return rest
+
+
+def _shared_after(pieces: Sequence[_Piece], index: int, rules: ActorRules) -> bool:
+    """ "too", "as well" later in the clause: someone else did it as well."""
+    rest = [piece.text for piece in _rest_of_clause(pieces, index, rules)]
+    pairs = [f"{a} {b}" for a, b in pairwise(rest)]
+    return any(text in rules.shared for text in [*rest, *pairs])
+
+
+def _partners_after(pieces: Sequence[_Piece], index: int, rules: ActorRules) -> frozenset[str]:
+    """Who the word was done together with: "I share a room with my brother" (brother)."""
+    rest = _rest_of_clause(pieces, index, rules)[: rules.window + 1]
+    partners: set[str] = set()
+    for k, piece in enumerate(rest):
+        if piece.text not in rules.together:
+            continue
+        following = [p for p in rest[k + 1 :] if not _is_modifier(p, rules)]
+        if following and following[0].people:
+            partners |= following[0].people
+    return frozenset(partners)
+
+
+def _modifiers_before(pieces: Sequence[_Piece], index: int, rules: ActorRules) -> int:
+    """Index of the piece before "my", "the patient's", "my little" in front of `index`."""
+    k = index - 1
+    if k >= 1 and _is_plain(pieces[k], rules) and _is_modifier(pieces[k - 1], rules):
+        k -= 1  # "my little brother"; in "hit my brother", "hit" is no adjective
+    while k >= 0 and _is_modifier(pieces[k], rules):
+        k -= 1
+    return k
+
+
+def _as_subject(pieces: Sequence[_Piece], index: int, rules: ActorRules) -> frozenset[str]:
+    """The groups the person at `index` names if it starts a clause ("and my brother hides"),
+    with its partner in "Mum and her boyfriend"; else empty.
+
+    Empty for an object: in "Mum drove the patient home" the subject drove, in "feels their
+    brother hides" the object hides, and the words alone do not tell which. Empty too for a
+    pronoun partner ("she and her boyfriend": who she is, is not said).
+    """
+    person = pieces[index].people
+    k = _modifiers_before(pieces, index, rules)
+    if k < 0 or _is_break(pieces[k], rules):
+        return person
+    if pieces[k].text not in rules.coordinators:
+        return frozenset()
+    partner = pieces[k - 1] if k else None
+    if partner is None or not (partner.people or _is_pronoun(partner, rules)):
+        return person  # "angry and my little brother hides": a new clause
+    if not partner.people or partner.possessive:
+        return frozenset()
+    shared = _as_subject(pieces, k - 1, rules)  # "Dad hit Mum and my brother": both objects
+    return shared | person if shared else frozenset()
+
+
+def _agent(pieces: Sequence[_Piece], index: int, rules: ActorRules) -> frozenset[str]:
+    """The doer named by "by" just after a passive word ("shouted at by my mum"), if any."""
+    for j in range(index + 1, min(len(pieces), index + 3)):
+        if _is_break(pieces[j], rules):
+            break
+        if pieces[j].text not in rules.agent:
+            continue
+        k = j + 1
+        while k < len(pieces) and _is_modifier(pieces[k], rules):
+            k += 1
+        if k + 1 < len(pieces) and _is_plain(pieces[k], rules) and pieces[k + 1].people:
+            k += 1  # "by my older sister"
+        if k >= len(pieces) or not pieces[k].people or pieces[k].possessive:
+            break
+        doers = pieces[k].people
+        if k + 1 < len(pieces) and pieces[k + 1].text in rules.coordinators:
+            k += 2  # "by Mum and her boyfriend"
+            while k < len(pieces) and _is_modifier(pieces[k], rules):
+                k += 1
+            if k < len(pieces) and pieces[k].people:
+                doers |= pieces[k].people
+        return doers
+    return frozenset()
