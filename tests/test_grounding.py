@@ -313,3 +313,34 @@ def test_who_did_each_word(lexicon):
     assert doers("The patient hides", role=None)["hides"] == ["patient"]
     assert doers("I hide")["hide"] == ["patient"]
     assert doers("I hide", role="clinician")["hide"] == []
+
+
+ALLERGY = [
+    ("clinician", "Are you allergic to any antibiotics?"),
+    ("patient", "Penicillin gives me a rash."),
+    ("patient", "I've had a rash on my arms since Tuesday."),
+]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "evidence", "flagged"),
+    [
+        # safety session pc-01: an allergy history drafted as a current finding
+        ("The rash from the antibiotic is also present.", ["u0001", "u0002"], True),
+        ("The patient has a rash.", ["u0002"], False),  # no allergy talk cited
+        ("The patient has a rash.", ["u0001", "u0002"], True),
+        (
+            "The patient is allergic to penicillin, which gives them a rash.",
+            ["u0001", "u0002"],
+            False,
+        ),
+        ("Penicillin gives the patient a rash.", ["u0001", "u0002"], False),
+        # a rash of its own, beside the allergy talk
+        ("The patient has had a rash on their arms since Tuesday.", ["u0001", "u0003"], False),
+    ],
+)
+def test_an_allergy_is_not_stated_as_a_current_finding(sentence, evidence, flagged, lexicon):
+    utterances = {u.id: u for u in make_transcript(ALLERGY).utterances}
+    result = check_sentence(sentence, evidence, utterances, lexicon=lexicon)
+    said = any("reaction to a drug" in reason for reason in result.reasons)
+    assert said == flagged, result.reasons

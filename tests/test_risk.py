@@ -653,3 +653,18 @@ def test_a_short_question_with_a_topic_of_its_own_is_no_follow_up():
     ]
     items = detect_risk(make_transcript(rows), by_meaning=False)
     assert not [i for i in items if i.matched_by == "context"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I wasn't in intensive care after I took too many tablets in March.",
+        "I didn't end up in A&E after I took too many pills.",
+    ],
+)
+def test_a_denied_longer_match_does_not_hide_a_disclosure_it_overlaps(text, lexicon):
+    items = detect_in_text(text, lexicon, by_meaning=False)
+    assert ("past_attempt", "reported") in {(i.category, i.polarity) for i in items}
+    # Said with no clause of its own, the denial stands.
+    denied = detect_in_text("I never took too many tablets.", lexicon, by_meaning=False)
+    assert {(i.category, i.polarity) for i in denied} == {("past_attempt", "denied")}

@@ -34,7 +34,10 @@ A sentence is **unsupported** (and stays in the draft, flagged) when:
    patient", or "I"/"me" in a patient's line ("Mum and her boyfriend argue":
    both). Flagged only when every use of the word in the evidence names a doer
    and none is the sentence's; quoted words are skipped;
-6. it matches a template rule (e.g. risk grading in a Risk section).
+6. it states as a current finding what its cited lines give as a drug reaction
+   where allergies are discussed ("Penicillin gives me a rash" for "a rash is
+   present"), unless it says allergy or names the drug;
+7. it matches a template rule (e.g. risk grading in a Risk section).
 
 Word matching tolerates inflection and small spelling differences (rapidfuzz
 ratio). Limits, on purpose: it cannot tell that a sentence turns a question
@@ -325,6 +328,43 @@ def _persons(groups: Iterable[str], joiner: str) -> str:
     return f" {joiner} ".join(f"the {name}" for name in named)
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _check_reaction_as_finding(
+    sentence: str, cited: Sequence[Utterance], lexicon: GroundingLexicon
+) -> list[str]:
+    """An allergy stated as a current finding: "Penicillin gives me a rash", said when asked
+    about allergies, does not support "The rash from the antibiotic is also present".
+
+    Only where the cited lines talk about allergies, and only for a finding every cited
+    mention of which is in such a line or beside a drug name; a sentence that names an
+    allergy word or the drug says what the finding was.
+    """
+    allergy = lexicon.allergy_pattern
+    if allergy is None or allergy.search(sentence):
+        return []
+    if not any(allergy.search(u.text) for u in cited):
+        return []
+    written_drugs = {generic for _, generic in drug_names(sentence, lexicon)}
+    said = [part for u in cited for part in _SENTENCE_END.split(u.text)]
+    reasons = []
+    for finding in sorted(findings_in(sentence, lexicon)):
+        # Sentence by sentence: "No allergies at all. You just have diarrhoea" is no reaction.
+        mentions = [part for part in said if finding in findings_in(part, lexicon)]
+        reactions = [m for m in mentions if allergy.search(m) or drug_names(m, lexicon)]
+        if not mentions or len(reactions) < len(mentions):
+            continue
+        drugs = {generic for m in reactions for _, generic in drug_names(m, lexicon)}
+        if drugs & written_drugs:
+            continue
+        reasons.append(
+            f'"{finding}" is said in the cited lines only as a reaction to a drug, where '
+            "allergies are discussed; the sentence states it without the allergy or the drug"
+        )
+    return reasons
+
+
 def _letters(text: str) -> str:
     return "".join(c for c in text.lower() if c.isalpha())
 
@@ -390,9 +430,14 @@ def check_sentence(
             _check_people,
         ):
             reasons += check(text, cited, lexicon)
-        reasons += _check_subject(text, [utterances[i] for i in valid], lexicon)
-        reasons += _check_actor_swap(text, [utterances[i] for i in valid], lexicon)
-        reasons += _check_corrected(text, [utterances[i] for i in valid], lexicon)
+        lines = [utterances[i] for i in valid]
+        for line_check in (
+            _check_subject,
+            _check_actor_swap,
+            _check_corrected,
+            _check_reaction_as_finding,
+        ):
+            reasons += line_check(text, lines, lexicon)
     for pattern, reason in rules:
         if re.search(pattern, text, re.IGNORECASE):
             reasons.append(reason)

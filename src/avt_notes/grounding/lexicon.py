@@ -69,6 +69,8 @@ class GroundingLexicon:
     people_pattern: re.Pattern[str] | None = None
     speaker_subjects: dict[str, str] = field(default_factory=dict)  # "the patient" -> role
     actors: ActorRules = field(default_factory=ActorRules)
+    # Words that make a finding a drug reaction (allergy), not a current finding.
+    allergy_pattern: re.Pattern[str] | None = None
 
 
 def load_grounding_lexicon(directory: Path | None = None) -> GroundingLexicon:
@@ -145,6 +147,9 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
             people_pattern=_alternation(people),
             speaker_subjects=subjects,
             actors=_actor_rules(rules.get("actors") or {}),
+            allergy_pattern=_alternation(
+                {str(w).lower(): "allergy" for w in rules.get("allergy_words") or []}
+            ),
         )
     except (KeyError, TypeError, AttributeError, yaml.YAMLError) as error:
         raise TemplateError(

@@ -149,22 +149,37 @@ def _pattern_hits(
         and not any(a < m.end() and m.start() < b for a, b in figures)
         and not only_function_words(m.group(0), lexicon)
     ]
-    # Non-overlapping, longer matches winning.
+    # Non-overlapping, longer matches winning...
     found.sort(key=lambda f: (f[0] - f[1], f[0]))
     kept: list[tuple[int, int, str]] = []
     for start, end, source in found:
         if all(end <= a or start >= b for a, b, _ in kept):
             kept.append((start, end, source))
+    negation = {(a, b): _governing_negation(text, a, b, lexicon) for a, b, _ in found}
+    # ...unless the longer one is denied and one it overlaps, past a clause of its own,
+    # is not: "I wasn't in intensive care after I took too many tablets" discloses the
+    # tablets whatever it says of intensive care.
+    chosen: list[tuple[int, int, str]] = []
+    for start, end, source in kept:
+        said = [
+            (a, b, s)
+            for a, b, s in found
+            if a < end and start < b and (a, b) != (start, end) and not negation[(a, b)]
+        ]
+        if negation[(start, end)] and said:
+            chosen.append(max(said, key=lambda f: f[1] - f[0]))
+        else:
+            chosen.append((start, end, source))
     return [
         _Hit(
             concept,
             text[start:end],
             source,
-            _governing_negation(text, start, end, lexicon),
+            negation[(start, end)],
             _is_question(text, end),
             span=(start, end),
         )
-        for start, end, source in sorted(kept)
+        for start, end, source in sorted(chosen)
     ]
 
 
