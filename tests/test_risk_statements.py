@@ -154,10 +154,30 @@ def test_a_sentence_stating_what_the_patients_own_words_deny_is_flagged():
         ("clinician", "We'll meet again next week."),
     ]
     overstated = draft_with_reply(rows, "They have had thoughts of killing themselves. [u0002]")
-    flagged = [s for s in overstated.sentences() if s.text.startswith("They have had thoughts")]
+    # A misstatement: out of the note body, shown with its reason among the set-aside lines.
+    assert not [s for s in overstated.sentences() if s.text.startswith("They have had thoughts")]
+    flagged = [s for s in overstated.set_aside if s.text.startswith("They have had thoughts")]
     assert flagged and all(s.status == "unsupported" for s in flagged)
     assert any("patient's own words in u0002 deny" in r for s in flagged for r in s.reasons)
     # What was said, stated as said, is not flagged by it.
     faithful = draft_with_reply(rows, "They want everything to go quiet for a while. [u0002]")
     for sentence in faithful.sentences():
         assert not any("own words" in r for r in sentence.reasons)
+
+
+def test_a_denial_the_patient_gave_beside_a_disclosure_is_no_contradiction():
+    rows = [
+        ("clinician", "Have you made any plans to act on that?"),
+        ("patient", "No plans. But I've been saving up my sertraline tablets in a drawer."),
+    ]
+    note = draft_with_reply(rows, "The patient has no plans to act on this. [u0002]")
+    written = [*note.sentences(), *note.set_aside]
+    said = [s for s in written if s.text.startswith("The patient has no plans")]
+    assert said and not any("opposite" in r for s in said for r in s.reasons)
+    # Its opposite, where the patient denied nothing, is one.
+    reversed_note = draft_with_reply(
+        [rows[0], ("patient", "I've been saving up my sertraline tablets in a drawer.")],
+        "The patient denies any plans. [u0002]",
+    )
+    reasons = [r for s in reversed_note.set_aside for r in s.reasons]
+    assert any("opposite of a risk disclosure" in r or "nobody denied" in r for r in reasons)

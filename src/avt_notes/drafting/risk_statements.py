@@ -14,14 +14,18 @@ from __future__ import annotations
 
 from avt_notes.drafting.schemas import DraftNote, DraftSentence, NoteSection
 from avt_notes.drafting.templates import Template
+from avt_notes.grounding import MISSTATES
 from avt_notes.risk import RiskItem, RiskLexicon, detect_in_text, load_lexicon
 from avt_notes.risk.lexicon import PROTECTIVE_CONCEPTS
-from avt_notes.risk.negation import denies_risk
-from avt_notes.schemas import Transcript
+from avt_notes.risk.negation import denied_summary_words, denies_risk
+from avt_notes.schemas import Transcript, Utterance
 
-CONTRADICTS = "says the opposite of a risk disclosure in {id}; check it against the transcript"
+CONTRADICTS = (
+    MISSTATES + "says the opposite of a risk disclosure in {id}; check it against the transcript"
+)
 STATES_A_DENIAL = (
-    "states {concepts}, which the patient's own words in {id} deny; check it against the transcript"
+    MISSTATES + "states {concepts}, which the patient's own words in {id} deny; "
+    "check it against the transcript"
 )
 
 
@@ -92,15 +96,26 @@ def _statements(items: list[RiskItem], transcript: Transcript) -> list[DraftSent
     return sorted(sentences, key=lambda s: order[s.evidence[0]])
 
 
-def _says_the_opposite(text: str, lexicon: RiskLexicon) -> bool:
-    """Whether a drafted sentence denies risk: a negated risk phrase or summary word.
+def _says_the_opposite(
+    text: str, lexicon: RiskLexicon, cited: list[Utterance], denied_there: set[str]
+) -> bool:
+    """Whether a drafted sentence denies risk the patient did not deny where it cites.
 
-    The negation rules of the review list, not any negative word: "the sertraline
-    is not helping" denies nothing.
+    A negated risk phrase or summary word, by the negation rules of the review list,
+    not any negative word: "the sertraline is not helping" denies nothing. What the
+    cited lines deny as well is said, not reversed: a concept in `denied_there` (the
+    review list's denials at the cited utterances), or a summary word the patient
+    negated too ("No plans. But I've been saving up my tablets" for "has no plans").
     """
-    if denies_risk(text, lexicon):
-        return True
-    return any(i.polarity == "denied" for i in detect_in_text(text, lexicon, by_meaning=False))
+    readings = [
+        i for i in detect_in_text(text, lexicon, by_meaning=False) if i.polarity == "denied"
+    ]
+    if readings:
+        return any(i.category not in denied_there for i in readings)
+    if not denies_risk(text, lexicon):
+        return False
+    said = " ".join(u.text for u in cited if u.role == "patient")
+    return not denied_summary_words(text, lexicon) <= denied_summary_words(said, lexicon)
 
 
 def _denied_in_own_words(items: list[RiskItem]) -> dict[str, set[str]]:
@@ -169,6 +184,15 @@ def risk_statements(
         if i.polarity == "reported" and i.category not in PROTECTIVE_CONCEPTS
     } - {None}
     denied = _denied_in_own_words(items)
+    by_id = {u.id: u for u in transcript.utterances}
+    # Per utterance, the concepts the review list reads as denied there (own words, or
+    # the answer to a risk question).
+    denials: dict[str, set[str]] = {}
+    for item in items:
+        if item.polarity == "denied":
+            for place in (item.utterance_id, item.answer_utterance_id):
+                if place:
+                    denials.setdefault(place, set()).add(item.category)
     target = _target(note, template)
     sections: list[NoteSection] = []
     for section in note.sections:
@@ -181,9 +205,11 @@ def risk_statements(
             ):
                 continue  # "Nothing recorded." would contradict the statements below
             clashes = sorted(set(sentence.evidence) & disclosed)
+            cited = [by_id[i] for i in sentence.evidence if i in by_id]
+            denied_there = {c for i in sentence.evidence for c in denials.get(i, ())}
             reason = (
                 CONTRADICTS.format(id=clashes[0])
-                if clashes and _says_the_opposite(sentence.text, lexicon)
+                if clashes and _says_the_opposite(sentence.text, lexicon, cited, denied_there)
                 else _states_a_denial(sentence, denied, lexicon)
             )
             if reason:

@@ -1,7 +1,7 @@
 """Sentences kept out of the note body, and shown beside it: what nothing said supports.
 
 A fluent wrong sentence in the body is worse than no sentence: a clinician
-skimming the draft reads it as fact. Three kinds are therefore moved out of the
+skimming the draft reads it as fact. Four kinds are therefore moved out of the
 sections into `DraftNote.set_aside` (with the section they were written for and
 why), where the review page and every export still show them:
 
@@ -11,10 +11,15 @@ why), where the review page and every export still show them:
 - a denial of risk nobody gave: the sentence says the patient denies a risk
   concept ("denies suicidal thoughts"), but no utterance of the session denies
   that concept (each concept it names is checked on its own). An invented
-  denial is the most dangerous reversal a draft can make.
+  denial is the most dangerous reversal a draft can make;
+- a sentence its own evidence contradicts (a reason starting with
+  `grounding.MISSTATES`): who did what swapped, an allergy stated as a current
+  finding, a risk the patient's words deny stated as said, or the opposite of a
+  disclosure.
 
 Sentences with evidence that fails a specific check (a number, a day) stay in
 the body, flagged: they are mostly right and the clinician corrects them there.
+A misstatement is not mostly right: read as fact, it says the opposite.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import re
 
 from avt_notes.drafting.schemas import DraftNote, DraftSentence, NoteSection, SetAsideSentence
+from avt_notes.grounding import MISSTATES
 from avt_notes.risk import RiskItem, RiskLexicon, detect_in_text
 
 NO_EVIDENCE = "no utterance in the transcript supports it"
@@ -58,7 +64,8 @@ def _invented_denial(sentence: DraftSentence, denied: set[str], lexicon: RiskLex
 def set_aside(
     note: DraftNote, risk_items: list[RiskItem], lexicon: RiskLexicon, empty_text: str
 ) -> DraftNote:
-    """`note` with unsupported sentences, fragments and invented denials moved to `set_aside`.
+    """`note` with unsupported sentences, fragments, invented denials and misstatements
+    moved to `set_aside`.
 
     A section left with no sentence shows the template's `empty_text`.
     """
@@ -75,6 +82,7 @@ def set_aside(
                     reasons.append(NO_EVIDENCE)
                 if concepts := _invented_denial(sentence, denied, lexicon):
                     reasons.append(INVENTED_DENIAL.format(concepts=concepts))
+                reasons += [r for r in sentence.reasons if r.startswith(MISSTATES)]
             if not reasons:
                 kept.append(sentence)
                 continue

@@ -11,7 +11,12 @@ rules and their limits are described in `checks`. The package is split by concep
   overlap (`assign_evidence`).
 """
 
-from avt_notes.grounding.checks import GroundingResult, assign_evidence, check_sentence
+from avt_notes.grounding.checks import (
+    MISSTATES,
+    GroundingResult,
+    assign_evidence,
+    check_sentence,
+)
 from avt_notes.grounding.lexicon import GroundingLexicon, load_grounding_lexicon
 from avt_notes.grounding.specifics import (
     Quantity,
@@ -27,6 +32,7 @@ from avt_notes.grounding.specifics import (
 from avt_notes.grounding.words import STOPWORDS, content_words, stem, tokens, word_in
 
 __all__ = [
+    "MISSTATES",
     "STOPWORDS",
     "GroundingLexicon",
     "GroundingResult",

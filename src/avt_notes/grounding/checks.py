@@ -87,6 +87,11 @@ from avt_notes.grounding.words import (
 )
 from avt_notes.schemas import Utterance
 
+# Reasons that say a sentence states the opposite of, or something other than, what its
+# evidence says (not merely more than it shows) start with this: the draft leaves such a
+# sentence out of the note body (`drafting.set_aside`).
+MISSTATES = "misstates what was said: "
+
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?\b")
 
 
@@ -318,7 +323,7 @@ def _check_actor_swap(
         first, *rest = dict.fromkeys(words)
         quoted = ", ".join(f'"{word}"' for word in rest)
         also = f" (also {quoted})" if rest else ""
-        reasons.append(f'says {doer} "{first}"{also}; the cited words say {other} did')
+        reasons.append(f'{MISSTATES}says {doer} "{first}"{also}; the cited words say {other} did')
     return reasons
 
 
@@ -359,8 +364,8 @@ def _check_reaction_as_finding(
         if drugs & written_drugs:
             continue
         reasons.append(
-            f'"{finding}" is said in the cited lines only as a reaction to a drug, where '
-            "allergies are discussed; the sentence states it without the allergy or the drug"
+            f'{MISSTATES}"{finding}" is said in the cited lines only as a reaction to a drug, '
+            "where allergies are discussed; the sentence states it without the allergy or the drug"
         )
     return reasons
 

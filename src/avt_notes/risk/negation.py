@@ -89,3 +89,14 @@ def denies_risk(text: str, lexicon: RiskLexicon) -> str:
         if cue:
             return cue
     return ""
+
+
+def denied_summary_words(text: str, lexicon: RiskLexicon) -> set[str]:
+    """The risk summary words `text` negates ("No plans." -> {"plans"}), lower-cased."""
+    if lexicon.summary_words is None:
+        return set()
+    return {
+        match.group(0).lower()
+        for match in lexicon.summary_words.finditer(text)
+        if negation_before(text, match.start(), match.end(), lexicon)
+    }
