@@ -668,3 +668,46 @@ def test_a_denied_longer_match_does_not_hide_a_disclosure_it_overlaps(text, lexi
     # Said with no clause of its own, the denial stands.
     denied = detect_in_text("I never took too many tablets.", lexicon, by_meaning=False)
     assert {(i.category, i.polarity) for i in denied} == {("past_attempt", "denied")}
+
+
+@pytest.mark.parametrize(
+    ("text", "person"),
+    [
+        # PriMock57 day4_consultation08: a family history, listed as the patient's own before.
+        (
+            "Um, but the suspicion, that it may have uh, had an impact on me, but my father "
+            "has commited suicide, um, about fifteen years ago.",
+            "my father",
+        ),
+        ("My brother tried to kill himself last year.", "my brother"),
+        ("My friend cuts herself.", "my friend"),
+    ],
+)
+def test_risk_said_of_someone_else_is_listed_as_theirs(text, person, lexicon, matcher):
+    items = detect_in_text(text, lexicon, matcher)
+    assert items and all(i.about == person for i in items)
+    assert all(f"said of {person}" in describe(i) for i in items)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My mum found me after I took an overdose.",
+        "I took an overdose after my dad died.",
+        "My sister self-harms and so do I.",
+    ],
+)
+def test_the_patients_own_risk_beside_another_person_stays_theirs(text, lexicon, matcher):
+    items = detect_in_text(text, lexicon, matcher)
+    assert items and all(i.about == "" for i in items)
+
+
+def test_a_question_about_a_relative_is_about_the_relative(lexicon, matcher):
+    rows = [
+        ("clinician", "Did your father ever try to kill himself?"),
+        ("patient", "Yes, when I was twelve."),
+    ]
+    asked = [i for i in risk_in(rows, lexicon, matcher) if i.utterance_id == "u0001"]
+    assert asked and all(i.about == "your father" for i in asked)
+    own = [("clinician", "Have you ever tried to kill yourself?"), ("patient", "Yes, once.")]
+    assert all(i.about == "" for i in risk_in(own, lexicon, matcher))

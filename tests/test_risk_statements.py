@@ -181,3 +181,17 @@ def test_a_denial_the_patient_gave_beside_a_disclosure_is_no_contradiction():
     )
     reasons = [r for s in reversed_note.set_aside for r in s.reasons]
     assert any("opposite of a risk disclosure" in r or "nobody denied" in r for r in reasons)
+
+
+def test_risk_said_of_someone_else_is_stated_as_theirs():
+    rows = [
+        ("clinician", "Any family history I should know about?"),
+        ("patient", "My brother tried to kill himself last year."),
+    ]
+    note = draft_with_reply(rows, "Nothing recorded.")
+    stated = [s for s in note.sentences() if s.evidence_method == "extract"]
+    assert any("(said of my brother: " in s.text for s in stated)
+    # Not the patient's disclosure: a drafted denial of their own risk does not clash with it.
+    denial = draft_with_reply(rows, "The patient denies suicidal thoughts. [u0002]")
+    written = [*denial.sentences(), *denial.set_aside]
+    assert not any("opposite of a risk disclosure" in r for s in written for r in s.reasons)

@@ -65,25 +65,29 @@ def _statements(items: list[RiskItem], transcript: Transcript) -> list[DraftSent
     for words_id, group in grouped.items():
         evidence = sorted({i.utterance_id for i in group} | {words_id}, key=order.__getitem__)
         quote = _quote(by_id[words_id].text)
-        reported = [i for i in group if i.polarity == "reported"]
+        own = [i for i in group if not i.about]
+        reported = [i for i in own if i.polarity == "reported"]
         # One reading per concept: an answer reported as a qualified "no" ("No, just a
         # glass at the weekend") is not also denied because its own words hold a "no".
         kinds = {i.category for i in reported}
-        denied = [i for i in group if i.polarity == "denied" and i.category not in kinds]
-        if reported and denied:
-            parts = [
-                f"The patient said {quote} ({_concepts(reported)}; denied: {_concepts(denied)})."
-            ]
-        elif reported:
-            parts = [f"The patient said {quote} ({_concepts(reported)})."]
+        denied = [i for i in own if i.polarity == "denied" and i.category not in kinds]
+        # Risk said of someone else ("my father committed suicide") is stated as theirs.
+        others: dict[str, list[RiskItem]] = {}
+        for item in group:
+            if item.about:
+                others.setdefault(item.about, []).append(item)
+        segments = [_concepts(reported)] if reported else []
+        segments += [f"denied: {_concepts(denied)}"] if denied and (reported or others) else []
+        segments += [f"said of {person}: {_concepts(said)}" for person, said in others.items()]
+        if segments:
+            text = f"The patient said {quote} ({'; '.join(segments)})."
         else:
-            parts = [_ended(f"The patient denied {_concepts(denied)}: {quote}")]
-        for text in parts:
-            sentences.append(
-                DraftSentence(
-                    text=text, evidence=evidence, evidence_method="extract", status="supported"
-                )
+            text = _ended(f"The patient denied {_concepts(denied)}: {quote}")
+        sentences.append(
+            DraftSentence(
+                text=text, evidence=evidence, evidence_method="extract", status="supported"
             )
+        )
     for question_id, group in unanswered.items():
         sentences.append(
             DraftSentence(
@@ -129,7 +133,7 @@ def _denied_in_own_words(items: list[RiskItem]) -> dict[str, set[str]]:
     denied: dict[str, set[str]] = {}
     said: dict[str, set[str]] = {}
     for item in items:
-        if item.role != "patient" or item.category in PROTECTIVE_CONCEPTS:
+        if item.role != "patient" or item.category in PROTECTIVE_CONCEPTS or item.about:
             continue
         into = denied if item.polarity == "denied" else said
         into.setdefault(item.utterance_id, set()).add(item.category)
@@ -181,7 +185,7 @@ def risk_statements(
     disclosed = {
         _words_of(i)
         for i in items
-        if i.polarity == "reported" and i.category not in PROTECTIVE_CONCEPTS
+        if i.polarity == "reported" and i.category not in PROTECTIVE_CONCEPTS and not i.about
     } - {None}
     denied = _denied_in_own_words(items)
     by_id = {u.id: u for u in transcript.utterances}
@@ -189,7 +193,7 @@ def risk_statements(
     # the answer to a risk question).
     denials: dict[str, set[str]] = {}
     for item in items:
-        if item.polarity == "denied":
+        if item.polarity == "denied" and not item.about:
             for place in (item.utterance_id, item.answer_utterance_id):
                 if place:
                     denials.setdefault(place, set()).add(item.category)

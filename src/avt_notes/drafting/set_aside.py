@@ -69,7 +69,7 @@ def set_aside(
 
     A section left with no sentence shows the template's `empty_text`.
     """
-    denied = {item.category for item in risk_items if item.polarity == "denied"}
+    denied = {item.category for item in risk_items if item.polarity == "denied" and not item.about}
     sections: list[NoteSection] = []
     moved: list[SetAsideSentence] = list(note.set_aside)
     for section in note.sections:

@@ -44,6 +44,8 @@ def describe(item: RiskItem, *, with_reason: bool = False) -> str:
     """The item in words (see the module docstring); `with_reason` appends `why`."""
     label = item.category_label or "Risk language"
     polarity = POLARITY_WORDS.get(item.polarity, item.polarity)
+    if item.about:
+        polarity += f", said of {item.about}"  # not the patient's own
     if item.answer_utterance_id and item.answer_text:
         line = f"{label} ({polarity}): {_quote(item.answer_text)} (answer to {_quote(item.text)})"
     else:

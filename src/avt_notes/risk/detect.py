@@ -76,6 +76,8 @@ class RiskItem(BaseModel):
     answer_text: str = ""
     heard: str = ""  # sound-alike words read as risk keywords, e.g. "bills → pills"
     follows: str = ""  # context items: the disclosure this reply continues
+    # Risk said of another person ("my father"): listed, but not the patient's own.
+    about: str = ""
 
     @classmethod
     def said_in(cls, utterance: Utterance, **found: Any) -> RiskItem:
@@ -393,6 +395,7 @@ def detect_risk(
             groups.setdefault(key, []).append(hit)
         for (concept_key, polarity, answer_id), group in groups.items():
             first = group[0]
+            about = _said_of(utterance, group, hits[index], lexicon)
             pattern = " | ".join(dict.fromkeys(h.pattern for h in group if h.pattern))
             near = next((h.nearest for h in group if h.nearest), None)
             answer_text = text_of.get(answer_id, "") if answer_id is not None else ""
@@ -411,9 +414,60 @@ def detect_risk(
                     score=round(near.score, 3) if near and not pattern else None,
                     answer_text=answer_text,
                     heard="; ".join(dict.fromkeys(h.heard for h in group if h.heard)),
+                    about=about,
                 )
             )
     return _with_follow_ups(utterances, items)
+
+
+# In a clinician's line, "you" is the patient ("Did your father ever try to kill himself?"
+# is about the father; "Have you ever tried?" is not).
+_YOU = re.compile(r"\b(?:you|yourself)\b", re.IGNORECASE)
+
+
+def _person_in(text: str, utterance: Utterance, lexicon: RiskLexicon) -> str:
+    """The other person `text` is about, or '' when it holds the patient's own words."""
+    rule = lexicon.someone_else
+    if rule.people is None or rule.first_person is None:
+        return ""
+    if rule.first_person.search(text):
+        return ""
+    if utterance.role == "clinician" and _YOU.search(text):
+        return ""
+    person = rule.people.search(text)
+    return " ".join(person.group(0).lower().split()) if person else ""
+
+
+def _clause(text: str, span: tuple[int, int], lexicon: RiskLexicon) -> str:
+    """The clause of `text` holding `span` (between `negation.clause_breaks`)."""
+    breaks = lexicon.clause_breaks
+    start = max((m.end() for m in breaks.finditer(text, 0, span[0])), default=0)
+    after = breaks.search(text, span[1])
+    return text[start : after.start() if after else len(text)]
+
+
+def _said_of(
+    utterance: Utterance, group: list[_Hit], said: list[_Hit], lexicon: RiskLexicon
+) -> str:
+    """Whom a group of hits is about: another person (see `someone_else` in the lexicon),
+    or '' for the patient. Every hit must be about that person; a meaning hit, which
+    has no words of its own, follows the utterance's pattern hits, or else the whole
+    utterance."""
+    if group[0].concept.key not in lexicon.someone_else.concepts:
+        return ""
+    text = utterance.text
+    worded = [h for h in said if h.phrase and h.concept.key in lexicon.someone_else.concepts]
+    people = set()
+    for hit in group:
+        if hit.phrase:
+            people.add(_person_in(_clause(text, hit.span, lexicon), utterance, lexicon))
+        elif worded:
+            people |= {
+                _person_in(_clause(text, w.span, lexicon), utterance, lexicon) for w in worded
+            }
+        else:
+            people.add(_person_in(text, utterance, lexicon))
+    return people.pop() if len(people) == 1 else ""
 
 
 def _after_disclosure(
@@ -425,6 +479,7 @@ def _after_disclosure(
     return any(
         item.polarity == "reported"
         and item.category in rule.after
+        and not item.about
         and (item.role == "patient" or item.answer_utterance_id)
         and index - index_of[item.answer_utterance_id or item.utterance_id] <= rule.within
         for item in items[-8:]
@@ -473,6 +528,7 @@ def _with_follow_ups(utterances: list[Utterance], items: list[RiskItem]) -> list
             if item.polarity == "reported"
             and item.role == "patient"
             and item.category not in PROTECTIVE_CONCEPTS
+            and not item.about
         ]
         for item in {i.category: i for i in disclosed}.values():
             extra.append(

@@ -108,6 +108,18 @@ NO_FOLLOW_UP_QUESTIONS = FollowUpQuestions("", 0, frozenset(), [])
 
 
 @dataclass(frozen=True)
+class SomeoneElse:
+    """How risk words said of another person ("my father committed suicide") are told."""
+
+    concepts: frozenset[str]
+    people: re.Pattern[str] | None
+    first_person: re.Pattern[str] | None
+
+
+NO_SOMEONE_ELSE = SomeoneElse(frozenset(), None, None)
+
+
+@dataclass(frozen=True)
 class RiskLexicon:
     version: str
     sha256: str
@@ -127,6 +139,7 @@ class RiskLexicon:
     function_words: frozenset[str] = frozenset()
     summary_words: re.Pattern[str] | None = None
     follow_up_questions: FollowUpQuestions = NO_FOLLOW_UP_QUESTIONS
+    someone_else: SomeoneElse = NO_SOMEONE_ELSE
 
     # None: every concept is searched with `any_pattern` (see `patterns_for`).
     gate: PatternGate | None = None
@@ -265,6 +278,7 @@ def _load(path: Path, _mtime: int, figurative_path: Path, _fig_mtime: int) -> Ri
             else None,
             gate=pattern_gate(concepts),
             follow_up_questions=_follow_up_questions(raw.get("follow_up_questions")),
+            someone_else=_someone_else(raw.get("someone_else")),
         )
     except (KeyError, TypeError, AttributeError, ValueError, re.error, yaml.YAMLError) as error:
         raise TemplateError(f"risk lexicon {path} is malformed: {error!r}") from error
@@ -272,12 +286,23 @@ def _load(path: Path, _mtime: int, figurative_path: Path, _fig_mtime: int) -> Ri
     if unknown:
         raise TemplateError(f"risk lexicon {path}: concepts differ from the fixed ids: {unknown}")
     follow_ups = lexicon.follow_up_questions
-    strangers = sorted(({follow_ups.concept} | follow_ups.after) - {"", *CONCEPTS})
+    named = {follow_ups.concept} | follow_ups.after | lexicon.someone_else.concepts
+    strangers = sorted(named - {"", *CONCEPTS})
     if strangers:
         raise TemplateError(
             f"risk lexicon {path}: unknown follow_up_questions concepts {strangers}"
         )
     return lexicon
+
+
+def _someone_else(raw: Any) -> SomeoneElse:
+    if not raw:
+        return NO_SOMEONE_ELSE
+    return SomeoneElse(
+        concepts=frozenset(str(c) for c in raw["concepts"]),
+        people=re.compile(str(raw["people"]), re.IGNORECASE),
+        first_person=re.compile(str(raw["first_person"]), re.IGNORECASE),
+    )
 
 
 def _follow_up_questions(raw: Any) -> FollowUpQuestions:
