@@ -346,3 +346,31 @@ def test_an_allergy_is_not_stated_as_a_current_finding(sentence, evidence, flagg
     result = check_sentence(sentence, evidence, utterances, lexicon=lexicon)
     said = any("reaction to a drug" in reason for reason in result.reasons)
     assert said == flagged, result.reasons
+
+
+def test_a_negative_claim_its_evidence_does_not_make_is_a_misstatement(lexicon):
+    rows = [
+        ("clinician", "Are you still taking the mirtazapine?"),
+        ("patient", "Yes, 15 milligrams at night."),
+    ]
+    utterances = {u.id: u for u in make_transcript(rows).utterances}
+    result = check_sentence("They do not take the mirtazapine.", ["u0001", "u0002"], utterances)
+    assert MISSTATES + 'negation ("not") is not in the cited utterances' in result.reasons
+    said = check_sentence("They take 15 milligrams at night.", ["u0002"], utterances)
+    assert said.status == "supported", said.reasons
+
+
+def test_they_is_the_patient_and_needs_a_patient_line(lexicon):
+    rows = [
+        ("clinician", "We'll keep the aripiprazole at 10 milligrams."),
+        ("patient", "I've been taking the aripiprazole every morning."),
+    ]
+    utterances = {u.id: u for u in make_transcript(rows).utterances}
+    wrong = check_sentence(
+        "They mention keeping the aripiprazole at 10 milligrams.", ["u0001"], utterances
+    )
+    assert any("says the patient said or did this" in r for r in wrong.reasons)
+    right = check_sentence(
+        "They mention taking the aripiprazole every morning.", ["u0002"], utterances
+    )
+    assert not any("says the patient" in r for r in right.reasons)

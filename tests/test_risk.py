@@ -711,3 +711,18 @@ def test_a_question_about_a_relative_is_about_the_relative(lexicon, matcher):
     assert asked and all(i.about == "your father" for i in asked)
     own = [("clinician", "Have you ever tried to kill yourself?"), ("patient", "Yes, once.")]
     assert all(i.about == "" for i in risk_in(own, lexicon, matcher))
+
+
+def test_a_question_asks_about_its_most_specific_concept(lexicon, matcher):
+    rows = [("clinician", "Have you ever tried to end your life?"), ("patient", "Never.")]
+    asked = {(i.category, i.polarity) for i in risk_in(rows, lexicon, matcher)}
+    # "end your life" is part of the attempt question, not a question about thoughts.
+    assert asked == {("past_attempt", "denied")}
+    both = [
+        ("clinician", "Have you had any thoughts of ending your life or harming yourself?"),
+        ("patient", "No."),
+    ]
+    assert {i.category for i in risk_in(both, lexicon, matcher)} == {
+        "suicidal_ideation",
+        "self_harm",
+    }

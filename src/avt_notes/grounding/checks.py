@@ -21,7 +21,8 @@ A sentence is **unsupported** (and stays in the draft, flagged) when:
    - symptoms and findings from ``prompts/grounding.yaml`` (a small model
      adds plausible symptoms nobody mentioned);
    - negation: a negative sentence ("denies chest pain") needs a negation
-     ("no", "not", "never", "n't", ...) in its cited utterances;
+     ("no", "not", "never", "n't", ...) in its cited utterances (a misstatement:
+     the draft sets it aside);
 3. most of its content words (share above ``max_novel_share``) appear nowhere
    in its cited utterances (the model's free invention);
 4. it talks about the drafting instructions ("in the third person") instead
@@ -193,7 +194,9 @@ def _check_names(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[s
 def _check_negation(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
     cue = has_negation(sentence, lexicon)
     if cue and not has_negation(cited, lexicon):
-        return [f'negation ("{cue}") is not in the cited utterances']
+        # A negative claim its evidence does not make denies or reverses what was said
+        # ("They do not take the mirtazapine" for "Yes, 15 milligrams at night").
+        return [f'{MISSTATES}negation ("{cue}") is not in the cited utterances']
     return []
 
 

@@ -185,6 +185,26 @@ def _pattern_hits(
     ]
 
 
+def _most_specific(hits: list[_Hit]) -> list[_Hit]:
+    """A clinician's hits without those inside another concept's longer match.
+
+    "Have you ever tried to end your life?" asks about attempts: its "end your life"
+    is part of the question, not a second question about suicidal thoughts, and a
+    "Never" denies the attempt only.
+    """
+    return [
+        hit
+        for hit in hits
+        if not any(
+            other.concept.key != hit.concept.key
+            and other.span[0] <= hit.span[0]
+            and hit.span[1] <= other.span[1]
+            and other.span != hit.span
+            for other in hits
+        )
+    ]
+
+
 def _soundalike_hits(text: str, concepts: list[Concept], lexicon: RiskLexicon) -> list[_Hit]:
     """Pattern hits found only with sound-alike words read as risk keywords (`sounds`).
 
@@ -337,7 +357,10 @@ def detect_risk(
     if by_meaning and matcher is None:
         matcher = default_matcher()
     utterances = transcript.utterances
-    said = [_said_hits(u, lexicon) for u in utterances]
+    said = [
+        _most_specific(_said_hits(u, lexicon)) if u.role == "clinician" else _said_hits(u, lexicon)
+        for u in utterances
+    ]
     nearest = (
         _meaning_hits(utterances, said, lexicon, matcher)
         if by_meaning and matcher
