@@ -374,3 +374,21 @@ def test_they_is_the_patient_and_needs_a_patient_line(lexicon):
         "They mention taking the aripiprazole every morning.", ["u0002"], utterances
     )
     assert not any("says the patient" in r for r in right.reasons)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "flagged"),
+    [
+        ("The patient denies anyone taking her money.", True),
+        ("The patient is not aware of anyone taking her money.", False),
+        ("The patient's brother does her shopping on Saturdays.", False),
+    ],
+)
+def test_a_flat_denial_from_a_hedged_answer_is_flagged(sentence, flagged, lexicon):
+    rows = [
+        ("clinician", "Is anyone taking her money or stopping her getting help?"),
+        ("patient", "Not that I know of, my brother does her shopping on Saturdays."),
+    ]
+    utterances = {u.id: u for u in make_transcript(rows).utterances}
+    result = check_sentence(sentence, ["u0001", "u0002"], utterances, lexicon=lexicon)
+    assert any("the cited answer hedges" in r for r in result.reasons) == flagged, result.reasons

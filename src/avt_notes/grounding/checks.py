@@ -22,7 +22,8 @@ A sentence is **unsupported** (and stays in the draft, flagged) when:
      adds plausible symptoms nobody mentioned);
    - negation: a negative sentence ("denies chest pain") needs a negation
      ("no", "not", "never", "n't", ...) in its cited utterances (a misstatement:
-     the draft sets it aside);
+     the draft sets it aside), and not rest on a hedged answer ("not that I
+     know of" does not support "denies");
 3. most of its content words (share above ``max_novel_share``) appear nowhere
    in its cited utterances (the model's free invention);
 4. it talks about the drafting instructions ("in the third person") instead
@@ -198,6 +199,20 @@ def _check_negation(sentence: str, cited: str, lexicon: GroundingLexicon) -> lis
         # ("They do not take the mirtazapine" for "Yes, 15 milligrams at night").
         return [f'{MISSTATES}negation ("{cue}") is not in the cited utterances']
     return []
+
+
+def _check_hedged_denial(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
+    """A flat denial drafted from a hedged answer: "The patient denies anyone taking her
+    money" for "Not that I know of". Flagged, not set aside: the clinician rewords it."""
+    hedges, kept = lexicon.hedge_pattern, lexicon.hedged_wording
+    if hedges is None or not has_negation(sentence, lexicon):
+        return []
+    if hedges.search(sentence) or (kept is not None and kept.search(sentence)):
+        return []
+    hedge = hedges.search(cited.replace("’", "'"))
+    if hedge is None:
+        return []
+    return [f'the cited answer hedges ("{hedge.group(0)}"); the sentence states it as certain']
 
 
 def _risk_words_said(sentence: str, cited: str) -> set[str]:
@@ -432,6 +447,7 @@ def check_sentence(
             _check_findings,
             _check_names,
             _check_negation,
+            _check_hedged_denial,
             _check_novelty,
             _check_echo,
             _check_time_words,

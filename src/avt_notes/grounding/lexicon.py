@@ -71,6 +71,9 @@ class GroundingLexicon:
     actors: ActorRules = field(default_factory=ActorRules)
     # Words that make a finding a drug reaction (allergy), not a current finding.
     allergy_pattern: re.Pattern[str] | None = None
+    # Answers that hedge ("not that I know of"): no ground for a flat denial.
+    hedge_pattern: re.Pattern[str] | None = None
+    hedged_wording: re.Pattern[str] | None = None  # a sentence keeping the hedge
 
 
 def load_grounding_lexicon(directory: Path | None = None) -> GroundingLexicon:
@@ -149,6 +152,12 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
             actors=_actor_rules(rules.get("actors") or {}),
             allergy_pattern=_alternation(
                 {str(w).lower(): "allergy" for w in rules.get("allergy_words") or []}
+            ),
+            hedge_pattern=_alternation(
+                {str(w).lower(): "hedge" for w in rules.get("hedges") or []}
+            ),
+            hedged_wording=_alternation(
+                {str(w).lower(): "hedged" for w in rules.get("hedged_wording") or []}
             ),
         )
     except (KeyError, TypeError, AttributeError, yaml.YAMLError) as error:
