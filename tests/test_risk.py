@@ -681,25 +681,17 @@ def test_a_denied_longer_match_does_not_hide_a_disclosure_it_overlaps(text, lexi
         ),
         ("My brother tried to kill himself last year.", "my brother"),
         ("My friend cuts herself.", "my friend"),
+        # The patient's own risk beside another person stays the patient's ("").
+        ("My mum found me after I took an overdose.", ""),
+        ("I took an overdose after my dad died.", ""),
+        ("My sister self-harms and so do I.", ""),
     ],
 )
-def test_risk_said_of_someone_else_is_listed_as_theirs(text, person, lexicon, matcher):
+def test_risk_is_listed_as_said_of_whom_it_is_about(text, person, lexicon, matcher):
     items = detect_in_text(text, lexicon, matcher)
     assert items and all(i.about == person for i in items)
-    assert all(f"said of {person}" in describe(i) for i in items)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "My mum found me after I took an overdose.",
-        "I took an overdose after my dad died.",
-        "My sister self-harms and so do I.",
-    ],
-)
-def test_the_patients_own_risk_beside_another_person_stays_theirs(text, lexicon, matcher):
-    items = detect_in_text(text, lexicon, matcher)
-    assert items and all(i.about == "" for i in items)
+    said_of = [f"said of {person}" in describe(i) for i in items]
+    assert all(said_of) if person else not any(said_of)
 
 
 def test_a_question_about_a_relative_is_about_the_relative(lexicon, matcher):
