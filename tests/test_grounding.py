@@ -299,6 +299,104 @@ def test_i_is_the_patient_only_in_a_patients_line():
     ]
 
 
+# Whom a word is done to or for: the speaker's "me" is theirs, the clinician's "her" is
+# someone else. All from safety-benchmark drafts, and one PriMock57 draft.
+@pytest.mark.parametrize(
+    ("role", "said", "sentence", "reason"),
+    [
+        (
+            "clinician",
+            "The morning shakes worry me.",
+            "The morning shakes worry them.",
+            'says "worry them"; the cited words, said by the clinician, say "worry me"',
+        ),
+        (
+            "clinician",
+            "I'll arrange a home visit for her this Friday and ask the falls team to assess her.",
+            "The clinician will arrange a home visit for the patient this Friday.",
+            'says "visit for the patient"; the cited words, said by the clinician, say '
+            '"visit for her"',
+        ),
+        (
+            "patient",
+            "She just kept sneezing next to me, all the time.",
+            "The patient started sneezing next to their colleague.",
+            'says "next to their colleague"; the cited words, said by the patient, say '
+            '"next to me"',
+        ),
+        (
+            "patient",
+            "My daughter in Bristol says I can go to her whenever I want.",
+            "The patient reports that her daughter in Bristol can go to her whenever she wants.",
+            'says the daughter "go"; the cited words say the patient did',
+        ),
+    ],
+)
+def test_a_word_done_to_the_wrong_person_is_flagged(role, said, sentence, reason):
+    result = said_by(role, said, sentence)
+    assert MISSTATES + reason in result.reasons, result.reasons
+
+
+@pytest.mark.parametrize(
+    ("rows", "sentence"),
+    [
+        (
+            [("clinician", "The morning shakes worry me.")],
+            "The morning shakes worry the clinician.",
+        ),
+        (
+            [("clinician", "I'll refer you to the memory clinic.")],
+            "The clinician will refer the patient to the memory clinic.",
+        ),
+        (
+            [("clinician", "Call me if it gets worse.")],
+            "The patient should call the clinician if it gets worse.",
+        ),
+        (
+            [("patient", "My sister drives me to my appointments.")],
+            "The patient's sister drives them to appointments.",
+        ),
+        ([("patient", "My GP referred me here.")], "The patient was referred by the clinician."),
+        # Seeing is done together: "see them" says the same meeting as "see me".
+        (
+            [("clinician", "Come back and see me if it gets worse.")],
+            "The patient should come back and see them if it gets worse.",
+        ),
+        # "with": living with the patient, and living with their partner, are both true.
+        (
+            [("clinician", "Who lives at home with you?"), ("patient", "Just me and my partner.")],
+            "The patient lives at home with their partner.",
+        ),
+        # A third speaker: the clinician's "her" may be the patient, spoken of to a parent.
+        (
+            [
+                ("clinician", "I'll arrange a home visit for her on Friday."),
+                ("other-1", "Thank you."),
+            ],
+            "The clinician will arrange a home visit for the patient on Friday.",
+        ),
+    ],
+)
+def test_the_same_receiver_in_other_words_is_supported(rows, sentence):
+    by_id = {u.id: u for u in make_transcript(rows).utterances}
+    ids = [i for i, u in by_id.items() if u.role != "other-1"]
+    result = check_sentence(sentence, ids, by_id)
+    assert not [r for r in result.reasons if "the cited words" in r], result.reasons
+
+
+def test_a_pronoun_for_the_patient_is_flagged_as_unclear_not_as_a_misstatement():
+    result = said_by(
+        "patient",
+        "Last week he shoved me against the fridge when I said no.",
+        "The patient reported that last week he shoved him against the fridge when he said no.",
+    )
+    assert result.status == "unsupported"
+    assert result.reasons == [
+        'says "shoved him" where the patient said "shoved me": it is unclear who is meant; '
+        'a note says "the patient"'
+    ]
+
+
 def test_who_did_each_word(lexicon):
     def doers(text: str, role: str | None = "patient") -> dict[str, list[str]]:
         return {a.word: sorted(a.doers) for a in attributions(text, lexicon, speaker_role=role)}

@@ -67,10 +67,12 @@ from dataclasses import dataclass, field
 
 from avt_notes.grounding.lexicon import GroundingLexicon, load_grounding_lexicon
 from avt_notes.grounding.specifics import (
+    Attribution,
     attributions,
     drug_names,
     findings_in,
     has_negation,
+    may_be_the_same,
     names,
     number_values,
     people_in,
@@ -87,7 +89,7 @@ from avt_notes.grounding.words import (
     tokens,
     word_in,
 )
-from avt_notes.schemas import Utterance
+from avt_notes.schemas import CLINICIAN, PATIENT, Utterance
 
 # Reasons that say a sentence states the opposite of, or something other than, what its
 # evidence says (not merely more than it shows) start with this: the draft leaves such a
@@ -310,39 +312,91 @@ def _check_subject(
 
 
 def _check_actor_swap(
-    sentence: str, cited: Sequence[Utterance], lexicon: GroundingLexicon
+    sentence: str, cited: Sequence[Utterance], lexicon: GroundingLexicon, others_present: bool
 ) -> list[str]:
-    """Who did what: a word the sentence shares with its evidence must have the same doer.
+    """Who did what, and to whom: a word the sentence shares with its evidence must have the
+    same doer, and the same receiver, on both sides.
 
     "Mum's boyfriend gets angry and my little brother hides" does not support "the boyfriend
     becomes angry and hides": every word is in the evidence, but the wrong person hides. The
     doer of a word is the nearest person named as a subject before it in its clause
     (`attributions`); a word is compared only where the sentence names its doer, and flagged
     only when every use of it in the evidence names a doer too and none is the same person
-    ("Mum and her boyfriend argue" names both). Quoted words are the speaker's own: skipped.
+    ("Mum and her boyfriend argue" names both). The receiver is compared the same way, with
+    the speaker's "me" and "you" read by who speaks: the clinician's "the morning shakes
+    worry me" does not support "the morning shakes worry them", nor the clinician's "a home
+    visit for her" (the patient's mother) "a home visit for the patient". Quoted words are
+    the speaker's own: skipped.
     """
+    rules = lexicon.actors
     said = [
         attribution
         for utterance in cited
-        for attribution in attributions(utterance.text, lexicon, speaker_role=utterance.role)
+        for attribution in attributions(
+            utterance.text, lexicon, speaker_role=utterance.role, others_present=others_present
+        )
     ]
     swapped: dict[tuple[str, str], list[str]] = {}  # (sentence's doer, evidence's) -> words
+    misdirected: list[str] = []
+    unclear: list[str] = []
     for written in attributions(_QUOTED.sub(" . ", sentence), lexicon):
-        if not written.doers:
-            continue
         uses = [a for a in said if word_in(written.stem, {a.stem}, lexicon.word_similarity)]
-        if not uses or any(not a.doers or a.doers & written.doers for a in uses):
+        if not uses:
             continue
-        doers = {doer for a in uses for doer in a.doers}
-        key = (_persons(written.doers, "and"), _persons(doers, "or"))
-        swapped.setdefault(key, []).append(written.word)
+        if written.doers and all(
+            a.doers and not may_be_the_same(a.doers, written.doers, rules) for a in uses
+        ):
+            doers = {doer for a in uses for doer in a.doers}
+            key = (_persons(written.doers, "and"), _persons(doers, "or"))
+            swapped.setdefault(key, []).append(written.word)
+        linked = [a for a in uses if a.link == written.link]
+        if (
+            written.receivers
+            and linked
+            and all(
+                a.receivers and not may_be_the_same(a.receivers, written.receivers, rules)
+                for a in linked
+            )
+        ):
+            misdirected.append(_receiver_reason(written, linked, cited))
+        elif (
+            written.receiver_text in _GENDERED
+            and linked
+            and all(a.receivers == {PATIENT} for a in linked)
+        ):
+            said_as = " or ".join(dict.fromkeys(f'"{_phrase(a)}"' for a in linked))
+            unclear.append(
+                f'says "{_phrase(written)}" where the patient said {said_as}: it is unclear '
+                'who is meant; a note says "the patient"'
+            )
     reasons = []
     for (doer, other), words in swapped.items():
         first, *rest = dict.fromkeys(words)
         quoted = ", ".join(f'"{word}"' for word in rest)
         also = f" (also {quoted})" if rest else ""
         reasons.append(f'{MISSTATES}says {doer} "{first}"{also}; the cited words say {other} did')
-    return reasons
+    return reasons + list(dict.fromkeys(misdirected)) + list(dict.fromkeys(unclear))
+
+
+# A pronoun that names a sex: a note calls the patient "the patient", so "him" is someone else.
+_GENDERED = frozenset({"he", "him", "himself", "she", "her", "herself"})
+
+
+def _phrase(attribution: Attribution) -> str:
+    """ "visit for her": a word with its link and receiver, as written."""
+    parts = (attribution.word, attribution.link, attribution.receiver_text)
+    return " ".join(part for part in parts if part)
+
+
+def _receiver_reason(
+    written: Attribution, uses: Sequence[Attribution], cited: Sequence[Utterance]
+) -> str:
+    """'says "worry them"; the cited words, said by the clinician, say "worry me"'."""
+    said = " or ".join(dict.fromkeys(f'"{_phrase(a)}"' for a in uses))
+    speakers = " and ".join(sorted({u.role for u in cited}))
+    return (
+        f'{MISSTATES}says "{_phrase(written)}"; the cited words, said by the {speakers}, say {said}'
+    )
 
 
 def _persons(groups: Iterable[str], joiner: str) -> str:
@@ -455,9 +509,10 @@ def check_sentence(
         ):
             reasons += check(text, cited, lexicon)
         lines = [utterances[i] for i in valid]
+        others_present = any(u.role not in (PATIENT, CLINICIAN) for u in utterances.values())
+        reasons += _check_subject(text, lines, lexicon)
+        reasons += _check_actor_swap(text, lines, lexicon, others_present)
         for line_check in (
-            _check_subject,
-            _check_actor_swap,
             _check_corrected,
             _check_reaction_as_finding,
         ):

@@ -34,7 +34,13 @@ class ActorRules:
 
     window: int = 0  # most words between a doer and its word
     patient_pattern: re.Pattern[str] | None = None  # "the patient" in a note sentence
-    speaking_pattern: re.Pattern[str] | None = None  # "I", "me" in a patient's line
+    speaking_pattern: re.Pattern[str] | None = None  # "I", "me": the speaker of a line
+    clinician_pattern: re.Pattern[str] | None = None  # "the clinician" in a note sentence
+    addressed_pattern: re.Pattern[str] | None = None  # "you" in the clinician's line
+    object_links: frozenset[str] = frozenset()  # "for" in "a home visit for her"
+    clinician_may_be: frozenset[str] = frozenset()  # person groups the clinician may be ("gp")
+    compared_too: frozenset[str] = frozenset()  # common words whose doer matters ("go")
+    mutual: frozenset[str] = frozenset()  # "see", "meet": receivers not compared
     subject_pronouns: frozenset[str] = frozenset()
     object_pronouns: frozenset[str] = frozenset()
     determiners: frozenset[str] = frozenset()
@@ -187,7 +193,13 @@ def _actor_rules(raw: Mapping[str, Any]) -> ActorRules:
     return ActorRules(
         window=int(raw.get("window") or 0),
         patient_pattern=pattern("patient"),
-        speaking_pattern=pattern("patient_speaking"),
+        speaking_pattern=pattern("speaking"),
+        clinician_pattern=pattern("clinician"),
+        addressed_pattern=pattern("addressed"),
+        object_links=words("object_links"),
+        clinician_may_be=words("clinician_may_be"),
+        compared_too=words("compared_too"),
+        mutual=words("mutual"),
         subject_pronouns=words("subject_pronouns"),
         object_pronouns=words("object_pronouns"),
         determiners=words("determiners"),

@@ -204,15 +204,22 @@ def phrase_said(phrase: str, lowered: str) -> bool:
 
 # --- who did what --------------------------------------------------------------------
 PATIENT = "patient"
+CLINICIAN = "clinician"
+SOMEONE_ELSE = "someone else"  # "her", "them": a person the words do not name
 
 
 @dataclass(frozen=True)
 class Attribution:
-    """A content word of a text and who the text says did it."""
+    """A content word of a text, who the text says did it, and to or for whom."""
 
     word: str  # lower case, as written
     stem: str
     doers: frozenset[str]  # person groups ("brother", "patient"); empty: no named doer
+    # Who it is done to or for, right after it ("worry me", "a visit for her"); empty:
+    # none named. SOMEONE_ELSE stands for any person group but the patient and clinician.
+    receivers: frozenset[str] = frozenset()
+    link: str = ""  # the word between it and its receiver ("for"), or ""
+    receiver_text: str = ""  # the receiver as written ("her", "the patient")
 
 
 @dataclass(frozen=True)
@@ -228,36 +235,64 @@ _PIECE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|\d+(?:[.,]\d+)*|[^\w\s]")
 
 
 def attributions(
-    text: str, lexicon: GroundingLexicon, *, speaker_role: str | None = None
+    text: str,
+    lexicon: GroundingLexicon,
+    *,
+    speaker_role: str | None = None,
+    others_present: bool = False,
 ) -> list[Attribution]:
-    """Each content word of `text` with its doer, as far as the words say.
+    """Each content word of `text` with its doer and its receiver, as far as the words say.
 
     The doer is the nearest person named before the word in the same clause, as a subject
     ("Mum drove me home": "drove" is the mother's), at most ``actors.window`` words back: a
     group from ``people:`` or the patient. A pronoun or a person named as an object there
     ("home": after "me"), a passive ("was hit") or no person leaves it unnamed (empty);
     "by dad" after a passive names it. Word order, not grammar: when unsure, unnamed.
-    `speaker_role` is the role of a transcript line's speaker ("I" and "me" are the patient
-    in a patient's line), None for a note sentence.
+    The receiver is the person right after the word, or after one of ``object_links``
+    ("worry me", "a visit for her").
+    `speaker_role` is the role of a transcript line's speaker, None for a note sentence:
+    "I" and "me" are the patient in a patient's line and the clinician in the clinician's,
+    where "you" is the patient and "her" someone else, unless `others_present` (a third
+    speaker in the session, who may be the one addressed or spoken of).
     """
     rules = lexicon.actors
     if rules.window <= 0:
         return []
-    pieces = _pieces(text, lexicon, patient_speaking=speaker_role == PATIENT)
-    return [
-        Attribution(piece.text, stem(piece.text), _doers(pieces, index, rules))
-        for index, piece in enumerate(pieces)
-        if _is_content(piece, rules) and not _describes_person(pieces, index, rules)
-    ]
+    pieces = _pieces(text, lexicon, speaker_role=speaker_role, others_present=others_present)
+    line = speaker_role is not None
+    attributed = []
+    for index, piece in enumerate(pieces):
+        if not _is_content(piece, rules) or _describes_person(pieces, index, rules):
+            continue
+        receivers, link, receiver_text = _receiver(
+            pieces, index, rules, line=line, others_present=others_present
+        )
+        attributed.append(
+            Attribution(
+                piece.text,
+                stem(piece.text),
+                _doers(pieces, index, rules),
+                receivers,
+                link,
+                receiver_text,
+            )
+        )
+    return attributed
 
 
-def _pieces(text: str, lexicon: GroundingLexicon, *, patient_speaking: bool) -> list[_Piece]:
+def _pieces(
+    text: str, lexicon: GroundingLexicon, *, speaker_role: str | None, others_present: bool
+) -> list[_Piece]:
     """`text` as words and punctuation, each mention of a person one piece."""
     text = text.replace("’", "'")
     rules = lexicon.actors
     sources = [(lexicon.people_pattern, ""), (rules.patient_pattern, PATIENT)]
-    if patient_speaking:
-        sources.append((rules.speaking_pattern, PATIENT))
+    if speaker_role is None:
+        sources.append((rules.clinician_pattern, CLINICIAN))
+    elif speaker_role in (PATIENT, CLINICIAN):
+        sources.append((rules.speaking_pattern, speaker_role))
+        if speaker_role == CLINICIAN and not others_present:
+            sources.append((rules.addressed_pattern, PATIENT))
     named = [
         (m.start(), m.end(), group or lexicon.people[m.group(0).lower()])
         for pattern, group in sources
@@ -284,6 +319,79 @@ def _pieces(text: str, lexicon: GroundingLexicon, *, patient_speaking: bool) -> 
         pieces.append(_Piece(text[start:end].lower(), frozenset({group}), possessive))
         taken = end
     return pieces
+
+
+_NOT_ONE_PERSON = frozenset({"us", "itself"})  # the speaker and others; a thing
+_FIRST_PERSON_OBJECTS = frozenset({"me", "myself"})
+
+
+def _receiver(
+    pieces: Sequence[_Piece], index: int, rules: ActorRules, *, line: bool, others_present: bool
+) -> tuple[frozenset[str], str, str]:
+    """Who the word at `index` is done to or for, the link word, and the receiver as written.
+
+    A note sentence's "them" or "her" is the patient or someone else; in a transcript line
+    "her", "him" and "them" are someone else (the patient is "I" in their own line and "you"
+    in the clinician's), unless a third speaker is present. "her" before a word ("her
+    tablets") may be an owner: no receiver.
+    """
+    if pieces[index].text in rules.mutual:
+        return frozenset(), "", ""
+    k = index + 1
+    link = ""
+    if k < len(pieces) and pieces[k].text in rules.object_links and not pieces[k].people:
+        link = pieces[k].text
+        k += 1
+    first = k  # "their mother": the receiver as written starts here
+    while k < len(pieces) and not pieces[k].people and pieces[k].text in rules.determiners:
+        if pieces[k].text in rules.object_pronouns and not _followed_by_name(pieces, k, rules):
+            break  # "for her this Friday": "her" is the receiver
+        k += 1
+    if k >= len(pieces):
+        return frozenset(), "", ""
+    piece = pieces[k]
+    written = " ".join(p.text for p in pieces[first : k + 1])
+    if piece.people:
+        if piece.possessive or (piece.text == "i"):
+            return frozenset(), "", ""  # "for mum's sake": the owner; "I" is no object
+        return piece.people, link, written
+    if piece.text not in rules.object_pronouns or piece.text in _NOT_ONE_PERSON:
+        return frozenset(), "", ""
+    if piece.text in rules.determiners and k + 1 < len(pieces) and _is_plain(pieces[k + 1], rules):
+        return frozenset(), "", ""  # "gave her tablets": her tablets, or tablets to her
+    if not line:
+        # "me" in a note sentence is a slip the person check flags; "them" is anyone.
+        if piece.text in _FIRST_PERSON_OBJECTS:
+            return frozenset(), "", ""
+        return frozenset({PATIENT, SOMEONE_ELSE}), link, written
+    if others_present:
+        return frozenset({PATIENT, SOMEONE_ELSE}), link, written
+    return frozenset({SOMEONE_ELSE}), link, written
+
+
+def _followed_by_name(pieces: Sequence[_Piece], k: int, rules: ActorRules) -> bool:
+    """ "her mum", "her little brother": a determiner in front of a person."""
+    rest = pieces[k + 1 : k + 3]
+    if not rest:
+        return False
+    return bool(rest[0].people) or (
+        len(rest) == 2 and _is_plain(rest[0], rules) and bool(rest[1].people)
+    )
+
+
+def may_be_the_same(first: frozenset[str], second: frozenset[str], rules: ActorRules) -> bool:
+    """Whether two sets of people may name the same person: "her" may be the sister."""
+
+    def widened(people: frozenset[str]) -> frozenset[str]:
+        return people | rules.clinician_may_be if CLINICIAN in people else people
+
+    def named_other(people: frozenset[str]) -> bool:
+        return any(p not in (PATIENT, CLINICIAN) for p in people)
+
+    return bool(widened(first) & widened(second)) or (
+        (SOMEONE_ELSE in first and named_other(second))
+        or (SOMEONE_ELSE in second and named_other(first))
+    )
 
 
 def _base(word: str) -> str:
@@ -320,6 +428,8 @@ def _is_plain(piece: _Piece, rules: ActorRules) -> bool:
 def _is_content(piece: _Piece, rules: ActorRules) -> bool:
     """A word that says what was done or had (numbers have their own check)."""
     text = piece.text
+    if text in rules.compared_too and _is_plain(piece, rules):
+        return True  # "go" in "I can go to her": who goes matters
     return (
         _is_plain(piece, rules)
         and text.isalpha()
@@ -352,6 +462,8 @@ def _doers(pieces: Sequence[_Piece], index: int, rules: ActorRules) -> frozenset
     linked = False  # "gets angry and hides": what comes before "and" is another thing done
     for j in range(index - 1, max(-1, index - rules.window - 2), -1):
         piece = pieces[j]
+        if CLINICIAN in piece.people:
+            return frozenset()  # never compared as a doer (see ``actors.clinician``)
         if piece.people:
             if piece.possessive:
                 continue  # "mum's boyfriend": an owner, not a doer
