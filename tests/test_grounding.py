@@ -475,6 +475,58 @@ def test_they_is_the_patient_and_needs_a_patient_line(lexicon):
 
 
 @pytest.mark.parametrize(
+    ("rows", "sentence", "reason"),
+    [
+        # Safety session pc-01: the clinician said "call us the same day".
+        (
+            [("clinician", "If you get a temperature or back pain, call us the same day.")],
+            "If the patient gets a temperature, they should call the clinic immediately.",
+            'time "immediately" is not in the cited utterances',
+        ),
+        # pc-03: the clinician's "Please don't stop suddenly" given to the patient.
+        (
+            [("clinician", "Please don't stop suddenly on your own.")],
+            "The patient advises not to stop suddenly on their own.",
+            "says the patient said or did this; the evidence is from: clinician",
+        ),
+        # mh-02: advice invented from a question.
+        (
+            [
+                ("clinician", "OK. Are you safe to go home today?"),
+                ("patient", "I think so. He's away working in Leeds until Friday."),
+            ],
+            "The clinician advises the patient to wait until Friday before leaving.",
+            "says the clinician advised this; the clinician's cited lines only ask",
+        ),
+        # Said, in other words: nothing to flag.
+        (
+            [("clinician", "If it gets worse, come back straight away.")],
+            "The patient should come back immediately if it gets worse.",
+            None,
+        ),
+        (
+            [("clinician", "Go to hospital as soon as possible in that case.")],
+            "The clinician advised the patient to go to hospital immediately in that case.",
+            None,
+        ),
+        # Advice with a rising voice is still advice (PriMock57 day4_consultation06).
+        (
+            [("clinician", "I would recommend, if you take some medications, maybe ibuprofen?")],
+            "The clinician recommends taking ibuprofen.",
+            None,
+        ),
+    ],
+)
+def test_urgency_and_advice_must_be_said_by_whom_the_sentence_says(rows, sentence, reason):
+    by_id = {u.id: u for u in make_transcript(rows).utterances}
+    result = check_sentence(sentence, list(by_id), by_id)
+    if reason is None:
+        assert result.status == "supported", result.reasons
+    else:
+        assert reason in result.reasons, result.reasons
+
+
+@pytest.mark.parametrize(
     ("sentence", "flagged"),
     [
         ("The patient denies anyone taking her money.", True),

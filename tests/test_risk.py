@@ -415,6 +415,23 @@ def test_just_as_merely_keeps_a_denial_and_as_only_qualifies_it(answer, reading,
     assert _question_reading("Any thoughts of suicide at all?", answer, lexicon, matcher) == reading
 
 
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        # Safety session pc-03: drafted as "The patient denied substance use".
+        ("Fine, I don't use any drugs, just the wine.", {"reported"}),
+        ("I don't drink alcohol apart from at Christmas.", {"reported"}),
+        ("I don't drink alcohol, except at weekends.", {"reported"}),
+        # No exception: still denials.
+        ("I don't use any drugs.", {"denied"}),
+        ("I've never self-harmed, I just feel low.", {"denied"}),
+    ],
+)
+def test_a_denial_with_an_exception_is_reported_as_said(text, reading, lexicon, matcher):
+    items = risk_in([("patient", text)], lexicon, matcher)
+    assert {i.polarity for i in items} == reading
+
+
 def test_a_denial_that_names_what_was_asked_stands_beside_the_next_disclosure(lexicon, matcher):
     question = "Have you made any plans to act on that?"
     items = risk_in(

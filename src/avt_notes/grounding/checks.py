@@ -308,7 +308,26 @@ def _check_subject(
                     f"says the {role} said or did this; the evidence is from: {speakers}"
                 )
             break
+    if any(lowered.startswith(phrase + " ") for phrase in lexicon.advice_subjects):
+        theirs = [u for u in cited if u.role == "clinician"]
+        if theirs and all(_only_asks(u.text, lexicon) for u in theirs):
+            reasons.append("says the clinician advised this; the clinician's cited lines only ask")
     return reasons
+
+
+def _only_asks(text: str, lexicon: GroundingLexicon) -> bool:
+    """Whether every sentence of a line that says anything asks ("OK. Are you safe?").
+
+    A question ends with "?" and starts like one: "I would recommend ... ibuprofen?" is
+    advice said with a rising voice.
+    """
+    said = [part for part in re.split(r"(?<=[.!?])\s+", text) if len(part.split()) >= 3]
+    return bool(said) and all(_asks(part, lexicon) for part in said)
+
+
+def _asks(sentence: str, lexicon: GroundingLexicon) -> bool:
+    words = [w for w in tokens(sentence) if w not in lexicon.question_fillers]
+    return sentence.rstrip().endswith("?") and bool(words) and words[0] in lexicon.question_openers
 
 
 def _check_actor_swap(

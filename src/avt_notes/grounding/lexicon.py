@@ -80,6 +80,10 @@ class GroundingLexicon:
     # Answers that hedge ("not that I know of"): no ground for a flat denial.
     hedge_pattern: re.Pattern[str] | None = None
     hedged_wording: re.Pattern[str] | None = None  # a sentence keeping the hedge
+    # "The clinician advises ...": needs a clinician line that says something, not only asks.
+    advice_subjects: tuple[str, ...] = ()
+    question_openers: frozenset[str] = frozenset()  # "are", "do", "how": a question starts so
+    question_fillers: frozenset[str] = frozenset()  # "um", "OK": passed over before it
 
 
 def load_grounding_lexicon(directory: Path | None = None) -> GroundingLexicon:
@@ -165,6 +169,9 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
             hedged_wording=_alternation(
                 {str(w).lower(): "hedged" for w in rules.get("hedged_wording") or []}
             ),
+            advice_subjects=tuple(str(w).lower() for w in rules.get("advice_subjects") or []),
+            question_openers=frozenset(str(w) for w in rules.get("question_openers") or []),
+            question_fillers=frozenset(str(w) for w in rules.get("question_fillers") or []),
         )
     except (KeyError, TypeError, AttributeError, yaml.YAMLError) as error:
         raise TemplateError(

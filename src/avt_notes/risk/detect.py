@@ -105,6 +105,14 @@ class _Hit:
     heard: str = ""  # "bills → pills" when a sound-alike word was read as a keyword
 
 
+def _excepted(text: str, hit: _Hit, lexicon: RiskLexicon) -> bool:
+    """Whether an exception follows a denied match in its sentence ("..., just the wine")."""
+    if lexicon.exceptions is None:
+        return False
+    sentence = re.split(r"[.!?]", text[hit.span[1] :], maxsplit=1)[0]
+    return lexicon.exceptions.search(sentence) is not None
+
+
 def _is_question(text: str, end: int) -> bool:
     """Whether the sentence holding position `end` ends with a question mark."""
     match = re.search(r"[.!?]", text[end:])
@@ -386,6 +394,8 @@ def detect_risk(
         groups: dict[tuple[str, Polarity, str | None], list[_Hit]] = {}
         for hit in hits[index]:
             polarity: Polarity = "denied" if hit.cue else "reported"
+            if hit.cue and _excepted(utterance.text, hit, lexicon):
+                polarity = "reported"  # "I don't use any drugs, just the wine"
             answer: Utterance | None = None
             # A patient's words are reported as said: recognition writes a rising voice as
             # "?", and the clinician's next line is no answer ("Sometimes I think about

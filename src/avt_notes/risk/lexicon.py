@@ -138,6 +138,8 @@ class RiskLexicon:
     soundalikes: SoundAlikes = NO_SOUNDALIKES
     function_words: frozenset[str] = frozenset()
     summary_words: re.Pattern[str] | None = None
+    # After a denial, an exception ("just the wine") that makes it no denial of the concept.
+    exceptions: re.Pattern[str] | None = None
     follow_up_questions: FollowUpQuestions = NO_FOLLOW_UP_QUESTIONS
     someone_else: SomeoneElse = NO_SOMEONE_ELSE
 
@@ -252,12 +254,21 @@ def _load(path: Path, _mtime: int, figurative_path: Path, _fig_mtime: int) -> Ri
             scope_breaks=re.compile(
                 "|".join(
                     f"(?:{p})"
-                    for p in (negation["clause_breaks"], negation.get("scope_breaks"))
+                    for p in (
+                        negation["clause_breaks"],
+                        negation.get("scope_breaks"),
+                        negation.get("exceptions"),  # "not drugs, just the wine": wine is said
+                    )
                     if p
                 ),
                 re.IGNORECASE,
             ),
             window=int(negation.get("window", 6)),
+            exceptions=(
+                re.compile(negation["exceptions"], re.IGNORECASE)
+                if negation.get("exceptions")
+                else None
+            ),
             answers=AnswerRules(
                 negative=_starts(answers["negative"], answers.get("hesitations", [])),
                 qualifiers=re.compile("|".join(answers["qualifiers"]), re.IGNORECASE),
