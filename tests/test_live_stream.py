@@ -8,11 +8,11 @@ import numpy as np
 
 from avt_notes.audio import SAMPLE_RATE, load_audio
 from avt_notes.audio_stream import StreamDecoder
-from avt_notes.drafting import DraftSentence
-from avt_notes.live_drafting import remap_evidence
+from avt_notes.drafting import DraftSentence, load_template
+from avt_notes.live_drafting import LiveDrafting, remap_evidence
 from avt_notes.schemas import Utterance
 
-from testdata import SAMPLE, encode_audio
+from testdata import SAMPLE, ScriptedDrafter, encode_audio, make_transcript
 
 
 def webm_opus(samples: np.ndarray, path: Path) -> bytes:
@@ -85,3 +85,53 @@ def test_window_evidence_is_remapped_to_the_final_utterances_by_time() -> None:
         ).evidence
         == []
     )
+
+
+def test_the_drafter_reads_the_next_window_ahead_and_the_last_window_cites_final_ids() -> None:
+    """What the drafter read while recording is the start of the prompt it drafts at stop.
+
+    The final transcript numbers utterances differently (the final clustering split an
+    earlier one): a window's lines are numbered afresh, so its prompt is the same, and its
+    sentences still cite the final transcript's ids.
+    """
+    earlier = [("clinician", "How have you been?"), ("patient", "Not bad, thanks.")]
+    window = [
+        ("clinician", "How is your sleep?"),
+        ("patient", "Badly. About four hours a night."),
+        ("clinician", "And your appetite?"),
+    ]
+    provisional = make_transcript([*earlier, *window])
+    final = make_transcript([*earlier, ("patient", "Really."), *window, ("patient", "Fine.")])
+    reply = (
+        "## Subjective\n- The patient sleeps about four hours a night. [u0002]\n"
+        "## Objective\n- Not discussed.\n## Assessment\n- Not discussed.\n"
+        "## Plan\n- Not discussed.\n"
+    )
+    drafter = ScriptedDrafter(lambda messages: reply, reuses_prompt_prefix=True)
+    drafting = LiveDrafting(
+        load_template("soap"), drafter, max_new_tokens=256, window_seconds=600.0
+    )
+    drafting.cut = provisional.utterances[1].end  # the earlier lines were a window of their own
+    upto = provisional.utterances[3].end  # ASR has committed two lines of this window
+    assert drafting.read_ahead(provisional, upto)
+    (read,) = drafter.calls
+    assert "Badly. About four hours" in read[-1]["content"]
+    assert "appetite" not in read[-1]["content"]
+
+    drafting.cut = final.utterances[2].end  # as the earlier window ended on the final ids
+    note = drafting.finish(final)
+    drafted = drafter.calls[1]
+    assert [m["role"] for m in drafted] == [m["role"] for m in read]
+    assert drafted[0] == read[0]
+    assert drafted[-1]["content"].startswith(read[-1]["content"])
+    sleep = next(s for s in note.sentences() if "four hours" in s.text)
+    # The window's u0002 (with its question, u0001) is the final u0005 (and u0004).
+    assert sleep.evidence == ["u0004", "u0005"] and sleep.status == "supported"
+
+
+def test_nothing_is_read_ahead_by_a_drafter_that_keeps_no_prompt() -> None:
+    drafter = ScriptedDrafter(lambda messages: "", reuses_prompt_prefix=False)
+    drafting = LiveDrafting(load_template("soap"), drafter, max_new_tokens=256, window_seconds=60)
+    transcript = make_transcript([("clinician", "How is your sleep?"), ("patient", "Badly.")])
+    assert not drafting.read_ahead(transcript, transcript.utterances[-1].end)
+    assert drafter.calls == []

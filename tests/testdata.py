@@ -129,10 +129,12 @@ class ScriptedDrafter:
         script: Callable[[Sequence[ChatMessage]], str],
         context_tokens: int = 8192,
         prefers_extract: bool = False,
+        reuses_prompt_prefix: bool = False,
     ) -> None:
         self.script = script
         self.context_tokens = context_tokens
         self.prefers_extract = prefers_extract
+        self.reuses_prompt_prefix = reuses_prompt_prefix
         self.info = ModelInfo(stage="drafter", name="scripted", version="1", source="test")
         self.calls: list[list[ChatMessage]] = []
 

@@ -170,6 +170,11 @@ class DraftingSettings(_Section):
     live_draft_window_seconds: float = Field(
         180.0, description="Seconds of recording per window drafted while recording."
     )
+    live_read_ahead_seconds: float = Field(
+        30.0,
+        description="Between windows, the drafter reads the next window's new lines after "
+        "this many seconds of new transcript, so less is left to read at stop (0: never).",
+    )
     prompts_dir: Path = Field(
         default_factory=_repository_prompts,
         description="Note templates, lexicons and grounding rules (prompts/ in the repository).",

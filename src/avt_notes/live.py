@@ -216,10 +216,13 @@ class LiveSession:
         window_seconds: float = 30.0,
         drafting: LiveDrafting | None = None,
         stream: StreamDecoder | None = None,
+        read_ahead_seconds: float = 0.0,
     ) -> None:
         self.asr = LiveTranscriber(transcriber, window_seconds=window_seconds)
         self.diarization = LiveDiarization(diarizer)
         self.drafting = drafting
+        self.read_ahead_seconds = read_ahead_seconds
+        self.read_ahead_at = 0.0  # committed seconds when the drafter last read ahead
         self.stream = stream
         self.diarizer = diarizer
         self.transcriber = transcriber
@@ -260,16 +263,33 @@ class LiveSession:
         )
 
     def draft_if_due(self, samples: np.ndarray) -> bool:
-        """Draft the next window of transcript if ASR has committed enough; True if drafted."""
+        """Draft the next window of transcript if ASR has committed enough; True if drafted.
+
+        Otherwise, every `read_ahead_seconds` of new transcript, have the drafter read the
+        next window's lines so far (`LiveDrafting.read_ahead`): drafting it then, when due
+        or at stop, reads only the lines after them.
+        """
         committed = self.asr.committed / SAMPLE_RATE
-        if self.drafting is None or not self.drafting.due(committed):
+        if self.drafting is None:
+            return False
+        due = self.drafting.due(committed)
+        ahead = (
+            not due
+            and self.read_ahead_seconds > 0
+            and committed - self.read_ahead_at >= self.read_ahead_seconds
+        )
+        if not (due or ahead):
             return False
         provisional = self.provisional_transcript(samples)
         if provisional is None or len(provisional.utterances) < 2:
             return False
         # The newest utterance may continue past what ASR or diarisation have seen.
         upto = min(committed, provisional.utterances[-2].end)
-        return self.drafting.draft_window(provisional, upto)
+        self.read_ahead_at = committed
+        if due:
+            return self.drafting.draft_window(provisional, upto)
+        self.drafting.read_ahead(provisional, upto)
+        return False
 
     def finish(
         self,

@@ -4,6 +4,8 @@ With the drafter already loaded, each window of new transcript (a few minutes
 of recording) is drafted as soon as ASR has committed it, from a provisional
 transcript (speakers clustered over the audio so far). At stop only the last
 window is drafted, from the final transcript, and the windows are merged.
+Between windows the drafter reads the next window's lines so far
+(`read_ahead`), so that at stop most of the last window's prompt is read.
 
 Utterance ids are not stable between a provisional and the final transcript:
 the final clustering can move a speaker change and so split or join
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 
 from avt_notes.drafting import DraftNote, DraftSentence, Template, draft_note
 from avt_notes.drafting.backend import Drafter
-from avt_notes.drafting.note import finish_note, merge_and_check
+from avt_notes.drafting.note import finish_note, merge_and_check, prefill_note
 from avt_notes.grounding import load_grounding_lexicon
 from avt_notes.progress import Progress, no_progress
 from avt_notes.risk import detect_risk, load_lexicon
@@ -33,13 +35,20 @@ from avt_notes.schemas import StageTiming, Transcript, Utterance
 @dataclass
 class DraftedWindow:
     note: DraftNote
-    utterances: list[Utterance]  # the provisional utterances the window's ids refer to
+    utterances: list[Utterance]  # the window's utterances (its own ids, provisional times)
     seconds: float
 
 
 def window_transcript(transcript: Transcript, utterances: Sequence[Utterance]) -> Transcript:
-    """`transcript` restricted to `utterances` (same speakers, audio facts and models)."""
-    return transcript.model_copy(update={"utterances": list(utterances)})
+    """`transcript` restricted to `utterances`, numbered afresh from u0001 (same speakers,
+    audio facts and models).
+
+    Fresh ids make a window's prompt the same from a provisional transcript and from the
+    final one, whose ids count every utterance before: what the drafter read ahead while
+    recording (`prefill_note`) then serves at stop.
+    """
+    numbered = [u.model_copy(update={"id": f"u{i:04d}"}) for i, u in enumerate(utterances, 1)]
+    return transcript.model_copy(update={"utterances": numbered})
 
 
 def remap_evidence(
@@ -87,10 +96,19 @@ class LiveDrafting:
         if not utterances:
             return False
         started = time.perf_counter()
-        note = self._draft(window_transcript(provisional, utterances))
-        self.windows.append(DraftedWindow(note, utterances, time.perf_counter() - started))
+        window = window_transcript(provisional, utterances)
+        note = self._draft(window)
+        self.windows.append(DraftedWindow(note, window.utterances, time.perf_counter() - started))
         self.cut = utterances[-1].end
         return True
+
+    def read_ahead(self, provisional: Transcript, upto: float) -> bool:
+        """Have the drafter read the next window's lines so far (those ending by `upto`), so
+        that drafting it, when due or at stop, reads only what came after; False if not."""
+        utterances = [u for u in provisional.utterances if self.cut < u.end <= upto]
+        if not utterances:
+            return False
+        return prefill_note(window_transcript(provisional, utterances), self.template, self.drafter)
 
     def finish(self, transcript: Transcript, *, progress: Progress = no_progress) -> DraftNote:
         """The note of the whole session: the last window drafted, all windows merged."""
@@ -99,7 +117,10 @@ class LiveDrafting:
         rest = [u for u in final if u.end > self.cut + 0.001]
         started = time.perf_counter()
         if rest or not notes:
-            notes.append(self._draft(window_transcript(transcript, rest), progress))
+            window = window_transcript(transcript, rest)
+            drafted = self._draft(window, progress)
+            own_ids = {w.id: u.id for w, u in zip(window.utterances, rest, strict=True)}
+            notes.append(_with_ids(drafted, own_ids))
         drafting_seconds = time.perf_counter() - started
         started = time.perf_counter()
         progress("merging drafts", 0.0)
@@ -147,6 +168,22 @@ class LiveDrafting:
             }
         )
         return finish_note(merged, risk_items, transcript, self.template, risk_lexicon)
+
+
+def _with_ids(note: DraftNote, ids: dict[str, str]) -> DraftNote:
+    """`note` citing the utterances its window's ids stand for."""
+    sections = [
+        section.model_copy(
+            update={
+                "sentences": [
+                    s.model_copy(update={"evidence": [ids.get(i, i) for i in s.evidence]})
+                    for s in section.sentences
+                ]
+            }
+        )
+        for section in note.sections
+    ]
+    return note.model_copy(update={"sections": sections})
 
 
 def _remapped(window: DraftedWindow, final: Sequence[Utterance]) -> DraftNote:

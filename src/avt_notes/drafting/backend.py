@@ -36,6 +36,9 @@ class Drafter(Protocol):
     # Small models follow "restate these lines" far better than "write a section
     # with citations"; the drafting strategy defaults to what the backend prefers.
     prefers_extract: bool
+    # Whether a prompt sharing its start with the previous one skips that start (llama.cpp's
+    # slot cache): then `prefill_note` while recording leaves less to read at stop.
+    reuses_prompt_prefix: bool
 
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         """Prompt tokens the messages take (exact for local models, an estimate over HTTP)."""

@@ -38,6 +38,8 @@ class HttpDrafter:
     """Talks to one OpenAI-compatible server; one `httpx.Client` per drafter."""
 
     prefers_extract = False
+    # A remote server may or may not cache prefixes: no speculative prompts sent to it.
+    reuses_prompt_prefix = False
 
     def __init__(
         self,

@@ -106,6 +106,7 @@ class LlamaCppDrafter:
         self.context_tokens = context_tokens
         self.repeat_penalty = repeat_penalty
         self.prefers_extract = model_file.stat().st_size < SMALL_MODEL_BYTES
+        self.reuses_prompt_prefix = True  # cache_prompt: the slot keeps the common start
         self.info = ModelInfo(
             stage="drafter",
             name=model_file.stem,

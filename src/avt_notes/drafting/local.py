@@ -140,6 +140,7 @@ class TransformersDrafter:
         limit = int(getattr(self.model.config, "max_position_embeddings", DEFAULT_CONTEXT_TOKENS))
         self.context_tokens = min(limit, context_tokens or DEFAULT_CONTEXT_TOKENS)
         self.prefers_extract = self.model.num_parameters() < SMALL_MODEL_PARAMETERS
+        self.reuses_prompt_prefix = False  # every `generate` reads the whole prompt again
         name = Path(gguf_file).stem if gguf_file else folder.name
         self.info = ModelInfo(
             stage="drafter",

@@ -47,6 +47,7 @@ from avt_notes.drafting.whole_note import (
     coverage_prefix,
     load_drafting_prompts,
     note_messages,
+    note_prefix_messages,
     note_token_limit,
     parse_note,
 )
@@ -280,9 +281,7 @@ def draft_note(
     mark = time.perf_counter()
     report("drafting", 0.0)
     if chosen == "note":
-        output_tokens = note_token_limit(template, prompts)
-        fixed = drafter.count_tokens(note_messages(template, "", prompts))
-        budget = drafter.context_tokens - fixed - output_tokens - SAFETY_TOKENS
+        budget = note_budget(template, drafter, prompts)
     else:
         budget = transcript_budget(template, drafter, max_new_tokens)
     chunks = chunk_utterances(transcript.utterances, drafter, budget)
@@ -384,6 +383,31 @@ def draft_note(
     if not state_risk:
         return note
     return finish_note(note, risk_items, transcript, template, risk_lexicon)
+
+
+def note_budget(template: Template, drafter: Drafter, prompts: DraftingPrompts) -> int:
+    """Transcript tokens one whole-note call can take, beside its instructions and reply."""
+    output_tokens = note_token_limit(template, prompts)
+    fixed = drafter.count_tokens(note_messages(template, "", prompts))
+    return drafter.context_tokens - fixed - output_tokens - SAFETY_TOKENS
+
+
+def prefill_note(transcript: Transcript, template: Template, drafter: Drafter) -> bool:
+    """Have the drafter read, ahead of time, the start of the prompt `draft_note` will send.
+
+    While recording, the window due next grows line by line; each call here reads only
+    the lines added since the last (the drafter keeps the common start), so at stop the
+    last window's prompt is mostly read already. False when there is nothing to gain: a
+    drafter that keeps no prefix, or one drafting by restatement.
+    """
+    if not drafter.reuses_prompt_prefix or drafter.prefers_extract or not transcript.utterances:
+        return False
+    prompts = load_drafting_prompts()
+    chunks = chunk_utterances(
+        transcript.utterances, drafter, note_budget(template, drafter, prompts)
+    )
+    drafter.complete(note_prefix_messages(template, chunks[0].text, prompts), max_new_tokens=1)
+    return True
 
 
 def finish_note(

@@ -97,6 +97,17 @@ def note_messages(
     ]
 
 
+def note_prefix_messages(
+    template: Template, transcript: str, prompts: DraftingPrompts
+) -> list[ChatMessage]:
+    """`note_messages` cut right after the transcript: the start every later note prompt
+    over a longer transcript shares, to read ahead of time (`prefill_note`)."""
+    messages = note_messages(template, transcript, prompts)
+    user = messages[-1]["content"]
+    end = user.index(transcript) + len(transcript) if transcript else 0
+    return [*messages[:-1], {"role": "user", "content": user[:end]}]
+
+
 def coverage_prefix(prompts: DraftingPrompts, speaker_role: str | None) -> str:
     """How a restatement starts: with the clinician when the clinician said the facts."""
     if speaker_role == "clinician" and prompts.coverage_clinician_prefix:

@@ -68,7 +68,13 @@ def follow_recording(worker: Worker, job: Job, beat: Progress) -> None:
             window_seconds=settings.drafting.live_draft_window_seconds,
         )
     stream = StreamDecoder(session_id)
-    live = LiveSession(get_transcriber(settings), diarizer, drafting=drafting, stream=stream)
+    live = LiveSession(
+        get_transcriber(settings),
+        diarizer,
+        drafting=drafting,
+        stream=stream,
+        read_ahead_seconds=settings.drafting.live_read_ahead_seconds,
+    )
     worker.live_sessions.following(session_id, live)
     status: str | None = None
     try:
