@@ -505,3 +505,28 @@ def test_default_drafter_writes_a_faithful_linked_note(settings):
         text = sentence.text.lower()
         if sentence.status == "supported":
             assert "tomorrow" not in text and "brother" not in text
+
+
+def test_a_line_copied_in_the_first_person_becomes_a_quote_of_its_speaker():
+    """risk-04: the model copied the patient's lines; "I" in a note reads as the clinician."""
+    rows = [
+        ("clinician", "How have things been since the funeral?"),
+        ("patient", "The house is too quiet. I talk to her photo in the evenings."),
+        ("clinician", "I'll see you again on Thursday."),
+    ]
+    reply = (
+        "## Subjective\n- I talk to her photo in the evenings. [u0002]\n"
+        "- I find the house too quiet in the evenings. [u0002]\n## Objective\n- Not discussed.\n"
+        "## Assessment\n- Not discussed.\n## Plan\n- I'll see you again on Thursday. [u0003]\n"
+    )
+    note = draft_note(
+        make_transcript(rows), load_template("soap"), ScriptedDrafter(lambda m: reply)
+    )
+    by_text = {s.text: s for s in note.sentences()}
+    quoted = by_text["The patient said “I talk to her photo in the evenings.”"]
+    assert quoted.status == "supported" and quoted.evidence[-1] == "u0002"
+    assert by_text["The clinician said “I'll see you again on Thursday.”"].status == "supported"
+    # Reworded, not copied: stays as written, flagged.
+    reworded = by_text["I find the house too quiet in the evenings."]
+    assert reworded.status == "unsupported"
+    assert any("first or second person" in r for r in reworded.reasons)

@@ -432,6 +432,22 @@ def test_a_denial_with_an_exception_is_reported_as_said(text, reading, lexicon, 
     assert {i.polarity for i in items} == reading
 
 
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        # Safety session pc-05: said of the patient's 87-year-old mother.
+        ("I'll raise a safeguarding concern about the cold house.", "adult_at_risk"),
+        ("Is a social worker involved with your mum?", "adult_at_risk"),
+        ("I need to share this with children's social care.", "safeguarding_child"),
+        ("Social services were involved with my boys last year.", "safeguarding_child"),
+        ("There's a safeguarding concern about the baby.", "safeguarding_child"),
+    ],
+)
+def test_safeguarding_words_are_a_childs_only_where_a_child_is_named(text, concept, lexicon):
+    items = risk_in([("clinician", text)], lexicon, None)
+    assert {i.category for i in items} == {concept}
+
+
 def test_a_denial_that_names_what_was_asked_stands_beside_the_next_disclosure(lexicon, matcher):
     question = "Have you made any plans to act on that?"
     items = risk_in(

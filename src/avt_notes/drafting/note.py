@@ -40,6 +40,7 @@ from avt_notes.drafting.risk_statements import risk_statements
 from avt_notes.drafting.schemas import DraftNote, DraftSentence, EvidenceMethod, NoteSection
 from avt_notes.drafting.set_aside import set_aside
 from avt_notes.drafting.templates import Template, TemplateSection
+from avt_notes.drafting.verbatim import quoted_if_copied
 from avt_notes.drafting.verify import verify_support
 from avt_notes.drafting.whole_note import (
     DraftingPrompts,
@@ -446,6 +447,7 @@ def merge_and_check(
             warnings.append(f"{section.name}: {folded} repeated sentence(s) merged")
         rules = [(rule.pattern, rule.reason) for rule in section.flag]
         for sentence in merged:
+            sentence.text = quoted_if_copied(sentence, by_id)
             result = check_sentence(
                 sentence.text, sentence.evidence, by_id, rules=rules, lexicon=lexicon
             )

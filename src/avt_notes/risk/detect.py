@@ -158,6 +158,7 @@ def _pattern_hits(
         if m.end() > m.start()
         and not any(a < m.end() and m.start() < b for a, b in figures)
         and not only_function_words(m.group(0), lexicon)
+        and _condition_met(text, concept, source)
     ]
     # Non-overlapping, longer matches winning...
     found.sort(key=lambda f: (f[0] - f[1], f[0]))
@@ -191,6 +192,15 @@ def _pattern_hits(
         )
         for start, end, source in sorted(chosen)
     ]
+
+
+def _condition_met(text: str, concept: Concept, source: str) -> bool:
+    """A pattern that counts only where the line names a child (or names none) does so."""
+    condition = concept.conditions.get(source)
+    if condition is None:
+        return True
+    words, wanted = condition
+    return (words.search(text) is not None) == wanted
 
 
 def _most_specific(hits: list[_Hit]) -> list[_Hit]:

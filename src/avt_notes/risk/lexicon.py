@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,9 @@ class Concept:
     any_pattern: re.Pattern[str]
     # `literal_needs` of each pattern, in order.
     needs: tuple[Needs, ...] = ()
+    # Patterns that count only where the line names a child, or only where it names none
+    # (source -> (child words, whether one must be named)): "safeguarding" alone.
+    conditions: dict[str, tuple[re.Pattern[str], bool]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -225,18 +228,23 @@ def _load(path: Path, _mtime: int, figurative_path: Path, _fig_mtime: int) -> Ri
         negation = raw["negation"]
         child = raw["child_words"]
         concepts = []
+        child_pattern = _word_pattern(child)
         for key, entry in raw["concepts"].items():
-            sources = [p.replace("{child}", child) for p in entry["patterns"]]
+            written = [p if isinstance(p, str) else p["pattern"] for p in entry["patterns"]]
+            sources = [p.replace("{child}", child) for p in written]
+            conditions = {
+                p["pattern"]: (child_pattern, "with" in p)
+                for p in entry["patterns"]
+                if not isinstance(p, str) and ("with" in p or "without" in p)
+            }
             concepts.append(
                 Concept(
                     key=key,
                     label=entry["label"],
-                    patterns=[
-                        (p, _word_pattern(e))
-                        for p, e in zip(entry["patterns"], sources, strict=True)
-                    ],
+                    patterns=[(p, _word_pattern(e)) for p, e in zip(written, sources, strict=True)],
                     any_pattern=_word_pattern("(?:" + ")|(?:".join(sources) + ")"),
                     needs=tuple(literal_needs(_word_pattern(e)) for e in sources),
+                    conditions=conditions,
                 )
             )
         answers = raw["answers"]
