@@ -83,6 +83,7 @@ class LiveDrafting:
         self.window_seconds = window_seconds
         self.cut = 0.0  # seconds: utterances ending after this are not drafted yet
         self.windows: list[DraftedWindow] = []
+        self.read_ahead_seconds = 0.0  # spent reading ahead while recording
 
     def due(self, committed_seconds: float) -> bool:
         """Whether ASR has committed a whole new window since the last one."""
@@ -108,7 +109,11 @@ class LiveDrafting:
         utterances = [u for u in provisional.utterances if self.cut < u.end <= upto]
         if not utterances:
             return False
-        return prefill_note(window_transcript(provisional, utterances), self.template, self.drafter)
+        started = time.perf_counter()
+        window = window_transcript(provisional, utterances)
+        read = prefill_note(window, self.template, self.drafter)
+        self.read_ahead_seconds += time.perf_counter() - started
+        return read
 
     def finish(self, transcript: Transcript, *, progress: Progress = no_progress) -> DraftNote:
         """The note of the whole session: the last window drafted, all windows merged."""
@@ -129,6 +134,7 @@ class LiveDrafting:
         live_seconds = sum(w.seconds for w in self.windows)
         note.timings = [
             StageTiming(stage="live_drafting", seconds=round(live_seconds, 3)),
+            StageTiming(stage="live_read_ahead", seconds=round(self.read_ahead_seconds, 3)),
             StageTiming(stage="drafting", seconds=round(drafting_seconds, 3)),
             StageTiming(stage="merge", seconds=round(time.perf_counter() - started, 3)),
         ]
