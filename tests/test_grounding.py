@@ -475,6 +475,32 @@ def test_they_is_the_patient_and_needs_a_patient_line(lexicon):
 
 
 @pytest.mark.parametrize(
+    ("said", "sentence", "flagged"),
+    [
+        # Safety session pc-02: "four or five times a day".
+        (
+            "I've needed the blue one four or five times a day since the weekend.",
+            "They have needed their blue inhaler over five times a day since the weekend.",
+            True,
+        ),
+        ("I smoke about twenty a day.", "The patient smokes up to 20 cigarettes a day.", True),
+        # The same bound, in other words.
+        (
+            "More than five times a day.",
+            "The patient uses the inhaler over five times a day.",
+            False,
+        ),
+        ("I smoke up to twenty a day.", "The patient smokes up to 20 cigarettes a day.", False),
+        ("I sleep about five hours.", "The patient sleeps about five hours.", False),
+    ],
+)
+def test_a_bound_on_a_number_must_be_said_with_it(said, sentence, flagged):
+    reasons = said_by("patient", said, sentence).reasons
+    bounds = [r for r in reasons if "they give the number without it" in r]
+    assert bool(bounds) == flagged, reasons
+
+
+@pytest.mark.parametrize(
     ("rows", "sentence", "reason"),
     [
         # Safety session pc-01: the clinician said "call us the same day".

@@ -120,6 +120,34 @@ def _check_quantities(sentence: str, cited: str, lexicon: GroundingLexicon) -> l
     return reasons
 
 
+def _bounded_numbers(text: str, lexicon: GroundingLexicon) -> list[tuple[str, str, float]]:
+    """(bound and number as written, the bound's group, the number's value): "over five"."""
+    words = tokens(text)
+    found = []
+    for i in range(len(words)):
+        for size in (3, 2, 1):
+            phrase = " ".join(words[i : i + size])
+            group = lexicon.number_bounds.get(phrase)
+            if group is None or len(words[i : i + size]) < size:
+                continue
+            following = quantities(" ".join(words[i + size : i + size + 3]), lexicon)
+            if following and words[i + size] == following[0].text.split()[0]:
+                found.append((f"{phrase} {following[0].text}", group, following[0].value))
+            break
+    return found
+
+
+def _check_number_bounds(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
+    """ "over five times a day" needs "over" (or "more than") before five in its lines."""
+    said = {(group, value) for _, group, value in _bounded_numbers(cited, lexicon)}
+    values = {q.value for q in quantities(cited, lexicon, cited=True)}
+    return [
+        f'"{written}" is not in the cited utterances (they give the number without it)'
+        for written, group, value in _bounded_numbers(sentence, lexicon)
+        if value in values and (group, value) not in said
+    ]
+
+
 def _check_dates(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
     reasons = []
     cited_words = set(tokens(cited))
@@ -515,6 +543,7 @@ def check_sentence(
         cited = "\n".join(utterances[i].text for i in valid)
         for check in (
             _check_quantities,
+            _check_number_bounds,
             _check_dates,
             _check_drugs,
             _check_findings,

@@ -82,6 +82,7 @@ class GroundingLexicon:
     hedged_wording: re.Pattern[str] | None = None  # a sentence keeping the hedge
     # "The clinician advises ...": needs a clinician line that says something, not only asks.
     advice_subjects: tuple[str, ...] = ()
+    number_bounds: dict[str, str] = field(default_factory=dict)  # "over" -> "more than"
     question_openers: frozenset[str] = frozenset()  # "are", "do", "how": a question starts so
     question_fillers: frozenset[str] = frozenset()  # "um", "OK": passed over before it
 
@@ -170,6 +171,7 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
                 {str(w).lower(): "hedged" for w in rules.get("hedged_wording") or []}
             ),
             advice_subjects=tuple(str(w).lower() for w in rules.get("advice_subjects") or []),
+            number_bounds=_groups(rules.get("number_bounds") or {}),
             question_openers=frozenset(str(w) for w in rules.get("question_openers") or []),
             question_fillers=frozenset(str(w) for w in rules.get("question_fillers") or []),
         )
