@@ -568,3 +568,16 @@ def test_a_flat_denial_from_a_hedged_answer_is_flagged(sentence, flagged, lexico
     utterances = {u.id: u for u in make_transcript(rows).utterances}
     result = check_sentence(sentence, ["u0001", "u0002"], utterances, lexicon=lexicon)
     assert any("the cited answer hedges" in r for r in result.reasons) == flagged, result.reasons
+
+
+def test_a_finding_said_across_a_question_and_its_answer_is_said():
+    """mh-04: "How has your mood been?" / "Low, ..." supports "low mood"."""
+    rows = [
+        ("clinician", "How has your mood been since we last spoke?"),
+        ("patient", "Low, some days I wish I could just go to sleep."),
+    ]
+    by_id = {u.id: u for u in make_transcript(rows).utterances}
+    result = check_sentence("The patient reports low mood.", list(by_id), by_id)
+    assert result.status == "supported", result.reasons
+    other = check_sentence("The patient reports low mood.", ["u0001"], by_id)
+    assert '"low mood" (low mood) is not in the cited utterances' in other.reasons
