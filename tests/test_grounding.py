@@ -357,6 +357,8 @@ def test_a_word_done_to_the_wrong_person_is_flagged(role, said, sentence, reason
             "The patient's sister drives them to appointments.",
         ),
         ([("patient", "My GP referred me here.")], "The patient was referred by the clinician."),
+        # "me" as "my": the mother is the one worried about.
+        ([("patient", "I'm worried about me mum.")], "The patient is worried about their mum."),
         # Seeing is done together: "see them" says the same meeting as "see me".
         (
             [("clinician", "Come back and see me if it gets worse.")],
@@ -492,6 +494,10 @@ def test_they_is_the_patient_and_needs_a_patient_line(lexicon):
         ),
         ("I smoke up to twenty a day.", "The patient smokes up to 20 cigarettes a day.", False),
         ("I sleep about five hours.", "The patient sleeps about five hours.", False),
+        # "over" a duration is "during"; the longest bound is the one written.
+        ("I've been low for two weeks.", "The patient has felt low over two weeks.", False),
+        ("Up to five units a week.", "The patient drinks no more than five units a week.", False),
+        ("About five units a week.", "The patient drinks no more than five units a week.", True),
     ],
 )
 def test_a_bound_on_a_number_must_be_said_with_it(said, sentence, flagged):
@@ -581,3 +587,11 @@ def test_a_finding_said_across_a_question_and_its_answer_is_said():
     assert result.status == "supported", result.reasons
     other = check_sentence("The patient reports low mood.", ["u0001"], by_id)
     assert '"low mood" (low mood) is not in the cited utterances' in other.reasons
+    # Words scattered over one line are no finding ("My chest is fine" has no chest pain).
+    knee = {
+        u.id: u
+        for u in make_transcript([("patient", "Pain in my knee. My chest is fine.")]).utterances
+    }
+    assert (
+        check_sentence("The patient reports chest pain.", ["u0001"], knee).status == "unsupported"
+    )

@@ -422,9 +422,11 @@ def test_just_as_merely_keeps_a_denial_and_as_only_qualifies_it(answer, reading,
         ("Fine, I don't use any drugs, just the wine.", {"reported"}),
         ("I don't drink alcohol apart from at Christmas.", {"reported"}),
         ("I don't drink alcohol, except at weekends.", {"reported"}),
-        # No exception: still denials.
+        # No exception of the concept, or not straight after the denial: still denials.
         ("I don't use any drugs.", {"denied"}),
         ("I've never self-harmed, I just feel low.", {"denied"}),
+        ("I'm not suicidal, just a bit low.", {"denied"}),
+        ("I've never self-harmed, but my friend did and it was just a nightmare.", {"denied"}),
     ],
 )
 def test_a_denial_with_an_exception_is_reported_as_said(text, reading, lexicon, matcher):
@@ -438,6 +440,7 @@ def test_a_denial_with_an_exception_is_reported_as_said(text, reading, lexicon, 
         # Safety session pc-05: said of the patient's 87-year-old mother.
         ("I'll raise a safeguarding concern about the cold house.", "adult_at_risk"),
         ("Is a social worker involved with your mum?", "adult_at_risk"),
+        ("I'll raise a safeguarding concern about your 87-year-old mother.", "adult_at_risk"),
         ("I need to share this with children's social care.", "safeguarding_child"),
         ("Social services were involved with my boys last year.", "safeguarding_child"),
         ("There's a safeguarding concern about the baby.", "safeguarding_child"),

@@ -138,6 +138,9 @@ class ScriptedDrafter:
         self.info = ModelInfo(stage="drafter", name="scripted", version="1", source="test")
         self.calls: list[list[ChatMessage]] = []
 
+    def busy(self) -> bool:
+        return False
+
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         return math.ceil(sum(len(m["content"]) for m in messages) / 4) + 4 * len(messages)
 

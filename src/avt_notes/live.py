@@ -223,6 +223,7 @@ class LiveSession:
         self.drafting = drafting
         self.read_ahead_seconds = read_ahead_seconds
         self.read_ahead_at = 0.0  # committed seconds when the drafter last read ahead
+        self.read_ahead_seconds_spent = 0.0
         self.stream = stream
         self.diarizer = diarizer
         self.transcriber = transcriber
@@ -280,6 +281,7 @@ class LiveSession:
         )
         if not (due or ahead):
             return False
+        started = time.perf_counter()
         provisional = self.provisional_transcript(samples)
         if provisional is None or len(provisional.utterances) < 2:
             return False
@@ -289,6 +291,7 @@ class LiveSession:
         if due:
             return self.drafting.draft_window(provisional, upto)
         self.drafting.read_ahead(provisional, upto)
+        self.read_ahead_seconds_spent += time.perf_counter() - started  # clustering too
         return False
 
     def finish(
@@ -306,6 +309,7 @@ class LiveSession:
         timings = [
             StageTiming(stage="live_asr", seconds=round(self.asr.seconds, 3)),
             StageTiming(stage="live_diarization", seconds=round(self.diarization.seconds, 3)),
+            StageTiming(stage="live_read_ahead", seconds=round(self.read_ahead_seconds_spent, 3)),
         ]
         asr_progress, diarization_progress = joint_progress(progress, TRANSCRIBING_AND_DIARISING, 2)
 

@@ -19,6 +19,7 @@ so nothing in the note rests on provisional speaker labels.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,10 +27,13 @@ from dataclasses import dataclass
 from avt_notes.drafting import DraftNote, DraftSentence, Template, draft_note
 from avt_notes.drafting.backend import Drafter
 from avt_notes.drafting.note import finish_note, merge_and_check, prefill_note
+from avt_notes.errors import AvtError
 from avt_notes.grounding import load_grounding_lexicon
 from avt_notes.progress import Progress, no_progress
 from avt_notes.risk import detect_risk, load_lexicon
 from avt_notes.schemas import StageTiming, Transcript, Utterance
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -83,7 +87,6 @@ class LiveDrafting:
         self.window_seconds = window_seconds
         self.cut = 0.0  # seconds: utterances ending after this are not drafted yet
         self.windows: list[DraftedWindow] = []
-        self.read_ahead_seconds = 0.0  # spent reading ahead while recording
 
     def due(self, committed_seconds: float) -> bool:
         """Whether ASR has committed a whole new window since the last one."""
@@ -105,15 +108,20 @@ class LiveDrafting:
 
     def read_ahead(self, provisional: Transcript, upto: float) -> bool:
         """Have the drafter read the next window's lines so far (those ending by `upto`), so
-        that drafting it, when due or at stop, reads only what came after; False if not."""
+        that drafting it, when due or at stop, reads only what came after; False if not.
+
+        Speculative: a failure here is logged and costs nothing but the time.
+        """
         utterances = [u for u in provisional.utterances if self.cut < u.end <= upto]
         if not utterances:
             return False
-        started = time.perf_counter()
-        window = window_transcript(provisional, utterances)
-        read = prefill_note(window, self.template, self.drafter)
-        self.read_ahead_seconds += time.perf_counter() - started
-        return read
+        try:
+            return prefill_note(
+                window_transcript(provisional, utterances), self.template, self.drafter
+            )
+        except AvtError as error:
+            logger.warning("reading the next window ahead failed: %s", error)
+            return False
 
     def finish(self, transcript: Transcript, *, progress: Progress = no_progress) -> DraftNote:
         """The note of the whole session: the last window drafted, all windows merged."""
@@ -134,7 +142,6 @@ class LiveDrafting:
         live_seconds = sum(w.seconds for w in self.windows)
         note.timings = [
             StageTiming(stage="live_drafting", seconds=round(live_seconds, 3)),
-            StageTiming(stage="live_read_ahead", seconds=round(self.read_ahead_seconds, 3)),
             StageTiming(stage="drafting", seconds=round(drafting_seconds, 3)),
             StageTiming(stage="merge", seconds=round(time.perf_counter() - started, 3)),
         ]

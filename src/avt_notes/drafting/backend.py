@@ -50,6 +50,10 @@ class Drafter(Protocol):
         """The assistant's reply, cut before the first `stop` string."""
         ...
 
+    def busy(self) -> bool:
+        """Whether a completion is running now: a call made now would wait for it."""
+        ...
+
 
 def is_url(value: str) -> bool:
     return value.startswith(("http://", "https://"))

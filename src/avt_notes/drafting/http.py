@@ -61,6 +61,9 @@ class HttpDrafter:
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         return estimate_tokens(messages)
 
+    def busy(self) -> bool:
+        return False  # the server queues requests; nothing here waits on a lock
+
     def complete(
         self, messages: Sequence[ChatMessage], *, max_new_tokens: int, stop: Sequence[str] = ()
     ) -> str:

@@ -115,6 +115,9 @@ class LlamaCppDrafter:
         )
         self._lock = threading.Lock()
 
+    def busy(self) -> bool:
+        return self._lock.locked()
+
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         return estimate_tokens(messages)
 

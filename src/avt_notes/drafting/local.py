@@ -170,6 +170,9 @@ class TransformersDrafter:
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         return len(self._prompt_ids(messages))
 
+    def busy(self) -> bool:
+        return self._lock.locked()
+
     def complete(
         self, messages: Sequence[ChatMessage], *, max_new_tokens: int, stop: Sequence[str] = ()
     ) -> str:

@@ -403,6 +403,8 @@ def prefill_note(transcript: Transcript, template: Template, drafter: Drafter) -
     """
     if not drafter.reuses_prompt_prefix or drafter.prefers_extract or not transcript.utterances:
         return False
+    if drafter.busy():
+        return False  # another session's draft: never make it wait, nor evict its prompt
     prompts = load_drafting_prompts()
     chunks = chunk_utterances(
         transcript.utterances, drafter, note_budget(template, drafter, prompts)

@@ -38,10 +38,12 @@ def quoted_if_copied(sentence: DraftSentence, utterances: Mapping[str, Utterance
     words = _words(text)
     if len(words) < MIN_WORDS or not _FIRST_PERSON.search(" ".join(words)):
         return sentence.text
-    for utterance_id in sentence.evidence:
-        utterance = utterances.get(utterance_id)
-        if utterance is None or utterance.role not in (PATIENT, CLINICIAN):
-            continue
-        if _contains(_words(utterance.text), words):
-            return f"The {utterance.role} said “{text}”"
+    speakers = {
+        utterance.role
+        for utterance in (utterances.get(i) for i in sentence.evidence)
+        if utterance is not None and _contains(_words(utterance.text), words)
+    }
+    # Both said it ("When you say 'I can't cope'..." / "I can't cope"): whose it is, unsaid.
+    if len(speakers) == 1 and (speaker := speakers.pop()) in (PATIENT, CLINICIAN):
+        return f"The {speaker} said “{text}”"
     return sentence.text

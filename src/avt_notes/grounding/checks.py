@@ -35,7 +35,14 @@ A sentence is **unsupported** (and stays in the draft, flagged) when:
    back: a third party from ``people:`` in ``prompts/grounding.yaml``, "the
    patient", or "I"/"me" in a patient's line ("Mum and her boyfriend argue":
    both). Flagged only when every use of the word in the evidence names a doer
-   and none is the sentence's; quoted words are skipped;
+   and none is the sentence's; quoted words are skipped. Likewise whom it is
+   done to or for (the person right after it, or after "for", "to", "at"):
+   the speaker's "me", the clinician's "you" (the patient) and "her" (someone
+   else) do not support "worry them" or "a visit for the patient"; a "him" or
+   "her" where the patient said "me" is flagged as unclear;
+   - a bound on a number ("over five") not said with it; urgency
+     ("immediately") not said; advice given by the wrong person ("The patient
+     advises"), or "The clinician advises" resting on questions only;
 6. it states as a current finding what its cited lines give as a drug reaction
    where allergies are discussed ("Penicillin gives me a rash" for "a rash is
    present"), unless it says allergy or names the drug;
@@ -64,6 +71,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from avt_notes.grounding.lexicon import GroundingLexicon, load_grounding_lexicon
 from avt_notes.grounding.specifics import (
@@ -90,6 +98,9 @@ from avt_notes.grounding.words import (
     word_in,
 )
 from avt_notes.schemas import CLINICIAN, PATIENT, Utterance
+
+# Units of time: "over two weeks" is "during two weeks", not "more than".
+DURATION_UNITS = frozenset({"minute", "hour", "day", "week", "month", "year"})
 
 # Reasons that say a sentence states the opposite of, or something other than, what its
 # evidence says (not merely more than it shows) start with this: the draft leaves such a
@@ -121,10 +132,15 @@ def _check_quantities(sentence: str, cited: str, lexicon: GroundingLexicon) -> l
 
 
 def _bounded_numbers(text: str, lexicon: GroundingLexicon) -> list[tuple[str, str, float]]:
-    """(bound and number as written, the bound's group, the number's value): "over five"."""
+    """(bound and number as written, the bound's group, the number's value): "over five".
+
+    The longest bound wins ("no more than five" is not also "more than five"); "over" before
+    a duration ("over two weeks") is "during", no bound.
+    """
     words = tokens(text)
     found = []
-    for i in range(len(words)):
+    i = 0
+    while i < len(words):
         for size in (3, 2, 1):
             phrase = " ".join(words[i : i + size])
             group = lexicon.number_bounds.get(phrase)
@@ -132,8 +148,12 @@ def _bounded_numbers(text: str, lexicon: GroundingLexicon) -> list[tuple[str, st
                 continue
             following = quantities(" ".join(words[i + size : i + size + 3]), lexicon)
             if following and words[i + size] == following[0].text.split()[0]:
-                found.append((f"{phrase} {following[0].text}", group, following[0].value))
+                during = phrase == "over" and following[0].unit in DURATION_UNITS
+                if not during:
+                    found.append((f"{phrase} {following[0].text}", group, following[0].value))
+            i += size - 1
             break
+        i += 1
     return found
 
 
@@ -189,17 +209,37 @@ def _check_drugs(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[s
     return reasons
 
 
-def _check_findings(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
-    cited_findings = findings_in(cited, lexicon)
-    cited_words = set(tokens(cited))
+def _check_findings(
+    sentence: str, cited: Sequence[Utterance], lexicon: GroundingLexicon
+) -> list[str]:
+    cited_findings = findings_in("\n".join(u.text for u in cited), lexicon)
     reasons = []
     for match in lexicon.finding_pattern.finditer(sentence):
         finding = lexicon.findings[match.group(0).lower()]
-        # "How has your mood been?" / "Low, ...": every word of "low mood" is said.
-        said_apart = all(word in cited_words for word in tokens(match.group(0)))
-        if finding not in cited_findings and not said_apart:
+        if finding not in cited_findings and not _asked_and_answered(
+            match.group(0), cited, lexicon
+        ):
             reasons.append(f'"{match.group(0)}" ({finding}) is not in the cited utterances')
     return list(dict.fromkeys(reasons))
+
+
+def _asked_and_answered(
+    finding: str, cited: Sequence[Utterance], lexicon: GroundingLexicon
+) -> bool:
+    """ "How has your mood been?" / "Low, ...": a finding said across a clinician's question
+    and the patient's answer right after it, the answer's first clause holding the rest of
+    its words, unnegated."""
+    wanted = set(tokens(finding))
+    for question, answer in pairwise(cited):
+        if question.role != CLINICIAN or answer.role != PATIENT:
+            continue
+        if not question.text.rstrip().endswith("?"):
+            continue
+        first_clause = re.split(r"[,.;!?]", answer.text, maxsplit=1)[0]
+        rest = wanted - set(tokens(question.text))
+        if rest and rest <= set(tokens(first_clause)) and not has_negation(first_clause, lexicon):
+            return True
+    return False
 
 
 def _check_echo(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
@@ -340,24 +380,37 @@ def _check_subject(
                 )
             break
     if any(lowered.startswith(phrase + " ") for phrase in lexicon.advice_subjects):
-        theirs = [u for u in cited if u.role == "clinician"]
+        theirs = [u for u in cited if u.role == CLINICIAN and _says_something(u.text, lexicon)]
         if theirs and all(_only_asks(u.text, lexicon) for u in theirs):
             reasons.append("says the clinician advised this; the clinician's cited lines only ask")
     return reasons
+
+
+def _said_words(text: str, lexicon: GroundingLexicon) -> list[str]:
+    """The words of `text` past fillers ("um", "OK") and punctuation."""
+    return [w for w in tokens(text) if w[:1].isalnum() and w not in lexicon.question_fillers]
+
+
+def _says_something(text: str, lexicon: GroundingLexicon) -> bool:
+    return bool(_said_words(text, lexicon))
 
 
 def _only_asks(text: str, lexicon: GroundingLexicon) -> bool:
     """Whether every sentence of a line that says anything asks ("OK. Are you safe?").
 
     A question ends with "?" and starts like one: "I would recommend ... ibuprofen?" is
-    advice said with a rising voice.
+    advice said with a rising voice, and so is "Why don't you try ...?". A line of fillers
+    alone ("Okay.") says nothing either way.
     """
-    said = [part for part in re.split(r"(?<=[.!?])\s+", text) if len(part.split()) >= 3]
+    said = [part for part in _SENTENCE_END.split(text) if _says_something(part, lexicon)]
     return bool(said) and all(_asks(part, lexicon) for part in said)
 
 
 def _asks(sentence: str, lexicon: GroundingLexicon) -> bool:
-    words = [w for w in tokens(sentence) if w not in lexicon.question_fillers]
+    words = _said_words(sentence, lexicon)
+    opening = " ".join(words[:4])
+    if any(opening.startswith(phrase) for phrase in lexicon.advice_questions):
+        return False
     return sentence.rstrip().endswith("?") and bool(words) and words[0] in lexicon.question_openers
 
 
@@ -549,7 +602,6 @@ def check_sentence(
             _check_number_bounds,
             _check_dates,
             _check_drugs,
-            _check_findings,
             _check_names,
             _check_negation,
             _check_hedged_denial,
@@ -564,6 +616,7 @@ def check_sentence(
         reasons += _check_subject(text, lines, lexicon)
         reasons += _check_actor_swap(text, lines, lexicon, others_present)
         for line_check in (
+            _check_findings,
             _check_corrected,
             _check_reaction_as_finding,
         ):

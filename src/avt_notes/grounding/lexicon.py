@@ -39,7 +39,7 @@ class ActorRules:
     addressed_pattern: re.Pattern[str] | None = None  # "you" in the clinician's line
     object_links: frozenset[str] = frozenset()  # "for" in "a home visit for her"
     clinician_may_be: frozenset[str] = frozenset()  # person groups the clinician may be ("gp")
-    compared_too: frozenset[str] = frozenset()  # common words whose doer matters ("go")
+    compared_too: dict[str, str] = field(default_factory=dict)  # "went" -> "go": doer matters
     mutual: frozenset[str] = frozenset()  # "see", "meet": receivers not compared
     subject_pronouns: frozenset[str] = frozenset()
     object_pronouns: frozenset[str] = frozenset()
@@ -85,6 +85,7 @@ class GroundingLexicon:
     number_bounds: dict[str, str] = field(default_factory=dict)  # "over" -> "more than"
     question_openers: frozenset[str] = frozenset()  # "are", "do", "how": a question starts so
     question_fillers: frozenset[str] = frozenset()  # "um", "OK": passed over before it
+    advice_questions: tuple[str, ...] = ()  # "why don't you": advice asked as a question
 
 
 def load_grounding_lexicon(directory: Path | None = None) -> GroundingLexicon:
@@ -174,6 +175,7 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
             number_bounds=_groups(rules.get("number_bounds") or {}),
             question_openers=frozenset(str(w) for w in rules.get("question_openers") or []),
             question_fillers=frozenset(str(w) for w in rules.get("question_fillers") or []),
+            advice_questions=tuple(str(w).lower() for w in rules.get("advice_questions") or []),
         )
     except (KeyError, TypeError, AttributeError, yaml.YAMLError) as error:
         raise TemplateError(
@@ -207,7 +209,7 @@ def _actor_rules(raw: Mapping[str, Any]) -> ActorRules:
         addressed_pattern=pattern("addressed"),
         object_links=words("object_links"),
         clinician_may_be=words("clinician_may_be"),
-        compared_too=words("compared_too"),
+        compared_too=_groups(raw.get("compared_too") or {}),
         mutual=words("mutual"),
         subject_pronouns=words("subject_pronouns"),
         object_pronouns=words("object_pronouns"),

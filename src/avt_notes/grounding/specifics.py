@@ -137,8 +137,11 @@ def names(text: str, lexicon: GroundingLexicon) -> list[str]:
 
 
 def has_negation(text: str, lexicon: GroundingLexicon) -> str:
-    """The first negation cue in `text`, or ''."""
+    """The first negation cue in `text`, or ''. A bound ("no more than five") is none."""
     lowered = text.lower().replace("’", "'")
+    for bound in lexicon.number_bounds:
+        if " " in bound and bound.split()[0] in lexicon.negation_cues:
+            lowered = re.sub(rf"\b{re.escape(bound)}\b", " ", lowered)
     for word in tokens(lowered):
         if word in lexicon.negation_cues or word.endswith("n't"):
             return word
@@ -270,7 +273,8 @@ def attributions(
         attributed.append(
             Attribution(
                 piece.text,
-                stem(piece.text),
+                # "goes", "went": one word, "go" (`compared_too`).
+                rules.compared_too.get(piece.text) or stem(piece.text),
                 _doers(pieces, index, rules),
                 receivers,
                 link,
@@ -354,6 +358,13 @@ def _receiver(
     if piece.people:
         if piece.possessive or (piece.text == "i"):
             return frozenset(), "", ""  # "for mum's sake": the owner; "I" is no object
+        following = pieces[k + 1] if k + 1 < len(pieces) else None
+        if (
+            piece.text in rules.object_pronouns
+            and following is not None
+            and (following.people or _is_content(following, rules))
+        ):
+            return frozenset(), "", ""  # "worried about me mum": "me" as "my"
         return piece.people, link, written
     if piece.text not in rules.object_pronouns or piece.text in _NOT_ONE_PERSON:
         return frozenset(), "", ""

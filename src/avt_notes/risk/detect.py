@@ -105,12 +105,29 @@ class _Hit:
     heard: str = ""  # "bills → pills" when a sound-alike word was read as a keyword
 
 
+# Most words between a denied match and the exception that follows it.
+EXCEPTION_REACH = 3
+
+
 def _excepted(text: str, hit: _Hit, lexicon: RiskLexicon) -> bool:
-    """Whether an exception follows a denied match in its sentence ("..., just the wine")."""
-    if lexicon.exceptions is None:
-        return False
-    sentence = re.split(r"[.!?]", text[hit.span[1] :], maxsplit=1)[0]
-    return lexicon.exceptions.search(sentence) is not None
+    """Whether an exception follows a denied pattern match straight away, in its clause:
+    "I don't use any drugs, just the wine" (the narrowed words of the same concept)."""
+    if hit.span == (0, 0):
+        return False  # found by meaning: no place in the text to follow
+    after = text[hit.span[1] :]
+    for pattern, same_concept in ((lexicon.exceptions, False), (lexicon.narrowing, True)):
+        found = pattern.search(after) if pattern is not None else None
+        if found is None:
+            continue
+        between = after[: found.start()]
+        if len(between.split()) > EXCEPTION_REACH or lexicon.clause_breaks.search(between):
+            continue
+        if not same_concept:
+            return True
+        narrowed = re.split(r"[,.;!?]", after[found.end() :], maxsplit=1)[0]
+        if any(p.search(narrowed) for _, p in hit.concept.patterns):
+            return True
+    return False
 
 
 def _is_question(text: str, end: int) -> bool:
@@ -404,7 +421,8 @@ def detect_risk(
         groups: dict[tuple[str, Polarity, str | None], list[_Hit]] = {}
         for hit in hits[index]:
             polarity: Polarity = "denied" if hit.cue else "reported"
-            if hit.cue and _excepted(utterance.text, hit, lexicon):
+            patients_own = utterance.role == "patient" and not hit.in_question
+            if hit.cue and patients_own and _excepted(utterance.text, hit, lexicon):
                 polarity = "reported"  # "I don't use any drugs, just the wine"
             answer: Utterance | None = None
             # A patient's words are reported as said: recognition writes a rising voice as

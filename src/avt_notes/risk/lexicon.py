@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -141,8 +142,10 @@ class RiskLexicon:
     soundalikes: SoundAlikes = NO_SOUNDALIKES
     function_words: frozenset[str] = frozenset()
     summary_words: re.Pattern[str] | None = None
-    # After a denial, an exception ("just the wine") that makes it no denial of the concept.
+    # After a denial, an exception ("apart from") that makes it no denial of the concept, and
+    # a narrowing ("just the wine") that does so when what follows is of the same concept.
     exceptions: re.Pattern[str] | None = None
+    narrowing: re.Pattern[str] | None = None
     follow_up_questions: FollowUpQuestions = NO_FOLLOW_UP_QUESTIONS
     someone_else: SomeoneElse = NO_SOMEONE_ELSE
 
@@ -219,6 +222,14 @@ def load_lexicon(path: Path | None = None) -> RiskLexicon:
     return replace(lexicon, soundalikes=load_soundalikes(sounds))
 
 
+def _child_condition(entry: Mapping[str, Any]) -> bool:
+    """Whether a `{pattern: ..., with: child}` entry has a condition; only children name one."""
+    named = [entry[k] for k in ("with", "without") if k in entry]
+    if any(value != "child" for value in named):
+        raise KeyError(f"a pattern condition names only 'child': {dict(entry)}")
+    return bool(named)
+
+
 @lru_cache(maxsize=8)
 def _load(path: Path, _mtime: int, figurative_path: Path, _fig_mtime: int) -> RiskLexicon:
     data = path.read_bytes()
@@ -235,7 +246,7 @@ def _load(path: Path, _mtime: int, figurative_path: Path, _fig_mtime: int) -> Ri
             conditions = {
                 p["pattern"]: (child_pattern, "with" in p)
                 for p in entry["patterns"]
-                if not isinstance(p, str) and ("with" in p or "without" in p)
+                if not isinstance(p, str) and _child_condition(p)
             }
             concepts.append(
                 Concept(
@@ -266,6 +277,7 @@ def _load(path: Path, _mtime: int, figurative_path: Path, _fig_mtime: int) -> Ri
                         negation["clause_breaks"],
                         negation.get("scope_breaks"),
                         negation.get("exceptions"),  # "not drugs, just the wine": wine is said
+                        negation.get("narrowing"),
                     )
                     if p
                 ),
@@ -275,6 +287,11 @@ def _load(path: Path, _mtime: int, figurative_path: Path, _fig_mtime: int) -> Ri
             exceptions=(
                 re.compile(negation["exceptions"], re.IGNORECASE)
                 if negation.get("exceptions")
+                else None
+            ),
+            narrowing=(
+                re.compile(negation["narrowing"], re.IGNORECASE)
+                if negation.get("narrowing")
                 else None
             ),
             answers=AnswerRules(
