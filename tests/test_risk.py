@@ -402,36 +402,38 @@ def _question_reading(question, answer, lexicon, matcher):
     return {i.polarity for i in risk_in(rows, lexicon, matcher) if i.utterance_id == "u0001"}
 
 
-@pytest.mark.parametrize(
-    ("answer", "reading"),
-    [
-        ("No. I was just being dramatic about the interview.", {"denied"}),
-        ("No, I'm just tired of work.", {"denied"}),
-        ("No, just the odd night when it's bad.", {"reported"}),
-        ("No. Just sometimes.", {"reported"}),
-    ],
-)
-def test_just_as_merely_keeps_a_denial_and_as_only_qualifies_it(answer, reading, lexicon, matcher):
-    assert _question_reading("Any thoughts of suicide at all?", answer, lexicon, matcher) == reading
+SUICIDE_QUESTION = ("clinician", "Any thoughts of suicide at all?")
 
 
 @pytest.mark.parametrize(
-    ("text", "reading"),
+    ("rows", "reading"),
     [
+        # "just" as "merely" keeps an answer's denial; as "only" it qualifies it.
+        ([SUICIDE_QUESTION, ("patient", "No. I was just being dramatic.")], {"denied"}),
+        ([SUICIDE_QUESTION, ("patient", "No, I'm just tired of work.")], {"denied"}),
+        ([SUICIDE_QUESTION, ("patient", "No, just the odd night when it's bad.")], {"reported"}),
+        ([SUICIDE_QUESTION, ("patient", "No. Just sometimes.")], {"reported"}),
+        # A patient's own denial with an exception straight after it is reported as said.
         # Safety session pc-03: drafted as "The patient denied substance use".
-        ("Fine, I don't use any drugs, just the wine.", {"reported"}),
-        ("I don't drink alcohol apart from at Christmas.", {"reported"}),
-        ("I don't drink alcohol, except at weekends.", {"reported"}),
+        ([("patient", "Fine, I don't use any drugs, just the wine.")], {"reported"}),
+        ([("patient", "I don't drink alcohol apart from at Christmas.")], {"reported"}),
+        ([("patient", "I don't drink alcohol, except at weekends.")], {"reported"}),
         # No exception of the concept, or not straight after the denial: still denials.
-        ("I don't use any drugs.", {"denied"}),
-        ("I've never self-harmed, I just feel low.", {"denied"}),
-        ("I'm not suicidal, just a bit low.", {"denied"}),
-        ("I've never self-harmed, but my friend did and it was just a nightmare.", {"denied"}),
+        ([("patient", "I don't use any drugs.")], {"denied"}),
+        ([("patient", "I've never self-harmed, I just feel low.")], {"denied"}),
+        ([("patient", "I'm not suicidal, just a bit low.")], {"denied"}),
+        (
+            [("patient", "I've never self-harmed, but my friend did and it was just a nightmare.")],
+            {"denied"},
+        ),
     ],
 )
-def test_a_denial_with_an_exception_is_reported_as_said(text, reading, lexicon, matcher):
-    items = risk_in([("patient", text)], lexicon, matcher)
-    assert {i.polarity for i in items} == reading
+def test_a_qualified_no_is_reported_as_said_and_a_plain_one_stays_a_denial(
+    rows, reading, lexicon, matcher
+):
+    """How the first line is listed: a question read by its answer, or a patient's words."""
+    items = risk_in(rows, lexicon, matcher)
+    assert {i.polarity for i in items if i.utterance_id == "u0001"} == reading
 
 
 @pytest.mark.parametrize(
