@@ -595,3 +595,66 @@ def test_a_finding_said_across_a_question_and_its_answer_is_said():
     assert (
         check_sentence("The patient reports chest pain.", ["u0001"], knee).status == "unsupported"
     )
+
+
+@pytest.mark.parametrize(
+    ("rows", "sentence", "flagged"),
+    [
+        # mh-03: the clinician's plan, stated as what the patient does.
+        (
+            [
+                ("patient", "The breathing exercises help, only one panic attack this week."),
+                ("clinician", "Keep practising them every evening and we'll meet in two weeks."),
+            ],
+            "The patient reports practising breathing exercises every evening.",
+            "every evening",
+        ),
+        # The clinician's dose is the plan, not the patient's report.
+        (
+            [
+                ("patient", "I still hear them sometimes."),
+                ("clinician", "We'll keep the aripiprazole at 10 milligrams."),
+            ],
+            "They mention taking aripiprazole 10 milligrams.",
+            "10",
+        ),
+        # Asked and answered: the patient's.
+        (
+            [
+                ("clinician", "Do you wake up every night?"),
+                ("patient", "Most nights, around four."),
+            ],
+            "The patient reports waking every night.",
+            None,
+        ),
+        # Said by the clinician and confirmed in the reply: the patient's.
+        (
+            [
+                ("clinician", "So you've been taking two tablets a day."),
+                ("patient", "Yeah, that's right."),
+            ],
+            "The patient reports taking two tablets a day.",
+            None,
+        ),
+        # Agreeing to a plan takes its time from the plan.
+        (
+            [
+                ("clinician", "Could you practise them every evening?"),
+                ("patient", "Okay, I'll try."),
+            ],
+            "The patient agreed to practise the exercises every evening.",
+            None,
+        ),
+    ],
+)
+def test_a_time_or_number_the_patient_reports_must_be_theirs(rows, sentence, flagged):
+    by_id = {u.id: u for u in make_transcript(rows).utterances}
+    reasons = check_sentence(sentence, list(by_id), by_id).reasons
+    theirs = [r for r in reasons if "which only the clinician said" in r]
+    if flagged is None:
+        assert not theirs, reasons
+    else:
+        assert theirs == [
+            f'gives the patient "{flagged}", which only the clinician said (not as a question '
+            "the patient answered)"
+        ], reasons

@@ -386,6 +386,80 @@ def _check_subject(
     return reasons
 
 
+# "The patient agreed to ..." takes its times from the plan agreed to; "The patient
+# advises ..." is checked as advice. Neither reports what the patient said of themselves.
+_NOT_REPORTING = ("agree", "advise", "recommend")
+
+
+def _reports_for_patient(sentence: str, lexicon: GroundingLexicon) -> bool:
+    lowered = sentence.lower().lstrip()
+    return any(
+        role == PATIENT
+        and lowered.startswith(phrase + " ")
+        and not phrase.split()[-1].startswith(_NOT_REPORTING)
+        for phrase, role in lexicon.speaker_subjects.items()
+    )
+
+
+def _specifics(text: str, lexicon: GroundingLexicon) -> set[str]:
+    """Times and numbers said in `text`, as comparable keys."""
+    numbers = {f"{value:g}" for value in number_values(text, lexicon)}
+    return time_words_in(text, lexicon) | numbers
+
+
+def _next_line(line: Utterance, utterances: Mapping[str, Utterance]) -> Utterance | None:
+    later = [u for u in utterances.values() if (u.start, u.id) > (line.start, line.id)]
+    return min(later, key=lambda u: (u.start, u.id), default=None)
+
+
+def _affirms(reply: Utterance | None, lexicon: GroundingLexicon) -> bool:
+    if reply is None or reply.role != PATIENT:
+        return False
+    opening = " ".join(tokens(reply.text)[:3])
+    return any(re.match(rf"{re.escape(word)}\b", opening) for word in lexicon.affirmations)
+
+
+def _check_reported_specifics(
+    sentence: str,
+    cited: Sequence[Utterance],
+    utterances: Mapping[str, Utterance],
+    lexicon: GroundingLexicon,
+) -> list[str]:
+    """ "The patient reports ... every evening": a time or number given to the patient must
+    be the patient's: said in their own line, asked by the clinician and answered, or said
+    by the clinician and confirmed in the reply ("So every night?" / "Yeah"). The
+    clinician's advice ("Keep practising every evening") is no report of the patient's."""
+    if not _reports_for_patient(sentence, lexicon):
+        return []
+    theirs: set[str] = set()
+    clinicians: set[str] = set()
+    for line in cited:
+        if line.role == PATIENT:
+            theirs |= _specifics(line.text, lexicon)
+            continue
+        if line.role != CLINICIAN:
+            continue
+        reply = _next_line(line, utterances)
+        answered = reply is not None and reply.role == PATIENT
+        confirmed = _affirms(reply, lexicon)
+        for part in _SENTENCE_END.split(line.text):
+            said = _specifics(part, lexicon)
+            asked = part.rstrip().endswith("?") or (
+                bool(_said_words(part, lexicon))
+                and _said_words(part, lexicon)[0] in lexicon.question_openers
+            )
+            if confirmed or (asked and answered):
+                theirs |= said
+            else:
+                clinicians |= said
+    only_clinician = (_specifics(sentence, lexicon) & clinicians) - theirs
+    return [
+        f'gives the patient "{specific}", which only the clinician said (not as a question '
+        "the patient answered)"
+        for specific in sorted(only_clinician)
+    ]
+
+
 def _said_words(text: str, lexicon: GroundingLexicon) -> list[str]:
     """The words of `text` past fillers ("um", "OK") and punctuation."""
     return [w for w in tokens(text) if w[:1].isalnum() and w not in lexicon.question_fillers]
@@ -614,6 +688,7 @@ def check_sentence(
         lines = [utterances[i] for i in valid]
         others_present = any(u.role not in (PATIENT, CLINICIAN) for u in utterances.values())
         reasons += _check_subject(text, lines, lexicon)
+        reasons += _check_reported_specifics(text, lines, utterances, lexicon)
         reasons += _check_actor_swap(text, lines, lexicon, others_present)
         for line_check in (
             _check_findings,

@@ -86,6 +86,8 @@ class GroundingLexicon:
     question_openers: frozenset[str] = frozenset()  # "are", "do", "how": a question starts so
     question_fillers: frozenset[str] = frozenset()  # "um", "OK": passed over before it
     advice_questions: tuple[str, ...] = ()  # "why don't you": advice asked as a question
+    # A reply that confirms what the clinician just said ("Yeah", "That's right").
+    affirmations: tuple[str, ...] = ()
 
 
 def load_grounding_lexicon(directory: Path | None = None) -> GroundingLexicon:
@@ -176,6 +178,7 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
             question_openers=frozenset(str(w) for w in rules.get("question_openers") or []),
             question_fillers=frozenset(str(w) for w in rules.get("question_fillers") or []),
             advice_questions=tuple(str(w).lower() for w in rules.get("advice_questions") or []),
+            affirmations=tuple(str(w).lower() for w in rules.get("affirmations") or []),
         )
     except (KeyError, TypeError, AttributeError, yaml.YAMLError) as error:
         raise TemplateError(
