@@ -20,6 +20,7 @@ from avt_notes.hallucination import looks_hallucinated, repeated_phrase, spelled
 from avt_notes.metrics.word_confidence import error_by_band, split_at, word_correctness
 from avt_notes.schemas import Word
 
+ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "speechocean762"
 
 
@@ -209,6 +210,28 @@ def test_session_notice_when_the_marked_share_reaches_the_threshold() -> None:
         transcript, Settings().updated(decoding={"asr_low_confidence_share": 0.4})
     )
     assert not quiet.low and quiet.notice is None
+
+
+@pytest.mark.parametrize(
+    ("session", "line", "sentence", "unsure"),
+    [
+        # Recognised from TTS speech in the safety benchmark: "call" heard as "coil" (0.39).
+        ("mh-06-child-safeguarding", "u0005",
+         "The clinician will coil the children after this session.", ["coil"]),
+        ("mh-06-child-safeguarding", "u0005",
+         "The clinician will share this with children's social care.", []),
+        # "at night" heard as "tight" (0.21).
+        ("pc-02-asthma-inhaler", "u0003", "The patient reports waking up tight.", ["tight"]),
+    ],
+)  # fmt: skip
+def test_a_sentence_names_the_unsure_words_it_rests_on(session, line, sentence, unsure) -> None:
+    from avt_notes.confidence import unsure_words
+    from avt_notes.schemas import Transcript
+
+    saved = ROOT / "benchmarks" / "results" / "safety" / f"{session}.transcript.json"
+    transcript = Transcript.model_validate_json(saved.read_text())
+    evidence = [transcript.utterance(line)]
+    assert unsure_words(sentence, evidence, threshold=0.5) == unsure
 
 
 # --- recognition on real accented clips ----------------------------------------------------

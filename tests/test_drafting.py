@@ -28,7 +28,7 @@ from avt_notes.drafting.backend import ChatMessage, load_drafter
 from avt_notes.drafting.http import HttpDrafter
 from avt_notes.drafting.set_aside import NO_EVIDENCE
 from avt_notes.errors import DraftingError
-from avt_notes.schemas import Transcript
+from avt_notes.schemas import Transcript, Word
 
 from testdata import CONSULTATION, PRIMOCK, ROOT, ScriptedDrafter, make_transcript
 
@@ -157,7 +157,13 @@ def test_write_draft_outputs(tmp_path):
     note = draft_note(
         transcript, load_template("dap"), ScriptedDrafter(lambda m: reply), strategy="compose"
     )
-    paths = write_draft(note, tmp_path, transcript)
+    # Recognition was unsure of "cough" (0.3) in u0002: the sentence resting on it says so.
+    said = transcript.utterance("u0002")
+    said.words = [
+        Word(text=w, start=said.start, end=said.end, probability=0.3 if "cough" in w else 0.9)
+        for w in said.text.split()
+    ]
+    paths = write_draft(note, tmp_path, transcript, unsure_below=0.5)
     assert [p.name for p in paths] == ["draft.json", "draft.md"]
     loaded = json.loads((tmp_path / "draft.json").read_text())
     assert loaded["status"] == "draft" and loaded["marker"] == DRAFT_MARKER
@@ -165,7 +171,7 @@ def test_write_draft_outputs(tmp_path):
     assert {t["stage"] for t in loaded["timings"]} >= {"drafting", "grounding", "total"}
     md = (tmp_path / "draft.md").read_text()
     assert DRAFT_MARKER in md
-    assert "[u0002 00:00:05]" in md
+    assert "- Cough for two weeks. [u0002 00:00:05] — recognition unsure of “cough”\n" in md
     assert "⚠ unsupported" in md and '"400 mg"' in md
     assert "## For clinician review" in md
     assert parse_markdown(md)["Data"][0] == "Cough for two weeks."

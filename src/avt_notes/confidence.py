@@ -11,10 +11,13 @@ a marked word must be wrong several times as often as an unmarked one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel
 
 from avt_notes.config import Settings
-from avt_notes.schemas import Transcript
+from avt_notes.grounding.words import content_words, stem
+from avt_notes.schemas import Transcript, Utterance
 
 NOTICE = (
     "Speech recognition was less sure than usual in this session ({share:.0%} of words "
@@ -51,3 +54,28 @@ def transcript_confidence(transcript: Transcript, settings: Settings) -> Transcr
         session_threshold=d.asr_low_confidence_share,
         low=share is not None and share >= d.asr_low_confidence_share,
     )
+
+
+_PUNCTUATION = ".,;:!?\"'“”‘’()"
+
+
+def unsure_words(text: str, evidence: Sequence[Utterance], threshold: float) -> list[str]:
+    """Words of a draft sentence taken from words its evidence holds below `threshold`.
+
+    A misheard word reads as a fact once it is in a sentence: "The clinician will coil
+    the children" rests on "I'll coil them" (0.39, said "call"), "waking up tight" on
+    "waking up tight" (0.21, said "at night"). Named in the review, so the clinician
+    listens before signing; a word the sentence does not use is no concern of its.
+    """
+    wanted = {stem(word) for word in content_words(text)}
+    unsure: list[str] = []
+    for utterance in evidence:
+        for word in utterance.words:
+            if word.probability >= threshold:
+                continue
+            as_heard = word.text.strip(_PUNCTUATION)
+            if as_heard.lower() in {w.lower() for w in unsure}:
+                continue
+            if any(stem(token) in wanted for token in content_words(word.text)):
+                unsure.append(as_heard)
+    return unsure

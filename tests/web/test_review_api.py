@@ -91,6 +91,8 @@ def test_review_state_has_draft_flags_transcript(ann: Api, session_id: str) -> N
     utterances = state["transcript"]["utterances"]
     assert len(utterances) == 25 and utterances[0]["role"] == "clinician"
     assert any(p < state["low_confidence"] for u in utterances for _w, p in u["words"])
+    # "fever" and "hot" come from words of u0010 recognition was unsure of.
+    assert state["unsure"]["s0-0"] == ["fever", "hot"]
     assert state["versions"] == [] and state["metrics"] is None
 
 

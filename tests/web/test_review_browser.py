@@ -117,6 +117,8 @@ def test_review_flags_edit_and_sign(server: tuple[str, Store], browser: Any) -> 
     assert page.is_visible("#note-pane") and page.is_visible("#transcript-pane")
     assert page.locator("#utterances mark.low").count() > 0  # low-confidence words marked
     assert "3 of 3 flagged" in (page.text_content("#flag-summary") or "")
+    unsure = sentence(page, "s0-0").locator(".unsure-text")
+    assert unsure.is_visible() and "unsure of “fever”, “hot”" in (unsure.text_content() or "")
     # What the checker kept out of the draft is shown beside it, not in it.
     assert "Left out of the draft (1)" in (page.text_content("#set-aside-title") or "")
     page.click("#set-aside-title")

@@ -97,9 +97,10 @@ def read_transcript(path: Path) -> Transcript:
 
 def summarise_draft(note: DraftNote, out: Path, transcript: Transcript) -> None:
     """Write draft.json + draft.md and print what the draft holds."""
+    from avt_notes.config import get_settings
     from avt_notes.drafting import write_draft
 
-    write_draft(note, out, transcript)
+    write_draft(note, out, transcript, get_settings().decoding.asr_low_probability)
     sentences = note.sentences()
     flagged = sum(s.status == "unsupported" for s in sentences)
     seconds = next((t.seconds for t in note.timings if t.stage == "total"), 0.0)

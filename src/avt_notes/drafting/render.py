@@ -1,11 +1,12 @@
 """Write a `DraftNote` as ``draft.json`` and a readable ``draft.md``, and read sections back.
 
 The Markdown is for the clinician's eyes: the draft marker first, then each
-section with every sentence followed by its evidence (``[u0003 00:01:02]``) and
-a visible ⚠ flag with the reasons when the transcript does not support it,
-then "For clinician review" with the risk language found. `parse_markdown`
-reads the sections back (sentences without their evidence and flags), so an
-edited draft can be compared with the original section by section.
+section with every sentence followed by its evidence (``[u0003 00:01:02]``), the
+words it rests on that recognition was unsure of, and a visible ⚠ flag with the
+reasons when the transcript does not support it, then "For clinician review"
+with the risk language found. `parse_markdown` reads the sections back
+(sentences without their evidence, notes and flags), so an edited draft can be
+compared with the original section by section.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from avt_notes.confidence import unsure_words
 from avt_notes.drafting.schemas import DraftNote, DraftSentence
 from avt_notes.risk import REVIEW_NOTICE, RiskItem, describe
 from avt_notes.schemas import Transcript
@@ -27,6 +29,8 @@ NOT_NOTE_SECTIONS = {"For clinician review", SET_ASIDE_HEADING, "Drafting warnin
 _EVIDENCE = re.compile(r"\s*\[(?:u\d+(?: \d{2}:\d{2}:\d{2})?(?:, )?)+\]")
 _NO_EVIDENCE = re.compile(r"\s*\[no evidence\]")
 _FLAG = re.compile(r"\s*— ⚠ unsupported:.*$")
+UNSURE_NOTE = "recognition unsure of"
+_UNSURE = re.compile(rf"\s*— {UNSURE_NOTE} .*$")
 
 
 def clock(seconds: float) -> str:
@@ -51,8 +55,23 @@ def _risk_line(item: RiskItem) -> str:
     )
 
 
-def to_markdown(note: DraftNote, transcript: Transcript | None = None) -> str:
-    """The draft as Markdown for review (see the module docstring for the layout)."""
+def _unsure(sentence: DraftSentence, transcript: Transcript | None, below: float | None) -> str:
+    if transcript is None or below is None:
+        return ""
+    by_id = {u.id: u for u in transcript.utterances}
+    evidence = [by_id[i] for i in sentence.evidence if i in by_id]
+    words = unsure_words(sentence.text, evidence, below)
+    return f" — {UNSURE_NOTE} " + ", ".join(f"“{w}”" for w in words) if words else ""
+
+
+def to_markdown(
+    note: DraftNote, transcript: Transcript | None = None, unsure_below: float | None = None
+) -> str:
+    """The draft as Markdown for review (see the module docstring for the layout).
+
+    With `unsure_below` (a word probability), a sentence resting on words recognition
+    was less sure of names them: the clinician listens before signing.
+    """
     lines = [
         f"# {note.template_name} — DRAFT",
         "",
@@ -77,6 +96,7 @@ def to_markdown(note: DraftNote, transcript: Transcript | None = None) -> str:
             continue
         for sentence in section.sentences:
             line = f"- {sentence.text} {_evidence(sentence, transcript)}"
+            line += _unsure(sentence, transcript, unsure_below)
             if sentence.status == "unsupported":
                 line += f" — {UNSUPPORTED_FLAG}: " + "; ".join(sentence.reasons)
             lines.append(line)
@@ -120,18 +140,23 @@ def parse_markdown(text: str) -> dict[str, list[str]]:
             continue
         if current is None or not raw.startswith("- "):
             continue
-        sentence = _FLAG.sub("", raw[2:])
+        sentence = _UNSURE.sub("", _FLAG.sub("", raw[2:]))
         sentence = _NO_EVIDENCE.sub("", _EVIDENCE.sub("", sentence)).strip()
         if sentence:
             sections[current].append(sentence)
     return sections
 
 
-def write_draft(note: DraftNote, out_dir: Path, transcript: Transcript | None = None) -> list[Path]:
+def write_draft(
+    note: DraftNote,
+    out_dir: Path,
+    transcript: Transcript | None = None,
+    unsure_below: float | None = None,
+) -> list[Path]:
     """Write ``draft.json`` and ``draft.md`` into `out_dir`; returns their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / "draft.json"
     md_path = out_dir / "draft.md"
     json_path.write_text(note.model_dump_json(indent=2), encoding="utf-8")
-    md_path.write_text(to_markdown(note, transcript), encoding="utf-8")
+    md_path.write_text(to_markdown(note, transcript, unsure_below), encoding="utf-8")
     return [json_path, md_path]

@@ -18,13 +18,14 @@ import json
 import logging
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from avt_notes.drafting.schemas import DraftNote
 from avt_notes.errors import InputError
+from avt_notes.schemas import Transcript
 from avt_notes.store import audit
 from avt_notes.store.errors import ConflictError, NotFoundError
 from avt_notes.store.generated import (
@@ -305,7 +306,7 @@ def cancel_amendment(db: Session, user: User, session_id: str) -> ReviewDraft:
 
 
 # --- the transcript, with roles applied --------------------------------------------------------
-def transcript_view(db: Session, review: ReviewDraft) -> Any:
+def transcript_view(db: Session, review: ReviewDraft) -> Transcript | None:
     """The transcript with the review's role overrides applied (the stored one is unchanged)."""
     from avt_notes.alignment import apply_role_overrides
 

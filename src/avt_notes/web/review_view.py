@@ -15,9 +15,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from avt_notes.confidence import unsure_words
 from avt_notes.config import get_settings
+from avt_notes.schemas import Transcript
 from avt_notes.store import review, signing
 from avt_notes.store.audio_store import AudioStore
+from avt_notes.store.generated import DraftSectionView
 from avt_notes.store.tables import EDITING, ClinicalSession, ReviewDraft, SignedNote
 
 
@@ -77,6 +80,8 @@ class ReviewOut(BaseModel):
     metrics: dict[str, Any] | None
     attestation: str
     low_confidence: float
+    # Drafted sentence id -> its words taken from words recognition was unsure of.
+    unsure: dict[str, list[str]]
 
 
 def version_out(note: SignedNote) -> VersionOut:
@@ -124,6 +129,8 @@ def review_state(
     source = review.source_for(db, work)
     drafted = review.draft_sections(source) if source else []
     metrics = signing.metrics_for(db, session.id)
+    transcript = review.transcript_view(db, work)
+    threshold = get_settings().decoding.asr_low_probability
     return ReviewOut(
         session={
             "id": session.id,
@@ -149,11 +156,28 @@ def review_state(
         },
         working=review.read_copy(work),
         flagged=review.flagged_ids(drafted) if work.phase == EDITING else [],
-        transcript=_transcript(review.transcript_view(db, work)),
+        transcript=_transcript(transcript),
         roles=json.loads(work.roles or "{}"),
         versions=[version_out(note) for note in signing.versions(db, session.id)],
         metrics=signing.metrics_dict(metrics) if metrics else None,
         attestation=signing.ATTESTATION,
         # Words below this probability are marked (threshold from the benchmark).
-        low_confidence=get_settings().decoding.asr_low_probability,
+        low_confidence=threshold,
+        unsure=_unsure(drafted, transcript, threshold),
     )
+
+
+def _unsure(
+    drafted: list[DraftSectionView], transcript: Transcript | None, threshold: float
+) -> dict[str, list[str]]:
+    if transcript is None:
+        return {}
+    by_id = {u.id: u for u in transcript.utterances}
+    found = {
+        sentence.id: unsure_words(
+            sentence.text, [by_id[i] for i in sentence.evidence if i in by_id], threshold
+        )
+        for section in drafted
+        for sentence in section.sentences
+    }
+    return {sentence_id: words for sentence_id, words in found.items() if words}

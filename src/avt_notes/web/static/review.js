@@ -168,6 +168,16 @@ function sentenceElement(sentence) {
   }
   if (draft && !draft.evidence.length) meta.append("no evidence cited");
   if (!draft) meta.append("added by you");
+  const unsure = draft ? data.unsure[sentence.id] || [] : [];
+  if (unsure.length) {
+    // A misheard word reads as a fact in a sentence ("coil the children" for "call").
+    const hint = document.createElement("span");
+    hint.className = "unsure-text";
+    hint.textContent =
+      `Recognition was unsure of ${unsure.map((w) => `“${w}”`).join(", ")}: ` +
+      "listen to the evidence before signing.";
+    meta.append(hint);
+  }
   if (flag) {
     const why = document.createElement("span");
     why.className = "flag-text";
