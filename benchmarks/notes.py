@@ -9,6 +9,7 @@ sentences with evidence, the share flagged unsupported, and seconds per note.
 Two baselines share the table: an empty note and the whole transcript pasted.
 
     .venv/bin/python benchmarks/notes.py [--limit 3, or 0 for all] [--resume] [--template soap]
+        [--only day4] [--drafts out/primock-drafts]
 
 Prints the table and writes it as Markdown and JSON (per-note rows included)
 to --out (default benchmarks/results/notes.{md,json}).
@@ -102,7 +103,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings()
     load_before = " ".join(f"{v:.1f}" for v in os.getloadavg())
     source = Path(args.source) if args.source else default_source_dir()
-    ids = list_consultations(source)[: args.limit or None]
+    ids = [c for c in list_consultations(source) if c.startswith(tuple(args.only or [""]))]
+    ids = ids[: args.limit or None]
     template = load_template(args.template)
     started = time.perf_counter()
     drafter = load_drafter(settings, args.drafter)
@@ -138,6 +140,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         seconds = time.perf_counter() - began
         cpu_seconds = time.process_time() - cpu_began
+        if args.drafts:
+            # Evidence and flags per sentence, for reading the drafts against the transcript.
+            folder = Path(args.drafts)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{cid}.draft.json").write_text(note.model_dump_json(indent=1))
+            (folder / f"{cid}.transcript.json").write_text(transcript.model_dump_json(indent=1))
         draft_scores = score_note(note, reference)
         pasted = "\n".join(u.text for u in transcript.utterances)
         rows.append(
@@ -248,6 +256,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--max-new-tokens", type=int, default=None)
     parser.add_argument("--source", default=None, help="PriMock57 folder.")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    parser.add_argument(
+        "--only", action="append", help="Consultations whose id starts so (e.g. day4); repeatable."
+    )
+    parser.add_argument("--drafts", default=None, help="Also write each draft.json here.")
     args = parser.parse_args(argv)
     result = run(args)
     table = markdown(result)

@@ -658,3 +658,37 @@ def test_a_time_or_number_the_patient_reports_must_be_theirs(rows, sentence, fla
             f'gives the patient "{flagged}", which only the clinician said (not as a question '
             "the patient answered)"
         ], reasons
+
+
+@pytest.mark.parametrize(
+    ("rows", "sentence", "unsaid"),
+    [
+        # pc-02: the patient uses the reliever four or five times a day, not "as prescribed".
+        (
+            [("patient", "I've needed the blue one four or five times a day since the weekend.")],
+            "The patient uses the blue inhaler as prescribed.",
+            "as prescribed",
+        ),
+        (
+            [("clinician", "Your blood pressure today is 150 over 95.")],
+            "The patient's blood pressure is within normal limits.",
+            "normal",
+        ),
+        # Asked and answered, or said in other words: nothing to flag.
+        (
+            [("clinician", "Are you passing urine normally?"), ("patient", "Yes.")],
+            "The patient is passing urine normally.",
+            None,
+        ),
+        (
+            [("clinician", "Your chest sounds clear, nothing abnormal there.")],
+            "The chest examination is unremarkable.",
+            None,
+        ),
+    ],
+)
+def test_a_verdict_must_be_said(rows, sentence, unsaid):
+    by_id = {u.id: u for u in make_transcript(rows).utterances}
+    reasons = check_sentence(sentence, list(by_id), by_id).reasons
+    verdicts = [r for r in reasons if r.endswith("is not said in the cited utterances")]
+    assert verdicts == ([f'"{unsaid}" is not said in the cited utterances'] if unsaid else [])

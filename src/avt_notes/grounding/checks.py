@@ -80,6 +80,7 @@ from avt_notes.grounding.specifics import (
     drug_names,
     findings_in,
     has_negation,
+    judgements_in,
     may_be_the_same,
     names,
     number_values,
@@ -334,6 +335,14 @@ def _check_time_words(sentence: str, cited: str, lexicon: GroundingLexicon) -> l
     said = time_words_in(cited, lexicon)
     written = time_words_in(sentence, lexicon)
     return [f'time "{word}" is not in the cited utterances' for word in sorted(written - said)]
+
+
+def _check_judgements(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
+    """ "normal", "as prescribed", "stable": a verdict a small model adds by habit ("Vital
+    signs are normal", "takes it as prescribed") must be said in the evidence."""
+    said = judgements_in(cited, lexicon)
+    written = judgements_in(sentence, lexicon)
+    return [f'"{word}" is not said in the cited utterances' for word in sorted(written - said)]
 
 
 def _check_people(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
@@ -682,6 +691,7 @@ def check_sentence(
             _check_novelty,
             _check_echo,
             _check_time_words,
+            _check_judgements,
             _check_people,
         ):
             reasons += check(text, cited, lexicon)

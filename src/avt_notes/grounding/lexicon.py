@@ -88,6 +88,8 @@ class GroundingLexicon:
     advice_questions: tuple[str, ...] = ()  # "why don't you": advice asked as a question
     # A reply that confirms what the clinician just said ("Yeah", "That's right").
     affirmations: tuple[str, ...] = ()
+    judgements: dict[str, str] = field(default_factory=dict)  # "unremarkable" -> "normal"
+    judgement_pattern: re.Pattern[str] | None = None
 
 
 def load_grounding_lexicon(directory: Path | None = None) -> GroundingLexicon:
@@ -133,6 +135,7 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
         )
         evidence = rules["lexical_evidence"]
         time_words = _groups(rules.get("time_words") or {})
+        judgements = _groups(rules.get("judgements") or {})
         people = _groups(rules.get("people") or {})
         subjects = {
             str(phrase).lower(): str(role)
@@ -179,6 +182,8 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
             question_fillers=frozenset(str(w) for w in rules.get("question_fillers") or []),
             advice_questions=tuple(str(w).lower() for w in rules.get("advice_questions") or []),
             affirmations=tuple(str(w).lower() for w in rules.get("affirmations") or []),
+            judgements=judgements,
+            judgement_pattern=_alternation(judgements),
         )
     except (KeyError, TypeError, AttributeError, yaml.YAMLError) as error:
         raise TemplateError(

@@ -162,6 +162,11 @@ def time_words_in(text: str, lexicon: GroundingLexicon) -> set[str]:
     return _groups_in(text, lexicon.time_pattern, lexicon.time_words)
 
 
+def judgements_in(text: str, lexicon: GroundingLexicon) -> set[str]:
+    """Verdicts said in `text` ("normal", "as prescribed"), by group."""
+    return _groups_in(text, lexicon.judgement_pattern, lexicon.judgements)
+
+
 def people_in(text: str, lexicon: GroundingLexicon) -> set[str]:
     """Third parties named in `text` (sister, partner, GP), by group."""
     return _groups_in(text, lexicon.people_pattern, lexicon.people)
