@@ -89,6 +89,8 @@ def test_meaning_finds_paraphrases_and_says_why(text, concept, lexicon, matcher)
         ("Nobody has ever laid a finger on the children.", None),
         ("I don't drink alcohol.", "substance_use"),
         ("I've never tried to take my own life.", "past_attempt"),
+        # "nobody's" denies like "nobody".
+        ("The kids are safe, nobody's hurting them.", None),
     ],
 )
 def test_denials_need_a_negation_and_stay_listed(text, concept, lexicon, matcher):
@@ -105,6 +107,9 @@ def test_denials_need_a_negation_and_stay_listed(text, concept, lexicon, matcher
         "I don't think I could stop myself if I had the pills in front of me.",
         "It wouldn't matter to anyone if I never woke up.",
         "If things don't get better by the summer I'm going through with it.",
+        # Found by meaning, with a "don't" further in: no denial of the whole.
+        "I'd be glad to die in my sleep so I don't have to face another day.",
+        "My partner forces himself on me when I've said I don't want to.",
     ],
 )
 def test_negation_words_that_deny_nothing_are_reported(text, lexicon, matcher):
@@ -413,6 +418,9 @@ SUICIDE_QUESTION = ("clinician", "Any thoughts of suicide at all?")
         ([SUICIDE_QUESTION, ("patient", "No, I'm just tired of work.")], {"denied"}),
         ([SUICIDE_QUESTION, ("patient", "No, just the odd night when it's bad.")], {"reported"}),
         ([SUICIDE_QUESTION, ("patient", "No. Just sometimes.")], {"reported"}),
+        # "Once" qualifies an answer; "not once" does not.
+        ([SUICIDE_QUESTION, ("patient", "Only once, last year.")], {"reported"}),
+        ([SUICIDE_QUESTION, ("patient", "No, never. Not once.")], {"denied"}),
         # A patient's own denial with an exception straight after it is reported as said.
         # Safety session pc-03: drafted as "The patient denied substance use".
         ([("patient", "Fine, I don't use any drugs, just the wine.")], {"reported"}),

@@ -312,12 +312,25 @@ def _utterance_hits(
                 by_key[near.concept],
                 phrase="",
                 pattern="",
-                cue=whole_utterance_negation(utterance.text, lexicon),
+                cue=_meaning_denial(utterance.text, lexicon),
                 in_question="?" in utterance.text,
                 nearest=near,
             )
         )
     return hits
+
+
+def _meaning_denial(text: str, lexicon: RiskLexicon) -> str:
+    """The cue of an utterance that denies what it is close to in meaning, or ''.
+
+    Embeddings ignore negation, so the words decide: the utterance opens like a
+    denial ("No", "I've never", "Nobody") and every clause of it is negated. A "not"
+    further in says nothing of the whole ("I've picked a date, after her birthday so
+    I don't ruin it"; "My husband makes me have sex when I don't want to").
+    """
+    if lexicon.answers.negative.search(text) is None:
+        return ""
+    return whole_utterance_negation(text, lexicon)
 
 
 def _matched_by_meaning(utterance: Utterance, said: list[_Hit]) -> bool:
