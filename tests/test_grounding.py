@@ -692,3 +692,69 @@ def test_a_verdict_must_be_said(rows, sentence, unsaid):
     reasons = check_sentence(sentence, list(by_id), by_id).reasons
     verdicts = [r for r in reasons if r.endswith("is not said in the cited utterances")]
     assert verdicts == ([f'"{unsaid}" is not said in the cited utterances'] if unsaid else [])
+
+
+DENIED = "was denied in the session"
+
+
+@pytest.mark.parametrize(
+    ("rows", "sentence", "denied"),
+    [
+        # PriMock57 day3_consultation06: "Not throat", and the model's list adds it back.
+        (
+            [("clinician", "Any tightness in your chest or throat?"),
+             ("patient", "Chest, a bit. Not throat.")],
+            "They have a bit of tightness in their chest and throat.", "throat",
+        ),
+        (
+            [("clinician", "Any tightness in your chest or throat?"),
+             ("patient", "Chest, a bit. Not throat.")],
+            "They have a bit of tightness in their chest.", None,
+        ),
+        # Asked and answered "No", after a filler (day3_consultation08 and 03).
+        (
+            [("clinician", "Have you taken anything? Any ibuprofen at all?"), ("patient", "No."),
+             ("patient", "Just paracetamol.")],
+            "They have taken painkillers like paracetamol and ibuprofen.", "ibuprofen",
+        ),
+        (
+            [("clinician", "Any blood in the poo?"), ("patient", "Uh."),
+             ("patient", "No, nothing like that.")],
+            "Bowel movements are regular, with occasional blood in the stool.", "blood",
+        ),
+        # Safety-netting is no finding: chest pain stays denied.
+        (
+            [("patient", "No chest pain, just the palpitations."),
+             ("clinician", "If you get any chest pain, go to A and E.")],
+            "The patient is experiencing palpitations and chest pain.", "chest pain",
+        ),
+        # Denied in the sentence too, or advised against, or said somewhere: nothing to flag.
+        (
+            [("patient", "No fever, no vomiting and no diarrhoea.")],
+            "The patient does not have any fevers, vomiting, or diarrhoea.", None,
+        ),
+        (
+            [("clinician", "Do you drink alcohol?"), ("patient", "No."),
+             ("clinician", "Rest and drink plenty of fluids.")],
+            "The clinician advised rest and plenty of fluids and to avoid alcohol.", None,
+        ),
+        (
+            [("clinician", "Any vomiting?"), ("patient", "No."),
+             ("patient", "Well, I was sick once last night actually.")],
+            "The patient vomited once last night.", None,
+        ),
+        # "No pain in my chest" denies the pain, not the chest.
+        (
+            [("patient", "No pain in my chest, but it feels congested.")],
+            "The patient reports congestion in the chest.", None,
+        ),
+    ],
+)  # fmt: skip
+def test_what_the_session_denied_is_not_stated_as_present(rows, sentence, denied):
+    by_id = {u.id: u for u in make_transcript(rows).utterances}
+    reasons = check_sentence(sentence, list(by_id)[-1:], by_id).reasons
+    flagged = [r for r in reasons if DENIED in r]
+    if denied is None:
+        assert not flagged, reasons
+    else:
+        assert len(flagged) == 1 and flagged[0].startswith(f'"{denied}"'), reasons

@@ -43,6 +43,11 @@ A sentence is **unsupported** (and stays in the draft, flagged) when:
    - a bound on a number ("over five") not said with it; urgency
      ("immediately") not said; advice given by the wrong person ("The patient
      advises"), or "The clinician advises" resting on questions only;
+   - a time or number given to the patient that only the clinician said, not as
+     a question the patient answered ("The patient reports practising every
+     evening" from the clinician's plan); a verdict ("normal", "as prescribed")
+     not said; a finding, drug or body part the session denied and never said
+     was present (`denials`, read on the whole transcript);
 6. it states as a current finding what its cited lines give as a drug reaction
    where allergies are discussed ("Penicillin gives me a rash" for "a rash is
    present"), unless it says allergy or names the drug;
@@ -73,6 +78,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from avt_notes.grounding.denials import asserted_denied
 from avt_notes.grounding.lexicon import GroundingLexicon, load_grounding_lexicon
 from avt_notes.grounding.specifics import (
     Attribution,
@@ -699,6 +705,10 @@ def check_sentence(
         others_present = any(u.role not in (PATIENT, CLINICIAN) for u in utterances.values())
         reasons += _check_subject(text, lines, lexicon)
         reasons += _check_reported_specifics(text, lines, utterances, lexicon)
+        reasons += [
+            f'"{said}" was denied in the session ({line}) and never said to be present'
+            for said, line in asserted_denied(text, list(utterances.values()), lexicon)
+        ]
         reasons += _check_actor_swap(text, lines, lexicon, others_present)
         for line_check in (
             _check_findings,

@@ -89,6 +89,8 @@ class GroundingLexicon:
     # A reply that confirms what the clinician just said ("Yeah", "That's right").
     affirmations: tuple[str, ...] = ()
     judgements: dict[str, str] = field(default_factory=dict)  # "unremarkable" -> "normal"
+    body_parts: dict[str, str] = field(default_factory=dict)  # "tummy" -> "abdomen"
+    body_part_pattern: re.Pattern[str] | None = None
     judgement_pattern: re.Pattern[str] | None = None
 
 
@@ -136,6 +138,7 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
         evidence = rules["lexical_evidence"]
         time_words = _groups(rules.get("time_words") or {})
         judgements = _groups(rules.get("judgements") or {})
+        body_parts = _groups(rules.get("body_parts") or {})
         people = _groups(rules.get("people") or {})
         subjects = {
             str(phrase).lower(): str(role)
@@ -184,6 +187,8 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
             affirmations=tuple(str(w).lower() for w in rules.get("affirmations") or []),
             judgements=judgements,
             judgement_pattern=_alternation(judgements),
+            body_parts=body_parts,
+            body_part_pattern=_alternation(body_parts),
         )
     except (KeyError, TypeError, AttributeError, yaml.YAMLError) as error:
         raise TemplateError(

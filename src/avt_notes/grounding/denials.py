@@ -1,0 +1,193 @@
+"""What the session denied: findings, drugs and body parts said only with a "no".
+
+A small model summarising a history strings findings together and pulls in one
+the patient denied: "tightness in their chest and throat" after "Not throat",
+"paracetamol and ibuprofen" after "Any ibuprofen at all?" / "No". The cited lines
+may not hold the denial, so the whole session is read: an item is denied when it
+is said only under a negation in its clause ("No chest pain"), or asked about and
+answered with a bare "No", and never said to be present, by the patient or in
+the clinician's own statements (safety-netting, "if you get chest pain", is
+neither). Pure functions over utterances.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from avt_notes.grounding.lexicon import GroundingLexicon
+from avt_notes.grounding.words import tokens
+from avt_notes.schemas import CLINICIAN, PATIENT, Utterance
+
+# A negation reaches this many words forward within its clause ("not necessarily
+# sort of in my neck").
+NEGATION_REACH = 6
+WRITTEN_REACH = 12
+_CLAUSE = re.compile(r"[,.;:!?]|\bbut\b|\bthough\b|\balthough\b", re.IGNORECASE)
+_HESITATION = r"^\W*(?:(?:uh|um|er|erm|hmm|mm|oh)\W+)*"
+_BARE_NO = re.compile(
+    _HESITATION + r"(?:no|nope|nah|never|none|not really|not at all)\b", re.IGNORECASE
+)
+_FILLER = re.compile(r"^\W*(?:(?:uh|um|er|erm|hmm|mm|oh)\W*)*$", re.IGNORECASE)
+_YES = re.compile(_HESITATION + r"(?:yes|yeah|yep|yup)\b", re.IGNORECASE)
+# "blood tests", "a chest x-ray": what is tested, not a finding.
+_TESTED = re.compile(
+    r"\s*(?:tests?|pressure|sugars?|counts?|results?|x-?rays?|scans?)\b", re.IGNORECASE
+)
+# Words that may stand between a negation and the body part it is about.
+_BETWEEN = frozenset(
+    "in on at around my the a any of really necessarily sort kind like just so much".split()
+)
+# A written sentence's list ("no spots, fever or sweating") runs over commas; so does
+# advice to leave something be ("avoid smoking and alcohol").
+_WRITTEN_CLAUSE = re.compile(r"[.;:!?]|\bbut\b|\bthough\b|\balthough\b", re.IGNORECASE)
+_LEAVE_BE = re.compile(
+    r"\b(?:avoid\w*|stop\w*|reduc\w*|cut\w* down|limit\w*|refrain\w*|without|instead of)\b",
+    re.IGNORECASE,
+)
+_QUESTION_PART = re.compile(r"[^.!?]*\?")
+_CONDITIONAL = re.compile(
+    r"[^.!?]*\b(?:if|unless|in case|should you)\b[^.!?]*[.!?]?", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Mention:
+    item: str  # "finding chest pain", "drug ibuprofen", "body throat"
+    surface: str  # as written
+    negated: bool
+
+
+def mentions(text: str, lexicon: GroundingLexicon, *, written: bool = False) -> list[Mention]:
+    """The findings, drugs and body parts `text` names, each with whether its clause negates it.
+
+    In what was said, a body part is negated only as what the negation is about ("Not
+    throat", "not in my neck"), not as where a negated finding is ("no pain in my
+    chest"). A `written` sentence is read leniently the other way: its lists run on
+    ("does not have any fevers, vomiting, or diarrhoea"). Both leave a doubt unflagged.
+    """
+    clause = _WRITTEN_CLAUSE if written else _CLAUSE
+    reach = WRITTEN_REACH if written else NEGATION_REACH
+    found: list[Mention] = []
+    spans: list[tuple[int, int]] = []
+    for kind, pattern, groups in (
+        ("finding", lexicon.finding_pattern, lexicon.findings),
+        ("drug", lexicon.drug_pattern, lexicon.drugs),
+        ("body", lexicon.body_part_pattern, lexicon.body_parts),
+    ):
+        if pattern is None:
+            continue
+        for match in pattern.finditer(text):
+            if _TESTED.match(text, match.end()):
+                continue
+            if kind == "body" and any(a < match.end() and match.start() < b for a, b in spans):
+                continue  # "chest" inside "chest pain": the finding speaks for it
+            spans.append((match.start(), match.end()))
+            item = f"{kind} {groups[match.group(0).lower()]}"
+            between = _BETWEEN if kind == "body" and not written else None
+            negated = _negated(text, match.start(), lexicon, clause, reach, between)
+            found.append(Mention(item, match.group(0), negated))
+    return found
+
+
+def _negated(
+    text: str,
+    start: int,
+    lexicon: GroundingLexicon,
+    clause: re.Pattern[str],
+    reach: int,
+    between: frozenset[str] | None,
+) -> bool:
+    clause_start = 0
+    for boundary in clause.finditer(text, 0, start):
+        clause_start = boundary.end()
+    said = tokens(text[clause_start:start].lower().replace("’", "'"))
+    before = [w for w in said if w[:1].isalnum()][-reach:]
+    for index in range(len(before) - 1, -1, -1):
+        word = before[index]
+        if word in lexicon.negation_cues or word.endswith("n't"):
+            return between is None or all(w in between for w in before[index + 1 :])
+    return False
+
+
+def _asked(text: str) -> str:
+    """The question sentences of a line ("So no fever. Any ibuprofen at all?" -> the last)."""
+    return " ".join(m.group(0) for m in _QUESTION_PART.finditer(text))
+
+
+Lines = tuple[tuple[str, str, str], ...]  # (id, role, text) in time order
+# Every sentence of a draft reads the same session: the last sessions' readings are kept.
+_READ: dict[tuple[int, Lines], dict[str, str]] = {}
+_READ_KEEP = 8
+
+
+def _denied_in(lines: Lines, lexicon: GroundingLexicon) -> dict[str, str]:
+    key = (id(lexicon), lines)
+    if key not in _READ:
+        if len(_READ) >= _READ_KEEP:
+            _READ.pop(next(iter(_READ)))
+        _READ[key] = _read_denials(lines, lexicon)
+    return _READ[key]
+
+
+def _read_denials(lines: Lines, lexicon: GroundingLexicon) -> dict[str, str]:
+    denied: dict[str, str] = {}
+    present: set[str] = set()
+    for index, (line_id, role, text) in enumerate(lines):
+        asked = _asked(text)
+        stated = _QUESTION_PART.sub(" ", text)
+        if role == CLINICIAN:
+            # Safety-netting is no finding: "if you get any chest pain, go to A and E".
+            stated = _CONDITIONAL.sub(" ", stated)
+        if role in (PATIENT, CLINICIAN):
+            for mention in mentions(stated, lexicon):
+                if mention.negated:
+                    denied.setdefault(mention.item, line_id)
+                else:
+                    present.add(mention.item)
+        if role != CLINICIAN or not asked:
+            continue
+        reply = _reply(lines, index)
+        if reply is None:
+            continue
+        for mention in mentions(asked, lexicon):
+            if mention.negated:
+                continue
+            if _YES.match(reply[2]):
+                present.add(mention.item)
+            elif _BARE_NO.match(reply[2]):
+                denied.setdefault(mention.item, reply[0])
+    return {item: line_id for item, line_id in denied.items() if item not in present}
+
+
+def _reply(lines: Lines, index: int) -> tuple[str, str, str] | None:
+    """The patient's next line that says something ("Uh." is passed over), if next."""
+    for line in lines[index + 1 : index + 3]:
+        if line[1] != PATIENT:
+            return None
+        if not _FILLER.match(line[2]):
+            return line
+    return None
+
+
+def denied_items(utterances: Iterable[Utterance], lexicon: GroundingLexicon) -> dict[str, str]:
+    """Item -> the line denying it, for items the session denies and never says are present."""
+    ordered = sorted(utterances, key=lambda u: (u.start, u.id))
+    return _denied_in(tuple((u.id, u.role, u.text) for u in ordered), lexicon)
+
+
+def asserted_denied(
+    sentence: str, utterances: Sequence[Utterance], lexicon: GroundingLexicon
+) -> list[tuple[str, str]]:
+    """(as written, denying line) for each item the sentence states that the session denied."""
+    denied = denied_items(utterances, lexicon)
+    written = _CONDITIONAL.sub(" ", _QUESTION_PART.sub(" ", sentence))
+    found = []
+    for m in mentions(written, lexicon, written=True):
+        if m.negated or m.item not in denied:
+            continue
+        if _LEAVE_BE.search(written, 0, written.lower().find(m.surface.lower())):
+            continue
+        found.append((m.surface, denied[m.item]))
+    return found
