@@ -636,6 +636,24 @@ def test_a_finding_said_across_a_question_and_its_answer_is_said():
             "The patient reports taking two tablets a day.",
             None,
         ),
+        # The clinician's impression is no report of the patient's (PriMock57 day3 08).
+        (
+            [
+                ("patient", "Coughing, runny nose, muscles aching, for a few days now."),
+                ("clinician", "So it looks like it's just a viral infection."),
+            ],
+            "The patient reports a mild viral infection with a cough.",
+            "infection",
+        ),
+        # Asked without a question mark: "Tell me about ..." (safety session pc-04).
+        (
+            [
+                ("clinician", "Tell me about the chest pain."),
+                ("patient", "It's a tightness when I walk up the hill to work."),
+            ],
+            "The patient reports chest pain when walking up the hill to work.",
+            None,
+        ),
         # Agreeing to a plan takes its time from the plan.
         (
             [
@@ -647,7 +665,7 @@ def test_a_finding_said_across_a_question_and_its_answer_is_said():
         ),
     ],
 )
-def test_a_time_or_number_the_patient_reports_must_be_theirs(rows, sentence, flagged):
+def test_a_time_number_or_finding_the_patient_reports_must_be_theirs(rows, sentence, flagged):
     by_id = {u.id: u for u in make_transcript(rows).utterances}
     reasons = check_sentence(sentence, list(by_id), by_id).reasons
     theirs = [r for r in reasons if "which only the clinician said" in r]

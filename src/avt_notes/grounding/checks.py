@@ -406,6 +406,10 @@ def _check_subject(
 _NOT_REPORTING = ("agree", "advise", "recommend")
 
 
+# Asking without a question: "Tell me about the chest pain."
+_ASKING = frozenset({"tell me", "describe", "talk me", "walk me"})
+
+
 def _reports_for_patient(sentence: str, lexicon: GroundingLexicon) -> bool:
     lowered = sentence.lower().lstrip()
     return any(
@@ -417,9 +421,9 @@ def _reports_for_patient(sentence: str, lexicon: GroundingLexicon) -> bool:
 
 
 def _specifics(text: str, lexicon: GroundingLexicon) -> set[str]:
-    """Times and numbers said in `text`, as comparable keys."""
+    """Times, numbers and findings said in `text`, as comparable keys."""
     numbers = {f"{value:g}" for value in number_values(text, lexicon)}
-    return time_words_in(text, lexicon) | numbers
+    return time_words_in(text, lexicon) | numbers | findings_in(text, lexicon)
 
 
 def _next_line(line: Utterance, utterances: Mapping[str, Utterance]) -> Utterance | None:
@@ -440,10 +444,11 @@ def _check_reported_specifics(
     utterances: Mapping[str, Utterance],
     lexicon: GroundingLexicon,
 ) -> list[str]:
-    """ "The patient reports ... every evening": a time or number given to the patient must
-    be the patient's: said in their own line, asked by the clinician and answered, or said
-    by the clinician and confirmed in the reply ("So every night?" / "Yeah"). The
-    clinician's advice ("Keep practising every evening") is no report of the patient's."""
+    """ "The patient reports ... every evening": a time, number or finding given to the
+    patient must be the patient's: said in their own line, asked by the clinician and
+    answered, or said by the clinician and confirmed in the reply ("So every night?" /
+    "Yeah"). The clinician's advice ("Keep practising every evening") or own observation
+    ("a bit of redness at the back of your throat") is no report of the patient's."""
     if not _reports_for_patient(sentence, lexicon):
         return []
     theirs: set[str] = set()
@@ -459,14 +464,24 @@ def _check_reported_specifics(
         confirmed = _affirms(reply, lexicon)
         for part in _SENTENCE_END.split(line.text):
             said = _specifics(part, lexicon)
-            asked = part.rstrip().endswith("?") or (
-                bool(_said_words(part, lexicon))
-                and _said_words(part, lexicon)[0] in lexicon.question_openers
+            opening = " ".join(_said_words(part, lexicon)[:2])
+            asked = (
+                part.rstrip().endswith("?")
+                or opening.split(" ")[0] in lexicon.question_openers
+                or opening in _ASKING
             )
             if confirmed or (asked and answered):
                 theirs |= said
             else:
                 clinicians |= said
+    # A finding is the patient's wherever they said it: the model may cite only the
+    # clinician's question about it ("You're feeling dizzy?") and not the answer.
+    theirs |= {
+        finding
+        for line in utterances.values()
+        if line.role == PATIENT
+        for finding in findings_in(line.text, lexicon)
+    }
     only_clinician = (_specifics(sentence, lexicon) & clinicians) - theirs
     return [
         f'gives the patient "{specific}", which only the clinician said (not as a question '
