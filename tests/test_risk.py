@@ -158,6 +158,13 @@ def test_negation_stops_before_a_new_subject(text, concept, lexicon):
         "I'm cutting down on crisps.",
         "We hit it off straight away.",
         "That lasagne was to die for.",
+        # Session 9's training set (benchmarks/risk_data/written/train-s9.jsonl).
+        "My daughter says it's social suicide if I drop her at the school gate.",
+        "Chocolate is my drug of choice, I'm afraid.",
+        "I overdosed on mince pies over Christmas and I'm paying for it now.",
+        "I burned my hand on the barbecue, just a small blister, it's fine now.",
+        "I've been cutting my own hair since lockdown.",
+        "I could have strangled him when he said that.",
     ],
 )
 def test_figures_of_speech_raise_nothing(text, lexicon, matcher):
@@ -380,6 +387,9 @@ def test_a_protective_factor_is_the_patients_not_the_clinicians(lexicon, matcher
         # No itch named before the scratching: the itch figure does not apply.
         ("I scratch myself when I'm upset, it's not itchy.", "self_harm"),
         ("I'll get him back for what he did to my sister.", "harm_to_others"),
+        # A habit is no accident, though it names what it is done on.
+        ("I burn my arms on the hob when it gets too much.", "self_harm"),
+        ("I don't drink at all these days.", "substance_use"),
     ],
 )
 def test_everyday_wording_is_read(text, concept, lexicon):
