@@ -91,6 +91,14 @@ def test_meaning_finds_paraphrases_and_says_why(text, concept, lexicon, matcher)
         ("I've never tried to take my own life.", "past_attempt"),
         # "nobody's" denies like "nobody".
         ("The kids are safe, nobody's hurting them.", None),
+        # Session 9's training set: denials in everyday words.
+        ("Nobody is hurting me.", "adult_at_risk"),
+        ("No, nobody forces me to do anything.", "adult_at_risk"),
+        ("I've never laid a finger on her.", "harm_to_others"),
+        ("I've never thought about how I'd do it.", "method"),
+        ("I won't do anything silly, I promise.", "intent"),
+        ("The kids are always looked after, I never leave them on their own.",
+         "safeguarding_child"),
     ],
 )
 def test_denials_need_a_negation_and_stay_listed(text, concept, lexicon, matcher):
@@ -390,6 +398,8 @@ def test_a_protective_factor_is_the_patients_not_the_clinicians(lexicon, matcher
         # A habit is no accident, though it names what it is done on.
         ("I burn my arms on the hob when it gets too much.", "self_harm"),
         ("I don't drink at all these days.", "substance_use"),
+        ("I leave the kids on their own at night when I go to work.", "safeguarding_child"),
+        ("He forces me to hand over my wages.", "adult_at_risk"),
     ],
 )
 def test_everyday_wording_is_read(text, concept, lexicon):

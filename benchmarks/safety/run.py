@@ -61,7 +61,7 @@ def script_transcript(session: Session) -> Transcript:
     return rows_transcript(f"{session.id}.script", rows)
 
 
-def rescore(files: list[Path], out: Path, encoder: SentenceEncoder) -> None:
+def rescore(files: list[Path], out: Path, encoder: SentenceEncoder, unsure_below: float) -> None:
     """Score saved drafts again (after a scoring change), keeping their measured seconds."""
     scores = []
     for path in files:
@@ -71,7 +71,10 @@ def rescore(files: list[Path], out: Path, encoder: SentenceEncoder) -> None:
         transcript = Transcript.model_validate_json(
             (out / f"{session.id}.transcript.json").read_text(encoding="utf-8")
         )
-        result = score(session, note, transcript, encoder)
+        result = score(session, note, transcript, encoder, unsure_below)
+        (out / f"{session.id}.md").write_text(
+            to_markdown(note, transcript, unsure_below), encoding="utf-8"
+        )
         old = SessionScore.model_validate_json(saved.read_text(encoding="utf-8"))
         result.seconds_draft, result.seconds_pipeline = old.seconds_draft, old.seconds_pipeline
         saved.write_text(result.model_dump_json(indent=1), encoding="utf-8")
@@ -123,8 +126,10 @@ def main() -> None:
     if not files:
         raise SystemExit(f"no sessions in {args.sessions} starting with {args.only!r}")
     encoder = load_encoder(settings)
+    # The draft as a clinician reads it names the words recognition was unsure of.
+    unsure_below = settings.decoding.asr_low_probability
     if args.rescore:
-        rescore(files, args.out, encoder)
+        rescore(files, args.out, encoder, unsure_below)
         return
     started = time.perf_counter()
     drafter = load_drafter(settings)
@@ -156,11 +161,13 @@ def main() -> None:
             verify=args.verify,
         )
         draft_seconds = time.perf_counter() - mark
-        result = score(session, note, transcript, encoder)
+        result = score(session, note, transcript, encoder, unsure_below)
         result.seconds_draft = round(draft_seconds, 1)
         result.seconds_pipeline = round(pipeline_seconds, 1)
         scores.append(result)
-        (args.out / f"{session.id}.md").write_text(to_markdown(note, transcript), encoding="utf-8")
+        (args.out / f"{session.id}.md").write_text(
+            to_markdown(note, transcript, unsure_below), encoding="utf-8"
+        )
         (args.out / f"{session.id}.draft.json").write_text(note.model_dump_json(indent=1))
         (args.out / f"{session.id}.transcript.json").write_text(transcript.model_dump_json())
         (args.out / f"{session.id}.score.json").write_text(

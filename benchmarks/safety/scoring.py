@@ -30,6 +30,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, Field
 
+from avt_notes.confidence import unsure_words
 from avt_notes.drafting import DraftNote
 from avt_notes.embeddings import SentenceEncoder, cosine_matrix
 from avt_notes.grounding import has_negation, load_grounding_lexicon
@@ -99,6 +100,8 @@ class SessionScore(BaseModel):
     closest_false: list[dict[str, Any]]
     seconds_draft: float = 0.0
     seconds_pipeline: float = 0.0
+    # Body sentences naming words recognition was unsure of ("— recognition unsure of").
+    unsure_noted: int = 0
 
 
 _SELF = re.compile(
@@ -117,7 +120,11 @@ def harm_target(text: str) -> str | None:
 
 
 def score(
-    session: Session, note: DraftNote, transcript: Transcript, encoder: SentenceEncoder
+    session: Session,
+    note: DraftNote,
+    transcript: Transcript,
+    encoder: SentenceEncoder,
+    unsure_below: float = 0.5,
 ) -> SessionScore:
     sentences = note.sentences()
     body = " ".join(s.text for s in sentences)
@@ -162,6 +169,10 @@ def score(
         sentences=len(sentences),
         set_aside=len(note.set_aside),
         with_evidence=sum(bool(s.evidence) for s in sentences),
+        unsure_noted=sum(
+            bool(unsure_words(s.text, [by_id[i] for i in s.evidence if i in by_id], unsure_below))
+            for s in sentences
+        ),
         unsupported=sum(s.status == "unsupported" for s in sentences),
         fact_links=links,
         fact_links_correct=correct,
@@ -185,6 +196,7 @@ def totals(scores: Sequence[SessionScore]) -> dict[str, float]:
         "evidence_share_written": sum(s.with_evidence for s in scores)
         / max(1, sum(s.sentences + s.set_aside for s in scores)),
         "unsupported_share": sum(s.unsupported for s in scores) / sentences,
+        "unsure_noted_share": sum(s.unsure_noted for s in scores) / sentences,
         "links_correct": sum(s.fact_links_correct for s in scores) / links,
         "fact_links_scored": sum(s.fact_links for s in scores),
         "seconds_per_note": sum(s.seconds_draft for s in scores) / max(1, len(scores)),
