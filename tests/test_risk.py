@@ -97,8 +97,10 @@ def test_meaning_finds_paraphrases_and_says_why(text, concept, lexicon, matcher)
         ("I've never laid a finger on her.", "harm_to_others"),
         ("I've never thought about how I'd do it.", "method"),
         ("I won't do anything silly, I promise.", "intent"),
-        ("The kids are always looked after, I never leave them on their own.",
-         "safeguarding_child"),
+        (
+            "The kids are always looked after, I never leave them on their own.",
+            "safeguarding_child",
+        ),
     ],
 )
 def test_denials_need_a_negation_and_stay_listed(text, concept, lexicon, matcher):
