@@ -175,6 +175,11 @@ def test_negation_stops_before_a_new_subject(text, concept, lexicon):
         "I burned my hand on the barbecue, just a small blister, it's fine now.",
         "I've been cutting my own hair since lockdown.",
         "I could have strangled him when he said that.",
+        # Session 9's second training set (train2-s9.jsonl).
+        "I'm knackered, I feel like I've been hit by a bus.",
+        "I nearly killed myself laughing at that clip of the dog on the trampoline.",
+        "My husband will hang me out to dry if I forget our anniversary again.",
+        "When my sister started on about the seating plan again I thought, shoot me now.",
     ],
 )
 def test_figures_of_speech_raise_nothing(text, lexicon, matcher):
