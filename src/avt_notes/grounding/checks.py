@@ -78,7 +78,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from avt_notes.grounding.denials import asserted_denied
+from avt_notes.grounding.denials import asserted_denied, patients_findings
 from avt_notes.grounding.lexicon import GroundingLexicon, load_grounding_lexicon
 from avt_notes.grounding.specifics import (
     Attribution,
@@ -474,15 +474,11 @@ def _check_reported_specifics(
                 theirs |= said
             else:
                 clinicians |= said
-    # A finding is the patient's wherever they said it: the model may cite only the
-    # clinician's question about it ("You're feeling dizzy?") and not the answer.
-    theirs |= {
-        finding
-        for line in utterances.values()
-        if line.role == PATIENT
-        for finding in findings_in(line.text, lexicon)
-    }
     only_clinician = (_specifics(sentence, lexicon) & clinicians) - theirs
+    if only_clinician & set(lexicon.findings.values()):
+        # A finding is the patient's wherever they said it: the model may cite only the
+        # clinician's question about it ("You're feeling dizzy?") and not the answer.
+        only_clinician -= patients_findings(utterances.values(), lexicon)
     return [
         f'gives the patient "{specific}", which only the clinician said (not as a question '
         "the patient answered)"

@@ -13,10 +13,12 @@ neither). Pure functions over utterances.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from avt_notes.grounding.lexicon import GroundingLexicon
+from avt_notes.grounding.specifics import findings_in
 from avt_notes.grounding.words import tokens
 from avt_notes.schemas import CLINICIAN, PATIENT, Utterance
 
@@ -117,18 +119,45 @@ def _asked(text: str) -> str:
 
 
 Lines = tuple[tuple[str, str, str], ...]  # (id, role, text) in time order
+_T = TypeVar("_T")
 # Every sentence of a draft reads the same session: the last sessions' readings are kept.
 _READ: dict[tuple[int, Lines], dict[str, str]] = {}
 _READ_KEEP = 8
 
 
+_FINDINGS: dict[tuple[int, Lines], frozenset[str]] = {}
+
+
+def _kept(cache: dict[tuple[int, Lines], _T], key: tuple[int, Lines], read: Callable[[], _T]) -> _T:
+    if key not in cache:
+        if len(cache) >= _READ_KEEP:
+            cache.pop(next(iter(cache)))
+        cache[key] = read()
+    return cache[key]
+
+
 def _denied_in(lines: Lines, lexicon: GroundingLexicon) -> dict[str, str]:
-    key = (id(lexicon), lines)
-    if key not in _READ:
-        if len(_READ) >= _READ_KEEP:
-            _READ.pop(next(iter(_READ)))
-        _READ[key] = _read_denials(lines, lexicon)
-    return _READ[key]
+    return _kept(_READ, (id(lexicon), lines), lambda: _read_denials(lines, lexicon))
+
+
+def _lines(utterances: Iterable[Utterance]) -> Lines:
+    ordered = sorted(utterances, key=lambda u: (u.start, u.id))
+    return tuple((u.id, u.role, u.text) for u in ordered)
+
+
+def patients_findings(utterances: Iterable[Utterance], lexicon: GroundingLexicon) -> frozenset[str]:
+    """The findings the patient named anywhere in the session (negated or not)."""
+    lines = _lines(utterances)
+
+    def read() -> frozenset[str]:
+        return frozenset(
+            finding
+            for _, role, text in lines
+            if role == PATIENT
+            for finding in findings_in(text, lexicon)
+        )
+
+    return _kept(_FINDINGS, (id(lexicon), lines), read)
 
 
 def _read_denials(lines: Lines, lexicon: GroundingLexicon) -> dict[str, str]:
@@ -173,8 +202,7 @@ def _reply(lines: Lines, index: int) -> tuple[str, str, str] | None:
 
 def denied_items(utterances: Iterable[Utterance], lexicon: GroundingLexicon) -> dict[str, str]:
     """Item -> the line denying it, for items the session denies and never says are present."""
-    ordered = sorted(utterances, key=lambda u: (u.start, u.id))
-    return _denied_in(tuple((u.id, u.role, u.text) for u in ordered), lexicon)
+    return _denied_in(_lines(utterances), lexicon)
 
 
 def asserted_denied(
