@@ -776,3 +776,42 @@ def test_what_the_session_denied_is_not_stated_as_present(rows, sentence, denied
         assert not flagged, reasons
     else:
         assert len(flagged) == 1 and flagged[0].startswith(f'"{denied}"'), reasons
+
+
+@pytest.mark.parametrize(
+    ("rows", "sentence"),
+    [
+        # A "No" about what a finding is like denies nothing of the finding.
+        ([("clinician", "Does the chest pain go anywhere else?"), ("patient", "No.")],
+         "The patient reports chest pain that does not spread."),
+        ([("clinician", "Has the ibuprofen helped at all?"), ("patient", "No.")],
+         "The patient has taken ibuprofen without much help."),
+        ([("clinician", "Do you get the chest pain when you are resting?"),
+          ("patient", "No, only when I walk.")],
+         "The patient reports chest pain on walking."),
+        # A negation about something else in the clause.
+        ([("patient", "Nothing seems to help the headache.")],
+         "The patient reports a headache."),
+        ([("patient", "I can't sleep because of the cough.")],
+         "The patient reports a cough that keeps them awake."),
+        ([("patient", "I have never had chest pain before this week.")],
+         "The patient reports chest pain that started this week."),
+    ],
+)  # fmt: skip
+def test_a_no_about_something_else_denies_nothing(rows, sentence):
+    by_id = {u.id: u for u in make_transcript(rows).utterances}
+    reasons = check_sentence(sentence, list(by_id), by_id).reasons
+    assert not [r for r in reasons if DENIED in r], reasons
+
+
+def test_the_session_reading_is_not_taken_from_another_lexicon():
+    """A reading is kept with the lexicon it was made with, not by its id alone."""
+    from dataclasses import replace
+
+    from avt_notes.grounding.denials import denied_items
+
+    rows = [("clinician", "Any ibuprofen at all?"), ("patient", "No.")]
+    utterances = make_transcript(rows).utterances
+    assert "drug ibuprofen" in denied_items(utterances, load_grounding_lexicon())
+    without_drugs = replace(load_grounding_lexicon(), drug_pattern=None)
+    assert "drug ibuprofen" not in denied_items(utterances, without_drugs)

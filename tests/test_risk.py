@@ -89,8 +89,6 @@ def test_meaning_finds_paraphrases_and_says_why(text, concept, lexicon, matcher)
         ("Nobody has ever laid a finger on the children.", None),
         ("I don't drink alcohol.", "substance_use"),
         ("I've never tried to take my own life.", "past_attempt"),
-        # "nobody's" denies like "nobody".
-        ("The kids are safe, nobody's hurting them.", None),
         # Session 9's training set: denials in everyday words.
         ("Nobody is hurting me.", "adult_at_risk"),
         ("No, nobody forces me to do anything.", "adult_at_risk"),
@@ -119,6 +117,9 @@ def test_denials_need_a_negation_and_stay_listed(text, concept, lexicon, matcher
         "If things don't get better by the summer I'm going through with it.",
         # Found by meaning, with a "don't" further in: no denial of the whole.
         "I'd be glad to die in my sleep so I don't have to face another day.",
+        # "Nobody's" before another clause denies nothing of it.
+        "Nobody's going to care if I kill myself.",
+        "Nobody's noticed that I cut myself.",
         "My partner forces himself on me when I've said I don't want to.",
     ],
 )
@@ -179,7 +180,6 @@ def test_negation_stops_before_a_new_subject(text, concept, lexicon):
         "I'm knackered, I feel like I've been hit by a bus.",
         "I nearly killed myself laughing at that clip of the dog on the trampoline.",
         "My husband will hang me out to dry if I forget our anniversary again.",
-        "When my sister started on about the seating plan again I thought, shoot me now.",
     ],
 )
 def test_figures_of_speech_raise_nothing(text, lexicon, matcher):
@@ -407,6 +407,14 @@ def test_a_protective_factor_is_the_patients_not_the_clinicians(lexicon, matcher
         ("I don't drink at all these days.", "substance_use"),
         ("I leave the kids on their own at night when I go to work.", "safeguarding_child"),
         ("He forces me to hand over my wages.", "adult_at_risk"),
+        # Figures of speech never silence these (session 9's review).
+        ("I cut my arm on a razor blade.", "self_harm"),
+        ("I burnt my arm on the cooker on purpose.", "self_harm"),
+        ("I burned my hand on the oven again, on purpose this time.", "self_harm"),
+        ("He hit me with a stick.", "adult_at_risk"),
+        ("My husband hit our son with a bat.", "safeguarding_child"),
+        ("I overdosed on caffeine pills last week.", "method"),
+        ("Just shoot me now, I want it over.", "method"),
     ],
 )
 def test_everyday_wording_is_read(text, concept, lexicon):

@@ -431,11 +431,16 @@ def _next_line(line: Utterance, utterances: Mapping[str, Utterance]) -> Utteranc
     return min(later, key=lambda u: (u.start, u.id), default=None)
 
 
+_HESITATIONS = re.compile(r"^\W*(?:(?:uh|um|er|erm|hmm|oh|well)\W+)*", re.IGNORECASE)
+_REPLY_NO = re.compile(r"^\W*(?:(?:uh|um|er|erm|hmm|oh)\W+)*(?:no|nope|nah|never)\b", re.I)
+
+
 def _affirms(reply: Utterance | None, lexicon: GroundingLexicon) -> bool:
+    """Whether the patient's reply starts by confirming ("Um, yeah", "Uh-huh", "That's right")."""
     if reply is None or reply.role != PATIENT:
         return False
-    opening = " ".join(tokens(reply.text)[:3])
-    return any(re.match(rf"{re.escape(word)}\b", opening) for word in lexicon.affirmations)
+    opening = _HESITATIONS.sub("", reply.text.lower().replace("’", "'"))
+    return any(re.match(rf"{re.escape(word)}(?![\w-])", opening) for word in lexicon.affirmations)
 
 
 def _check_reported_specifics(
@@ -462,6 +467,10 @@ def _check_reported_specifics(
         reply = _next_line(line, utterances)
         answered = reply is not None and reply.role == PATIENT
         confirmed = _affirms(reply, lexicon)
+        # "So no chest pain?" / "No." confirms a negative summary as much as "Yes" does.
+        confirms_no = (
+            reply is not None and reply.role == PATIENT and bool(_REPLY_NO.match(reply.text))
+        )
         for part in _SENTENCE_END.split(line.text):
             said = _specifics(part, lexicon)
             opening = " ".join(_said_words(part, lexicon)[:2])
@@ -469,8 +478,9 @@ def _check_reported_specifics(
                 part.rstrip().endswith("?")
                 or opening.split(" ")[0] in lexicon.question_openers
                 or opening in _ASKING
+                or opening.split(" ")[0] in _ASKING
             )
-            if confirmed or (asked and answered):
+            if confirmed or (asked and answered) or (confirms_no and has_negation(part, lexicon)):
                 theirs |= said
             else:
                 clinicians |= said

@@ -13,6 +13,7 @@ neither). Pure functions over utterances.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -28,9 +29,30 @@ NEGATION_REACH = 6
 WRITTEN_REACH = 12
 _CLAUSE = re.compile(r"[,.;:!?]|\bbut\b|\bthough\b|\balthough\b", re.IGNORECASE)
 _HESITATION = r"^\W*(?:(?:uh|um|er|erm|hmm|mm|oh)\W+)*"
-_BARE_NO = re.compile(
-    _HESITATION + r"(?:no|nope|nah|never|none|not really|not at all)\b", re.IGNORECASE
+_NO_WORD = (
+    r"(?:no|nope|nah|never|none|nothing|not really|not at all|actually not|really not|"
+    r"nothing like that|nothing of (?:the|that) sort|none at all|not once)"
 )
+# A reply whose first sentence is only a "no" ("Uh, no.", "No, nothing.", "No, actually
+# not."): "No, it's still there" or "No, only when I walk" answer something else.
+_BARE_NO = re.compile(
+    _HESITATION + _NO_WORD + r"(?:[\s,.!]+" + _NO_WORD + r")*[\s,.!]*$", re.IGNORECASE
+)
+# A question whether something is there at all ("Any ibuprofen?", "Do you get chest
+# pain?"), not about what it is like ("Has the ibuprofen helped?", "Does the pain go
+# anywhere?", "... when you are resting?").
+_WHETHER = re.compile(
+    r"\b(?:any|anything|ever|do you (?:have|get|take|smoke|drink)|is there|"
+    r"have you (?:had|got|taken|noticed|been|tried)|"
+    r"are you (?:still )?(?:taking|getting|having|on)|did you (?:have|get|take|notice|try))\b",
+    re.IGNORECASE,
+)
+_WHAT_LIKE = re.compile(
+    r"\b(?:help\w*|go(?:es)? anywhere|spread\w*|radiat\w*|worse|better|gone|when|where|"
+    r"why|what|how|which|since|still|brought|caus\w*|while)\b",
+    re.IGNORECASE,
+)
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
 _FILLER = re.compile(r"^\W*(?:(?:uh|um|er|erm|hmm|mm|oh)\W*)*$", re.IGNORECASE)
 _YES = re.compile(_HESITATION + r"(?:yes|yeah|yep|yup)\b", re.IGNORECASE)
 # "blood tests", "a chest x-ray": what is tested, not a finding.
@@ -41,6 +63,15 @@ _TESTED = re.compile(
 _BETWEEN = frozenset(
     "in on at around my the a any of really necessarily sort kind like just so much".split()
 )
+# Words that may stand between a negation and the finding or drug it denies ("no chest
+# pain", "I haven't had any nausea", "not taking any ibuprofen"); other words mean the
+# negation is about something else ("Nothing seems to help the headache").
+_BEFORE_ITEM = _BETWEEN | frozenset(
+    "had have has got get getting having taken taking take noticed experienced been felt "
+    "feel feeling with or and an real signs symptom symptoms other more".split()
+)
+# What follows a "never had X" that makes it a first time, not a denial.
+_NOT_YET = re.compile(r"[^,.;!?]*\b(?:before|until|till|since|except)\b", re.IGNORECASE)
 # A written sentence's list ("no spots, fever or sweating") runs over commas; so does
 # advice to leave something be ("avoid smoking and alcohol").
 _WRITTEN_CLAUSE = re.compile(r"[.;:!?]|\bbut\b|\bthough\b|\balthough\b", re.IGNORECASE)
@@ -59,6 +90,7 @@ class Mention:
     item: str  # "finding chest pain", "drug ibuprofen", "body throat"
     surface: str  # as written
     negated: bool
+    start: int = 0  # where in the text
 
 
 def mentions(text: str, lexicon: GroundingLexicon, *, written: bool = False) -> list[Mention]:
@@ -87,9 +119,11 @@ def mentions(text: str, lexicon: GroundingLexicon, *, written: bool = False) -> 
                 continue  # "chest" inside "chest pain": the finding speaks for it
             spans.append((match.start(), match.end()))
             item = f"{kind} {groups[match.group(0).lower()]}"
-            between = _BETWEEN if kind == "body" and not written else None
+            between = None if written else (_BETWEEN if kind == "body" else _BEFORE_ITEM)
             negated = _negated(text, match.start(), lexicon, clause, reach, between)
-            found.append(Mention(item, match.group(0), negated))
+            if negated and not written and _NOT_YET.match(text, match.end()):
+                negated = False  # "never had chest pain before this week"
+            found.append(Mention(item, match.group(0), negated, match.start()))
     return found
 
 
@@ -121,23 +155,37 @@ def _asked(text: str) -> str:
 Lines = tuple[tuple[str, str, str], ...]  # (id, role, text) in time order
 _T = TypeVar("_T")
 # Every sentence of a draft reads the same session: the last sessions' readings are kept.
-_READ: dict[tuple[int, Lines], dict[str, str]] = {}
+_READ: dict[tuple[int, Lines], tuple[GroundingLexicon, dict[str, str]]] = {}
+_LOCK = threading.Lock()
 _READ_KEEP = 8
 
 
-_FINDINGS: dict[tuple[int, Lines], frozenset[str]] = {}
+_FINDINGS: dict[tuple[int, Lines], tuple[GroundingLexicon, frozenset[str]]] = {}
 
 
-def _kept(cache: dict[tuple[int, Lines], _T], key: tuple[int, Lines], read: Callable[[], _T]) -> _T:
-    if key not in cache:
-        if len(cache) >= _READ_KEEP:
+def _kept(
+    cache: dict[tuple[int, Lines], tuple[GroundingLexicon, _T]],
+    lexicon: GroundingLexicon,
+    lines: Lines,
+    read: Callable[[], _T],
+) -> _T:
+    """`read()` for this lexicon and session, made once. The lexicon is kept with the
+    reading and compared by identity: an id alone may be reused after it is freed."""
+    key = (id(lexicon), lines)
+    with _LOCK:
+        kept = cache.get(key)
+        if kept is not None and kept[0] is lexicon:
+            return kept[1]
+    value = read()
+    with _LOCK:
+        while len(cache) >= _READ_KEEP:
             cache.pop(next(iter(cache)))
-        cache[key] = read()
-    return cache[key]
+        cache[key] = (lexicon, value)
+    return value
 
 
 def _denied_in(lines: Lines, lexicon: GroundingLexicon) -> dict[str, str]:
-    return _kept(_READ, (id(lexicon), lines), lambda: _read_denials(lines, lexicon))
+    return _kept(_READ, lexicon, lines, lambda: _read_denials(lines, lexicon))
 
 
 def _lines(utterances: Iterable[Utterance]) -> Lines:
@@ -157,7 +205,7 @@ def patients_findings(utterances: Iterable[Utterance], lexicon: GroundingLexicon
             for finding in findings_in(text, lexicon)
         )
 
-    return _kept(_FINDINGS, (id(lexicon), lines), read)
+    return _kept(_FINDINGS, lexicon, lines, read)
 
 
 def _read_denials(lines: Lines, lexicon: GroundingLexicon) -> dict[str, str]:
@@ -180,12 +228,13 @@ def _read_denials(lines: Lines, lexicon: GroundingLexicon) -> dict[str, str]:
         reply = _reply(lines, index)
         if reply is None:
             continue
+        whether = _WHETHER.search(asked) is not None and _WHAT_LIKE.search(asked) is None
         for mention in mentions(asked, lexicon):
             if mention.negated:
                 continue
             if _YES.match(reply[2]):
                 present.add(mention.item)
-            elif _BARE_NO.match(reply[2]):
+            elif whether and _BARE_NO.match(_SENTENCES.split(reply[2], maxsplit=1)[0]):
                 denied.setdefault(mention.item, reply[0])
     return {item: line_id for item, line_id in denied.items() if item not in present}
 
@@ -215,7 +264,10 @@ def asserted_denied(
     for m in mentions(written, lexicon, written=True):
         if m.negated or m.item not in denied:
             continue
-        if _LEAVE_BE.search(written, 0, written.lower().find(m.surface.lower())):
+        clause_start = max(
+            (b.end() for b in _WRITTEN_CLAUSE.finditer(written, 0, m.start)), default=0
+        )
+        if _LEAVE_BE.search(written, clause_start, m.start):
             continue
         found.append((m.surface, denied[m.item]))
     return found
