@@ -196,10 +196,17 @@ RISK_03_LINE = (
 )
 
 
+def checked(rows, sentence: str, cite_last: bool = False):
+    """`sentence` checked against a transcript of (role, text) `rows`, citing every line
+    (or only the last: checks that read the whole session must find the rest)."""
+    by_id = {u.id: u for u in make_transcript(rows).utterances}
+    cited = list(by_id)[-1:] if cite_last else list(by_id)
+    return check_sentence(sentence, cited, by_id)
+
+
 def said_by(role: str, text: str, sentence: str):
     """`sentence` checked against one line `text` said by `role`."""
-    transcript = make_transcript([(role, text)])
-    return check_sentence(sentence, ["u0001"], {u.id: u for u in transcript.utterances})
+    return checked([(role, text)], sentence)
 
 
 def actor_reasons(result) -> list[str]:
@@ -550,8 +557,7 @@ def test_a_bound_on_a_number_must_be_said_with_it(said, sentence, flagged):
     ],
 )
 def test_urgency_and_advice_must_be_said_by_whom_the_sentence_says(rows, sentence, reason):
-    by_id = {u.id: u for u in make_transcript(rows).utterances}
-    result = check_sentence(sentence, list(by_id), by_id)
+    result = checked(rows, sentence)
     if reason is None:
         assert result.status == "supported", result.reasons
     else:
@@ -582,19 +588,16 @@ def test_a_finding_said_across_a_question_and_its_answer_is_said():
         ("clinician", "How has your mood been since we last spoke?"),
         ("patient", "Low, some days I wish I could just go to sleep."),
     ]
-    by_id = {u.id: u for u in make_transcript(rows).utterances}
-    result = check_sentence("The patient reports low mood.", list(by_id), by_id)
+    result = checked(rows, "The patient reports low mood.")
     assert result.status == "supported", result.reasons
+    by_id = {u.id: u for u in make_transcript(rows).utterances}
     other = check_sentence("The patient reports low mood.", ["u0001"], by_id)
     assert '"low mood" (low mood) is not in the cited utterances' in other.reasons
     # Words scattered over one line are no finding ("My chest is fine" has no chest pain).
-    knee = {
-        u.id: u
-        for u in make_transcript([("patient", "Pain in my knee. My chest is fine.")]).utterances
-    }
-    assert (
-        check_sentence("The patient reports chest pain.", ["u0001"], knee).status == "unsupported"
+    knee = said_by(
+        "patient", "Pain in my knee. My chest is fine.", "The patient reports chest pain."
     )
+    assert knee.status == "unsupported"
 
 
 @pytest.mark.parametrize(
@@ -666,8 +669,7 @@ def test_a_finding_said_across_a_question_and_its_answer_is_said():
     ],
 )
 def test_a_time_number_or_finding_the_patient_reports_must_be_theirs(rows, sentence, flagged):
-    by_id = {u.id: u for u in make_transcript(rows).utterances}
-    reasons = check_sentence(sentence, list(by_id), by_id).reasons
+    reasons = checked(rows, sentence).reasons
     theirs = [r for r in reasons if "which only the clinician said" in r]
     if flagged is None:
         assert not theirs, reasons
@@ -706,8 +708,7 @@ def test_a_time_number_or_finding_the_patient_reports_must_be_theirs(rows, sente
     ],
 )
 def test_a_verdict_must_be_said(rows, sentence, unsaid):
-    by_id = {u.id: u for u in make_transcript(rows).utterances}
-    reasons = check_sentence(sentence, list(by_id), by_id).reasons
+    reasons = checked(rows, sentence).reasons
     verdicts = [r for r in reasons if r.endswith("is not said in the cited utterances")]
     assert verdicts == ([f'"{unsaid}" is not said in the cited utterances'] if unsaid else [])
 
@@ -769,8 +770,7 @@ DENIED = "was denied in the session"
     ],
 )  # fmt: skip
 def test_what_the_session_denied_is_not_stated_as_present(rows, sentence, denied):
-    by_id = {u.id: u for u in make_transcript(rows).utterances}
-    reasons = check_sentence(sentence, list(by_id)[-1:], by_id).reasons
+    reasons = checked(rows, sentence, cite_last=True).reasons
     flagged = [r for r in reasons if DENIED in r]
     if denied is None:
         assert not flagged, reasons
@@ -799,8 +799,7 @@ def test_what_the_session_denied_is_not_stated_as_present(rows, sentence, denied
     ],
 )  # fmt: skip
 def test_a_no_about_something_else_denies_nothing(rows, sentence):
-    by_id = {u.id: u for u in make_transcript(rows).utterances}
-    reasons = check_sentence(sentence, list(by_id), by_id).reasons
+    reasons = checked(rows, sentence).reasons
     assert not [r for r in reasons if DENIED in r], reasons
 
 
