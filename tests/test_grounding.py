@@ -528,6 +528,17 @@ def test_a_bound_on_a_number_must_be_said_with_it(said, sentence, flagged):
             "The patient advises not to stop suddenly on their own.",
             "says the patient said or did this; the evidence is from: clinician",
         ),
+        # A worry given to the patient that only the clinician voiced.
+        (
+            [("clinician", "I'm worried this could be an allergic reaction to the nuts.")],
+            "The patient is worried about an allergic reaction to the nuts.",
+            "says the patient said or did this; the evidence is from: clinician",
+        ),
+        (
+            [("clinician", "We could try a lower dose of the sertraline.")],
+            "They would like to try a lower dose of the sertraline.",
+            "says the patient said or did this; the evidence is from: clinician",
+        ),
         # mh-02: advice invented from a question.
         (
             [
@@ -546,6 +557,14 @@ def test_a_bound_on_a_number_must_be_said_with_it(said, sentence, flagged):
         (
             [("clinician", "Go to hospital as soon as possible in that case.")],
             "The clinician advised the patient to go to hospital immediately in that case.",
+            None,
+        ),
+        (
+            [
+                ("clinician", "Is there anything worrying you about it?"),
+                ("patient", "I'm worried it might be an allergic reaction to the nuts."),
+            ],
+            "The patient is worried about an allergic reaction to the nuts.",
             None,
         ),
         # Advice with a rising voice is still advice (PriMock57 day4_consultation06).
@@ -814,3 +833,52 @@ def test_the_session_reading_is_not_taken_from_another_lexicon():
     assert "drug ibuprofen" in denied_items(utterances, load_grounding_lexicon())
     without_drugs = replace(load_grounding_lexicon(), drug_pattern=None)
     assert "drug ibuprofen" not in denied_items(utterances, without_drugs)
+
+
+# A family history folded into the patient's own (PriMock57 day3_consultation07, in other
+# words): the condition was said of the mother only.
+FAMILY_ROWS = [
+    ("clinician", "Other than the eczema, do you have any other medical conditions?"),
+    ("patient", "I have asthma, and, uh, in my family there's hypothyroidism. My mum has it."),
+    ("clinician", "Your mum has migraines, and what was the other one?"),
+    ("patient", "Epilepsy."),
+    ("clinician", "Do you take anything for the asthma?"),
+    ("patient", "Just the blue inhaler. Dad takes metformin but I don't."),
+]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "reason"),
+    [
+        ("The patient has asthma and hypothyroidism.", '"hypothyroidism" (u0002)'),
+        ("Hypothyroidism is present.", '"Hypothyroidism" (u0002)'),
+        # A bare answer belongs to whom the question named last.
+        ("The patient reports epilepsy.", '"epilepsy" (u0004)'),
+        ("The patient takes metformin.", '"metformin" (u0006)'),
+        # Said of the family, in the sentence too: nothing to flag.
+        ("The patient has a family history of hypothyroidism.", None),
+        ("The patient's mother has hypothyroidism and epilepsy.", None),
+        ("Hypothyroidism runs in the patient's family.", None),
+        ("The patient has asthma.", None),
+    ],
+)
+def test_a_condition_said_only_of_a_relative_is_not_the_patients(sentence, reason):
+    reasons = [r for r in checked(FAMILY_ROWS, sentence).reasons if "of a relative" in r]
+    if reason is None:
+        assert not reasons, reasons
+    else:
+        said, line = reason.rsplit(" ", 1)
+        assert reasons == [
+            f"{said} was said of a relative in the session {line}, never of the patient"
+        ], reasons
+
+
+def test_a_condition_said_of_the_patient_too_is_theirs():
+    rows = [
+        ("patient", "Diabetes runs in the family, my dad has it."),
+        ("clinician", "And you?"),
+        ("patient", "I was told I'm diabetic last year."),
+    ]
+    assert not [r for r in checked(rows, "The patient has diabetes.").reasons if "relative" in r]
+    only_family = rows[:1]
+    assert checked(only_family, "The patient has diabetes.").status == "unsupported"

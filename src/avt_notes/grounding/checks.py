@@ -47,7 +47,10 @@ A sentence is **unsupported** (and stays in the draft, flagged) when:
      a question the patient answered ("The patient reports practising every
      evening" from the clinician's plan); a verdict ("normal", "as prescribed")
      not said; a finding, drug or body part the session denied and never said
-     was present (`denials`, read on the whole transcript);
+     was present (`denials`, read on the whole transcript); a finding or drug
+     said only of a relative, given to the patient (`relatives`, likewise);
+     a worry or wish given to the patient ("The patient is worried ...") with
+     no patient line among the evidence;
 6. it states as a current finding what its cited lines give as a drug reaction
    where allergies are discussed ("Penicillin gives me a rash" for "a rash is
    present"), unless it says allergy or names the drug;
@@ -80,6 +83,7 @@ from itertools import pairwise
 
 from avt_notes.grounding.denials import asserted_denied, patients_findings
 from avt_notes.grounding.lexicon import GroundingLexicon, load_grounding_lexicon
+from avt_notes.grounding.relatives import given_to_patient
 from avt_notes.grounding.specifics import (
     Attribution,
     attributions,
@@ -729,6 +733,10 @@ def check_sentence(
         reasons += [
             f'"{said}" was denied in the session ({line}) and never said to be present'
             for said, line in asserted_denied(text, list(utterances.values()), lexicon)
+        ]
+        reasons += [
+            f'"{said}" was said of a relative in the session ({line}), never of the patient'
+            for said, line in given_to_patient(text, list(utterances.values()), lexicon)
         ]
         reasons += _check_actor_swap(text, lines, lexicon, others_present)
         for line_check in (

@@ -163,7 +163,7 @@ _READ_KEEP = 8
 _FINDINGS: dict[tuple[int, Lines], tuple[GroundingLexicon, frozenset[str]]] = {}
 
 
-def _kept(
+def read_once(
     cache: dict[tuple[int, Lines], tuple[GroundingLexicon, _T]],
     lexicon: GroundingLexicon,
     lines: Lines,
@@ -185,17 +185,17 @@ def _kept(
 
 
 def _denied_in(lines: Lines, lexicon: GroundingLexicon) -> dict[str, str]:
-    return _kept(_READ, lexicon, lines, lambda: _read_denials(lines, lexicon))
+    return read_once(_READ, lexicon, lines, lambda: _read_denials(lines, lexicon))
 
 
-def _lines(utterances: Iterable[Utterance]) -> Lines:
+def lines_of(utterances: Iterable[Utterance]) -> Lines:
     ordered = sorted(utterances, key=lambda u: (u.start, u.id))
     return tuple((u.id, u.role, u.text) for u in ordered)
 
 
 def patients_findings(utterances: Iterable[Utterance], lexicon: GroundingLexicon) -> frozenset[str]:
     """The findings the patient named anywhere in the session (negated or not)."""
-    lines = _lines(utterances)
+    lines = lines_of(utterances)
 
     def read() -> frozenset[str]:
         return frozenset(
@@ -205,7 +205,7 @@ def patients_findings(utterances: Iterable[Utterance], lexicon: GroundingLexicon
             for finding in findings_in(text, lexicon)
         )
 
-    return _kept(_FINDINGS, lexicon, lines, read)
+    return read_once(_FINDINGS, lexicon, lines, read)
 
 
 def _read_denials(lines: Lines, lexicon: GroundingLexicon) -> dict[str, str]:
@@ -251,7 +251,7 @@ def _reply(lines: Lines, index: int) -> tuple[str, str, str] | None:
 
 def denied_items(utterances: Iterable[Utterance], lexicon: GroundingLexicon) -> dict[str, str]:
     """Item -> the line denying it, for items the session denies and never says are present."""
-    return _denied_in(_lines(utterances), lexicon)
+    return _denied_in(lines_of(utterances), lexicon)
 
 
 def asserted_denied(

@@ -92,6 +92,10 @@ class GroundingLexicon:
     body_parts: dict[str, str] = field(default_factory=dict)  # "tummy" -> "abdomen"
     body_part_pattern: re.Pattern[str] | None = None
     judgement_pattern: re.Pattern[str] | None = None
+    # Whose condition (`relatives`): words naming a relative, and what after an item
+    # makes it a relative's ("diabetes runs in the family").
+    relatives: frozenset[str] = frozenset()
+    family_after: re.Pattern[str] | None = None
 
 
 def load_grounding_lexicon(directory: Path | None = None) -> GroundingLexicon:
@@ -189,8 +193,14 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
             judgement_pattern=_alternation(judgements),
             body_parts=body_parts,
             body_part_pattern=_alternation(body_parts),
+            relatives=frozenset(str(w).lower() for w in rules.get("relatives") or []),
+            family_after=(
+                re.compile(str(rules["family_after"]), re.IGNORECASE)
+                if rules.get("family_after")
+                else None
+            ),
         )
-    except (KeyError, TypeError, AttributeError, yaml.YAMLError) as error:
+    except (KeyError, TypeError, AttributeError, re.error, yaml.YAMLError) as error:
         raise TemplateError(
             f"grounding data in {rules_path.parent} is malformed: {error!r}"
         ) from error
