@@ -505,6 +505,17 @@ def test_they_is_the_patient_and_needs_a_patient_line(lexicon):
         ("I've been low for two weeks.", "The patient has felt low over two weeks.", False),
         ("Up to five units a week.", "The patient drinks no more than five units a week.", False),
         ("About five units a week.", "The patient drinks no more than five units a week.", True),
+        # A deadline reverses "if it lasts more than three weeks" (PriMock57, in other words).
+        (
+            "If it changes or lasts more than three weeks, get in touch.",
+            "The patient should get in touch within three weeks if it changes.",
+            True,
+        ),
+        (
+            "The results should be back in the next two days.",
+            "The results are expected within two days.",
+            False,
+        ),
     ],
 )
 def test_a_bound_on_a_number_must_be_said_with_it(said, sentence, flagged):
