@@ -99,6 +99,12 @@ def test_meaning_finds_paraphrases_and_says_why(text, concept, lexicon, matcher)
             "The kids are always looked after, I never leave them on their own.",
             "safeguarding_child",
         ),
+        # A denial, then a reassurance that says nothing of risk (written apart, session 10).
+        (
+            "No, my husband doesn't go through my phone or anything like that. We each see "
+            "our own friends whenever we like.",
+            "adult_at_risk",
+        ),
     ],
 )
 def test_denials_need_a_negation_and_stay_listed(text, concept, lexicon, matcher):
@@ -121,6 +127,12 @@ def test_denials_need_a_negation_and_stay_listed(text, concept, lexicon, matcher
         "Nobody's going to care if I kill myself.",
         "Nobody's noticed that I cut myself.",
         "My partner forces himself on me when I've said I don't want to.",
+        # A restriction is the disclosure, whichever cue starts it.
+        "I'm not allowed to see my friends on my own any more.",
+        "I'm not allowed to go to the doctor's on my own. He waits outside in the car.",
+        # A denial, then a sentence that is itself near risk, or qualified: as said.
+        "I've never tried anything. I think about taking the tablets every day though.",
+        "No, I'm fine. My husband checks my phone every night and takes my bank card.",
     ],
 )
 def test_negation_words_that_deny_nothing_are_reported(text, lexicon, matcher):
@@ -209,6 +221,9 @@ def test_figures_of_speech_raise_nothing(text, lexicon, matcher):
         # Scratching an itch; a favour, not harm (PriMock57 lines, in other words).
         "The rash is so itchy I keep scratching myself at night.",
         "She's on the other line, I'll get her to ring you back.",
+        # Early waking, as a mental-health review asks about it (safety session mh-01's
+        # recognised answer sat at 0.62 from "hoping I won't wake up in the morning").
+        "Still waking up at about half four every morning, maybe five hours a night.",
     ],
 )
 def test_ordinary_talk_gives_nothing(text, lexicon, matcher):

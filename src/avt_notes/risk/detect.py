@@ -293,9 +293,15 @@ def _said_hits(utterance: Utterance, lexicon: RiskLexicon) -> list[_Hit]:
 
 
 def _utterance_hits(
-    utterance: Utterance, said: list[_Hit], nearest: list[Nearest], lexicon: RiskLexicon
+    utterance: Utterance,
+    said: list[_Hit],
+    nearest: list[Nearest],
+    lexicon: RiskLexicon,
+    sentence_cue: str = "",
 ) -> list[_Hit]:
-    """`said` (from `_said_hits`) and the meaning hits of concepts it lacks."""
+    """`said` (from `_said_hits`) and the meaning hits of concepts it lacks.
+
+    `sentence_cue`: the utterance denies by its sentences (`_sentence_denials`)."""
     hits = list(said)
     by_key = {c.key: c for c in lexicon.concepts}
     have = {h.concept.key for h in hits}
@@ -312,7 +318,7 @@ def _utterance_hits(
                 by_key[near.concept],
                 phrase="",
                 pattern="",
-                cue=_meaning_denial(utterance.text, lexicon),
+                cue=_meaning_denial(utterance.text, lexicon) or sentence_cue,
                 in_question="?" in utterance.text,
                 nearest=near,
             )
@@ -331,6 +337,57 @@ def _meaning_denial(text: str, lexicon: RiskLexicon) -> str:
     if lexicon.answers.negative.search(text) is None:
         return ""
     return whole_utterance_negation(text, lexicon)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _sentence_denials(
+    utterances: list[Utterance],
+    nearest: list[list[Nearest]],
+    lexicon: RiskLexicon,
+    matcher: SemanticMatcher,
+) -> list[str]:
+    """The denial cue of each patient utterance found by meaning whose risk lies only in
+    sentences that deny it, or ''.
+
+    A denial is often followed by a reassurance: "No, he doesn't check up on me. We
+    both go out with our own friends." As a whole that is no denial (a clause is not
+    negated), but the other sentence says nothing near any concept. Read so only when
+    every other sentence is far from every risk concept (`neutral_floor`) and nothing
+    qualifies the "no" ("but", "though", "sometimes"): "I've never tried. I think
+    about it every day though" stays reported.
+    """
+    cues = ["" for _ in utterances]
+    wanted: list[tuple[int, str, list[str]]] = []
+    for index, (utterance, near) in enumerate(zip(utterances, nearest, strict=True)):
+        text = utterance.text
+        if utterance.role != "patient" or not near or _meaning_denial(text, lexicon):
+            continue
+        if lexicon.answers.qualifiers.search(text):
+            continue
+        sentences = [s for s in _SENTENCE_END.split(text.strip()) if s]
+        denying = [s for s in sentences if _meaning_denial(s, lexicon)]
+        if len(sentences) < 2 or not denying:
+            continue
+        others = [s for s in sentences if s not in denying]
+        wanted.append((index, _meaning_denial(denying[0], lexicon), others))
+    if not wanted:
+        return cues
+    scored = matcher.nearest([s for _, _, others in wanted for s in others])
+    floor = matcher.bank.neutral_floor
+    position = 0
+    for index, cue, others in wanted:
+        closest = [
+            n.score
+            for per in scored[position : position + len(others)]
+            for n in per
+            if n.concept not in PROTECTIVE_CONCEPTS  # a reassurance is near these by nature
+        ]
+        position += len(others)
+        if max(closest, default=0.0) < floor:
+            cues[index] = cue
+    return cues
 
 
 def _matched_by_meaning(utterance: Utterance, said: list[_Hit]) -> bool:
@@ -414,8 +471,14 @@ def detect_risk(
         if by_meaning and matcher
         else [[] for _ in utterances]
     )
+    sentence_cues = (
+        _sentence_denials(utterances, nearest, lexicon, matcher)
+        if by_meaning and matcher
+        else ["" for _ in utterances]
+    )
     hits = [
-        _utterance_hits(u, s, n, lexicon) for u, s, n in zip(utterances, said, nearest, strict=True)
+        _utterance_hits(u, s, n, lexicon, c)
+        for u, s, n, c in zip(utterances, said, nearest, sentence_cues, strict=True)
     ]
     # A denial found by meaning alone in the utterance's own words must be closer than a
     # disclosure: see `ExemplarBank.denial_threshold`.

@@ -33,13 +33,18 @@ def _pseudo_spans(text: str, start: int, end: int, lexicon: RiskLexicon) -> list
     return [(m.start(), m.end()) for m in lexicon.pseudo.finditer(text, start, end)]
 
 
+def _in_pseudo(cue: re.Match[str], pseudo: list[tuple[int, int]]) -> bool:
+    """Whether a cue overlaps a pseudo-negation ("I'm not" in "I'm not allowed")."""
+    return any(a < cue.end() and cue.start() < b for a, b in pseudo)
+
+
 def negation_before(text: str, start: int, end: int, lexicon: RiskLexicon) -> str:
     """The negation cue governing the span [start, end) of `text`, or ''."""
     first = clause_start(text, start, lexicon)
     # A pseudo-negation may run into the match itself ("don't want to live").
     pseudo = _pseudo_spans(text, first, clause_end(text, end, lexicon), lexicon)
     for cue in reversed(list(lexicon.cues.finditer(text, first, start))):
-        if any(a <= cue.start() < b for a, b in pseudo):
+        if _in_pseudo(cue, pseudo):
             continue
         if len(_WORD.findall(text[cue.end() : start])) < lexicon.window:
             return cue.group(0)
@@ -64,9 +69,7 @@ def whole_utterance_negation(text: str, lexicon: RiskLexicon) -> str:
         if len(_WORD.findall(clause)) >= 2:
             pseudo = _pseudo_spans(text, position, bound, lexicon)
             cues = [
-                c
-                for c in lexicon.cues.finditer(text, position, bound)
-                if not any(a <= c.start() < b for a, b in pseudo)
+                c for c in lexicon.cues.finditer(text, position, bound) if not _in_pseudo(c, pseudo)
             ]
             if not cues:
                 return ""

@@ -44,6 +44,9 @@ class ExemplarBank:
     denial_threshold: float
     min_words: int
     margin: float
+    # A sentence beside a denial says nothing of risk below this score against every
+    # concept ("No, he doesn't check up on me. We both go out with our own friends.").
+    neutral_floor: float
     concepts: dict[str, list[str]]
     # Ordinary statements near risk exemplars: a meaning hit must be closer to its
     # concept than to every one of these (see the YAML).
@@ -73,6 +76,7 @@ def load_exemplars(path: Path | None = None) -> ExemplarBank:
             denial_threshold=float(raw.get("denial_threshold", raw["threshold"])),
             min_words=int(raw.get("min_words", 3)),
             margin=float(raw.get("margin", 1.0)),
+            neutral_floor=float(raw.get("neutral_floor", 0.0)),
             concepts=concepts,
             ordinary=tuple(str(t) for t in raw.get("ordinary") or []),
         )
