@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from avt_notes.risk import CONCEPTS, describe, detect_in_text, detect_risk, load_lexicon
-from avt_notes.risk.semantic import default_matcher
+from avt_notes.risk.semantic import default_matcher, parts
 
 from testdata import make_transcript
 
@@ -814,3 +814,53 @@ def test_a_question_asks_about_its_most_specific_concept(lexicon, matcher):
         "suicidal_ideation",
         "self_harm",
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        (
+            "Work's been mad, the car failed its MOT, my landlord wants the flat back by March "
+            "and the kids have been off school with chickenpox, so honestly some nights I lie "
+            "there and think everyone would get on better if I just wasn't around any more, and "
+            "then I get up and do the school run like normal.",
+            "passive_death_wish",
+        ),
+        (
+            "We went to my sister's on Sunday and it was all fine, the kids played in the "
+            "garden, we had a roast, and on the drive home I kept thinking about just steering "
+            "into the path of a lorry on the dual carriageway and getting it over with, then we "
+            "got home and I put the telly on.",
+            "method",
+        ),
+        (
+            "I've been doing the garden a lot, it keeps me busy, and I've started sorting the "
+            "loft out, and I've written letters to each of the kids saying goodbye and put them "
+            "in the drawer with the will, and the allotment's coming on nicely this year.",
+            "plan_preparation",
+        ),
+    ],
+)
+def test_a_disclosure_in_the_middle_of_a_long_turn_is_found(text, concept, lexicon, matcher):
+    # As a whole each turn is nearer ordinary talk than any exemplar (none listed with
+    # part_words 0); its parts are not.
+    whole = matcher.with_settings(part_words=0)
+    assert not [i for i in detect_in_text(text, lexicon, whole) if i.category == concept]
+    items = detect_in_text(text, lexicon, matcher)
+    assert any(i.category == concept and i.polarity == "reported" for i in items), [
+        describe(i) for i in items
+    ]
+
+
+def test_parts_are_sentences_and_windows_of_long_sentences():
+    assert parts("One short sentence here.", 20) == []
+    assert parts("I'm fine. I sleep badly. Work is busy.", 20) == [
+        "I'm fine.",
+        "I sleep badly.",
+        "Work is busy.",
+    ]
+    long = " ".join(f"w{n}" for n in range(30))
+    windows = parts(long, 20)
+    assert windows[0].split() == [f"w{n}" for n in range(20)]
+    assert windows[1].split()[0] == "w10" and windows[-1].split()[-1] == "w29"
+    assert parts("I'm fine. I sleep badly.", 0) == []

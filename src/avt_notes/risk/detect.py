@@ -420,7 +420,7 @@ def _meaning_hits(
         for u, hits in zip(utterances, said, strict=True)
     ]
     cleaned = [" ".join(lexicon.figurative.sub(" ", text).split()) for text in wanted]
-    hits = matcher.hits(cleaned)
+    hits = _hits_by_role(matcher, cleaned, utterances)
     for index, utterance in enumerate(utterances):
         if utterance.role == "clinician":
             # One concept per question, and only when clearly about risk: the answer
@@ -435,7 +435,7 @@ def _meaning_hits(
         for i, (a, b) in enumerate(zip(wanted, cleaned, strict=True))
         if a.split() != b.split() and hits[i]
     ]
-    as_said = matcher.hits([wanted[i] for i in figured])
+    as_said = _hits_by_role(matcher, [wanted[i] for i in figured], [utterances[i] for i in figured])
     for index, whole in zip(figured, as_said, strict=True):
         close = {n.concept: n for n in whole}
         hits[index] = [
@@ -443,6 +443,22 @@ def _meaning_hits(
             for n in hits[index]
             if n.concept in close
         ]
+    return hits
+
+
+def _hits_by_role(
+    matcher: SemanticMatcher, texts: list[str], utterances: list[Utterance]
+) -> list[list[Nearest]]:
+    """Meaning hits, a patient's words also in parts; a clinician's question only whole
+    (a routine question's clause, "which medications do you take on a regular basis?",
+    sits near misused pills)."""
+    patients = [i for i, u in enumerate(utterances) if u.role != "clinician"]
+    others = [i for i, u in enumerate(utterances) if u.role == "clinician"]
+    hits: list[list[Nearest]] = [[] for _ in texts]
+    for chosen, in_parts in ((patients, True), (others, False)):
+        found = matcher.hits([texts[i] for i in chosen], in_parts=in_parts) if chosen else []
+        for index, near in zip(chosen, found, strict=True):
+            hits[index] = near
     return hits
 
 

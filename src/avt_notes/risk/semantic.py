@@ -11,6 +11,7 @@ rules in `negation`, never from here.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -47,6 +48,10 @@ class ExemplarBank:
     # A sentence beside a denial says nothing of risk below this score against every
     # concept ("No, he doesn't check up on me. We both go out with our own friends.").
     neutral_floor: float
+    # A longer utterance is also matched in parts of at most this many words (its
+    # sentences, and overlapping windows of a long sentence): a disclosure in the middle
+    # of a long turn is diluted as a whole. 0 matches whole utterances only.
+    part_words: int
     concepts: dict[str, list[str]]
     # Ordinary statements near risk exemplars: a meaning hit must be closer to its
     # concept than to every one of these (see the YAML).
@@ -77,6 +82,7 @@ def load_exemplars(path: Path | None = None) -> ExemplarBank:
             min_words=int(raw.get("min_words", 3)),
             margin=float(raw.get("margin", 1.0)),
             neutral_floor=float(raw.get("neutral_floor", 0.0)),
+            part_words=int(raw.get("part_words", 0)),
             concepts=concepts,
             ordinary=tuple(str(t) for t in raw.get("ordinary") or []),
         )
@@ -99,13 +105,19 @@ class SemanticMatcher:
         self._exemplars = [t for texts in bank.concepts.values() for t in texts]
         self._concepts = [c for c, texts in bank.concepts.items() for _ in texts]
         self._vectors = encoder.encode(self._exemplars)
-        self._ordinary = encoder.encode(list(bank.ordinary)) if bank.ordinary else None
+        # Parts are compared with parts: each ordinary statement's own parts count too.
+        ordinary = [*bank.ordinary, *(p for o in bank.ordinary for p in parts(o, bank.part_words))]
+        self._ordinary = encoder.encode(ordinary) if ordinary else None
 
     def with_threshold(self, threshold: float) -> SemanticMatcher:
         """The same matcher (no re-encoding) with another threshold, for calibration."""
+        return self.with_settings(threshold=threshold)
+
+    def with_settings(self, **changes: Any) -> SemanticMatcher:
+        """The same matcher (no re-encoding) with other bank settings (`part_words=0`)."""
         copy = object.__new__(SemanticMatcher)
         copy.__dict__.update(self.__dict__)
-        copy.bank = replace(self.bank, threshold=threshold)
+        copy.bank = replace(self.bank, **changes)
         return copy
 
     @property
@@ -138,8 +150,9 @@ class SemanticMatcher:
                 ordinary[index] = float(score)
         return result, ordinary
 
-    def hits(self, texts: Sequence[str]) -> list[list[Nearest]]:
-        """For each text, the concepts whose nearest exemplar reaches the threshold.
+    def hits(self, texts: Sequence[str], *, in_parts: bool = True) -> list[list[Nearest]]:
+        """For each text, the concepts whose nearest exemplar reaches the threshold,
+        in the whole text or (`in_parts`) in one of its parts (`parts`), the best kept.
 
         Only concepts within `margin` of the text's best concept count: one
         sentence sits close to several concepts' exemplars, and listing every
@@ -147,6 +160,19 @@ class SemanticMatcher:
         also be closer than the bank's nearest ordinary statement ("I'm on the
         combined pill" is no plan to take all my pills).
         """
+        words = self.bank.part_words if in_parts else 0
+        owners = [i for i, text in enumerate(texts) for _ in parts(text, words)]
+        pieces = [p for text in texts for p in parts(text, words)]
+        result = self._hits([*texts, *pieces])
+        for owner, found in zip(owners, result[len(texts) :], strict=True):
+            best = {n.concept: n for n in result[owner]}
+            for near in found:
+                if near.concept not in best or near.score > best[near.concept].score:
+                    best[near.concept] = near
+            result[owner] = list(best.values())
+        return result[: len(texts)]
+
+    def _hits(self, texts: Sequence[str]) -> list[list[Nearest]]:
         result = []
         for per_text, ordinary in zip(*self._nearest(texts), strict=True):
             best = max((n.score for n in per_text), default=0.0)
@@ -157,6 +183,25 @@ class SemanticMatcher:
     def similarity(self, a: str, b: str) -> float:
         vectors = self.encoder.encode([a, b])
         return float(vectors[0] @ vectors[1])
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def parts(text: str, words: int) -> list[str]:
+    """The sentences of `text`, a sentence longer than `words` as overlapping windows
+    of `words` words (half a window apart); none for a text that is one part."""
+    if words <= 0:
+        return []
+    found = []
+    for sentence in _SENTENCE_END.split(text.strip()):
+        said = sentence.split()
+        if len(said) <= words:
+            found.append(sentence)
+            continue
+        step = max(1, words // 2)
+        found += [" ".join(said[i : i + words]) for i in range(0, len(said) - step, step)]
+    return found if len(found) > 1 else []
 
 
 def default_matcher(settings: Settings | None = None) -> SemanticMatcher:
