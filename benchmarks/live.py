@@ -27,6 +27,7 @@ import argparse
 import hashlib
 import io
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -103,6 +104,42 @@ def rss_mb() -> tuple[float, float]:
     return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
 
 
+class RssTrace:
+    """Resident memory sampled every half second, so the peak can be placed in the run."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, float]] = []
+        self.marks: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.5):
+            self.samples.append((time.monotonic(), rss_mb()[0]))
+
+    def mark(self, name: str) -> None:
+        self.marks[name] = time.monotonic()
+
+    def close(self) -> str:
+        """'peak X GB at Ys after stop; ...' over the marked stretches."""
+        self._stop.set()
+        self._thread.join()
+        edges = sorted(self.marks.items(), key=lambda item: item[1])
+        parts = []
+        ends = [*edges[1:], ("end", float("inf"))]
+        for (name, start), (_, end) in zip(edges, ends, strict=True):
+            inside = [rss for t, rss in self.samples if start <= t < end]
+            if inside:
+                parts.append(f"{name} {max(inside) / 1024:.2f} GB")
+        when, top = max(self.samples, key=lambda s: s[1], default=(0.0, 0.0))
+        stop = self.marks.get("after stop", when)
+        return (
+            f"RSS peaks by stretch: {', '.join(parts)}; "
+            f"highest {top / 1024:.2f} GB at {when - stop:+.0f} s from stop"
+        )
+
+
 def reset_peak() -> bool:
     """Start the peak afresh (Linux clear_refs), so that it is the service's own peak.
 
@@ -123,6 +160,8 @@ def run(
         store=StoreSettings(data_dir=workdir / ("live" if live else "after")),
         web=WebSettings(worker=True, worker_poll_seconds=0.2, live_jobs=live),
     )
+    trace = RssTrace()
+    trace.mark("loading")
     app = create_app(settings)
     store = app.state.services.store
     loading = time.monotonic()
@@ -138,6 +177,7 @@ def run(
         if not app.state.warmup.wait(900):  # loaded from startup, as `avt-notes serve` does
             raise SystemExit(f"models failed to load: {app.state.warmup.status()}")
         load_seconds = time.monotonic() - loading
+        trace.mark("loaded")
 
         def session() -> str:
             created = client.post("/api/sessions", json={"template": template}).json()["id"]
@@ -182,6 +222,7 @@ def run(
         wait(warm)
 
         timed = session()
+        trace.mark("recording")
         started = time.monotonic()
         for seq, piece in enumerate(chunks):
             if live:  # a phone sends each chunk when its 4 s have been recorded
@@ -189,6 +230,7 @@ def run(
                 time.sleep(max(0.0, due - time.monotonic()))
             upload(timed, seq, piece)
         client.post(f"/api/sessions/{timed}/finish", json={"total_chunks": len(chunks)})
+        trace.mark("after stop")
         to_transcript, to_draft = wait(timed)
         draft = client.get(f"/api/sessions/{timed}/draft").json()["draft"]
         transcript = client.get(f"/api/sessions/{timed}/transcript").json()["transcript"]
@@ -198,6 +240,7 @@ def run(
         f"{'live' if live else 'after'}: "
         + ", ".join(f"{t['stage']} {t['seconds']:.1f}s" for t in stages)
     )
+    print(trace.close())
     windows = next((w for w in draft.get("warnings", []) if "window(s)" in w), "")
     return {
         "to_transcript": to_transcript,
