@@ -49,6 +49,7 @@ from avt_notes.bench.primock import (  # noqa: E402
 )
 from avt_notes.config import Settings, StoreSettings, WebSettings  # noqa: E402
 from avt_notes.errors import ConfigError  # noqa: E402
+from avt_notes.process_memory import limit_malloc_arenas  # noqa: E402
 from avt_notes.store import accounts  # noqa: E402
 from avt_notes.web.app import create_app  # noqa: E402
 
@@ -262,6 +263,8 @@ def main() -> None:
     )
     parser.add_argument("--cache", type=Path, default=Path("out/live-cache"))
     args = parser.parse_args()
+    # As `avt-notes serve` does, before any thread allocates.
+    limit_malloc_arenas(Settings().models.malloc_arenas)
 
     try:
         name, samples = recording(args.minutes, args.source or default_source_dir(), args.cache)

@@ -47,8 +47,10 @@ def main() -> None:
     from avt_notes.config import Settings
     from avt_notes.embeddings import load_encoder
     from avt_notes.pipeline import get_diarizer, get_drafter, get_transcriber, process_recording
+    from avt_notes.process_memory import limit_malloc_arenas
 
     settings = Settings()
+    limit_malloc_arenas(settings.models.malloc_arenas)  # as `avt-notes serve` does
     print(f"{'step':<36} resident")
     print(f"{'start':<36} {resident()}")
     get_transcriber(settings)

@@ -80,6 +80,9 @@ class ModelSettings(_Section):
     # Embeddings kept by text hash, so risk detection, evidence linking and the live
     # merge at stop do not encode the same utterance again (~1.7 kB each); 0 turns it off.
     embedding_cache_size: int = Field(8192, ge=0, description="Sentence embeddings kept.")
+    # glibc malloc arenas for the whole process (`process_memory`): each thread would get
+    # its own, keeping freed memory resident; 0 keeps glibc's default.
+    malloc_arenas: int = Field(2, ge=0, description="glibc malloc arenas; 0 for the default.")
 
     @property
     def stage_threads(self) -> int:

@@ -7,14 +7,23 @@ never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import warnings
 
+from pydantic import ValidationError
+
+from avt_notes.config import ModelSettings
 from avt_notes.errors import AvtError
+from avt_notes.process_memory import limit_malloc_arenas
 
 
 def main() -> None:
+    # First, before any thread allocates (see process_memory). Settings that do not
+    # validate are reported by the command that reads them.
+    with contextlib.suppress(ValidationError):
+        limit_malloc_arenas(ModelSettings().malloc_arenas)
     # torchcodec (pulled by pyannote) cannot load beside CPU torch; we pass audio in memory.
     warnings.filterwarnings("ignore", message=".*torchcodec.*")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
