@@ -52,6 +52,7 @@ ENVIRONMENT = {
     "AVT_EMBEDDING_MODEL": ("models", "embedding_model", "/models/minilm"),
     "AVT_EMBEDDING_PRECISION": ("models", "embedding_precision", "float32"),
     "AVT_EMBEDDING_CACHE_SIZE": ("models", "embedding_cache_size", 0),
+    "AVT_MALLOC_ARENAS": ("models", "malloc_arenas", 0),
     "AVT_EXTRA_MODELS": ("models", "extra_models", {"large-v3": Path("/models/large")}),
     "AVT_DRAFTER": ("drafting", "drafter", "http://127.0.0.1:8000/v1"),
     "AVT_DRAFTER_HTTP_MODEL": ("drafting", "drafter_http_model", "qwen"),

@@ -52,6 +52,9 @@ class ExemplarBank:
     # sentences, and overlapping windows of a long sentence): a disclosure in the middle
     # of a long turn is diluted as a whole. 0 matches whole utterances only.
     part_words: int
+    # A part is listed only from this score: a short sentence of ordinary talk lands near
+    # an exemplar more easily than a whole turn does.
+    part_threshold: float
     concepts: dict[str, list[str]]
     # Ordinary statements near risk exemplars: a meaning hit must be closer to its
     # concept than to every one of these (see the YAML).
@@ -83,6 +86,7 @@ def load_exemplars(path: Path | None = None) -> ExemplarBank:
             margin=float(raw.get("margin", 1.0)),
             neutral_floor=float(raw.get("neutral_floor", 0.0)),
             part_words=int(raw.get("part_words", 0)),
+            part_threshold=float(raw.get("part_threshold", raw["threshold"])),
             concepts=concepts,
             ordinary=tuple(str(t) for t in raw.get("ordinary") or []),
         )
@@ -163,20 +167,22 @@ class SemanticMatcher:
         words = self.bank.part_words if in_parts else 0
         owners = [i for i, text in enumerate(texts) for _ in parts(text, words)]
         pieces = [p for text in texts for p in parts(text, words)]
-        result = self._hits([*texts, *pieces])
-        for owner, found in zip(owners, result[len(texts) :], strict=True):
+        result = self._hits(texts, self.threshold)
+        for owner, found in zip(owners, self._hits(pieces, self.bank.part_threshold), strict=True):
             best = {n.concept: n for n in result[owner]}
             for near in found:
                 if near.concept not in best or near.score > best[near.concept].score:
                     best[near.concept] = near
             result[owner] = list(best.values())
-        return result[: len(texts)]
+        return result
 
-    def _hits(self, texts: Sequence[str]) -> list[list[Nearest]]:
+    def _hits(self, texts: Sequence[str], threshold: float) -> list[list[Nearest]]:
+        if not texts:
+            return []
         result = []
         for per_text, ordinary in zip(*self._nearest(texts), strict=True):
             best = max((n.score for n in per_text), default=0.0)
-            floor = max(self.threshold, best - self.bank.margin)
+            floor = max(threshold, best - self.bank.margin)
             result.append([n for n in per_text if n.score >= floor and n.score > ordinary])
         return result
 
