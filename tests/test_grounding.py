@@ -893,3 +893,76 @@ def test_a_condition_said_of_the_patient_too_is_theirs():
     assert not [r for r in checked(rows, "The patient has diabetes.").reasons if "relative" in r]
     only_family = rows[:1]
     assert checked(only_family, "The patient has diabetes.").status == "unsupported"
+
+
+@pytest.mark.parametrize(
+    ("rows", "sentence", "flagged"),
+    [
+        # A question and a denial are no statement that the patient has it.
+        (
+            [
+                ("clinician", "Do you have any thyroid problems?"),
+                ("patient", "No, but my mother has hypothyroidism."),
+            ],
+            "The patient has hypothyroidism.",
+            True,
+        ),
+        # The patient shares it, said before the relative or after.
+        (
+            [("patient", "My mum has hypothyroidism, and I do too.")],
+            "The patient has hypothyroidism.",
+            False,
+        ),
+        (
+            [("patient", "I've got diabetes, it runs in the family.")],
+            "The patient has diabetes.",
+            False,
+        ),
+        # An owner nobody named may be the patient.
+        (
+            [
+                ("clinician", "Any medical problems?"),
+                ("patient", "Asthma and hypothyroidism."),
+                ("patient", "Mum has hypothyroidism as well."),
+            ],
+            "The patient has hypothyroidism.",
+            False,
+        ),
+        # A possessive relative; a relative written after the item; a denial written.
+        ([("patient", "My nan's got dementia.")], "The patient has dementia.", True),
+        ([("patient", "My nan's got dementia.")], "Dementia (grandmother).", False),
+        (
+            [("patient", "My nan's got dementia.")],
+            "The patient does not have dementia; her grandmother does.",
+            False,
+        ),
+        # "The patient has diabetes, which runs in the family": the patient is named first.
+        (
+            [("patient", "Diabetes runs in the family.")],
+            "The patient has type 2 diabetes, which runs in the family.",
+            True,
+        ),
+        # Another speaker's line may be about the patient.
+        (
+            [
+                ("carer", "She's had eczema since she was a baby."),
+                ("patient", "My brother has eczema too."),
+            ],
+            "The patient has eczema.",
+            False,
+        ),
+    ],
+)
+def test_whose_condition_leaves_a_doubt_unflagged(rows, sentence, flagged):
+    reasons = [r for r in checked(rows, sentence).reasons if "of a relative" in r]
+    assert bool(reasons) == flagged, reasons
+
+
+def test_conditions_that_differ_clinically_are_kept_apart():
+    reasons = said_by(
+        "patient", "I've got an underactive thyroid.", "The patient has an overactive thyroid."
+    ).reasons
+    assert any("overactive thyroid" in r for r in reasons), reasons
+    # A name is no condition: "Tia" is not a transient ischaemic attack.
+    rows = [("patient", "My daughter Tia drives me to the appointments.")]
+    assert checked(rows, "Tia drives the patient to the appointments.").status == "supported"

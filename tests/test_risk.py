@@ -133,6 +133,9 @@ def test_denials_need_a_negation_and_stay_listed(text, concept, lexicon, matcher
         # A denial, then a sentence that is itself near risk, or qualified: as said.
         "I've never tried anything. I think about taking the tablets every day though.",
         "No, I'm fine. My husband checks my phone every night and takes my bank card.",
+        # The other sentence points back at the risk, or is too short to score (review).
+        "No, I've never tried. I think about it every day.",
+        "No, I won't do anything. Tablets, probably.",
     ],
 )
 def test_negation_words_that_deny_nothing_are_reported(text, lexicon, matcher):

@@ -13,6 +13,7 @@ import sys
 import warnings
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from avt_notes.config import ModelSettings
 from avt_notes.errors import AvtError
@@ -22,7 +23,7 @@ from avt_notes.process_memory import limit_malloc_arenas
 def main() -> None:
     # First, before any thread allocates (see process_memory). Settings that do not
     # validate are reported by the command that reads them.
-    with contextlib.suppress(ValidationError):
+    with contextlib.suppress(ValidationError, SettingsError):
         limit_malloc_arenas(ModelSettings().malloc_arenas)
     # torchcodec (pulled by pyannote) cannot load beside CPU torch; we pass audio in memory.
     warnings.filterwarnings("ignore", message=".*torchcodec.*")

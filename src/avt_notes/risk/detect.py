@@ -41,9 +41,9 @@ from avt_notes.risk.lexicon import (
     only_function_words,
 )
 from avt_notes.risk.negation import negation_before, whole_utterance_negation
-from avt_notes.risk.semantic import Nearest, SemanticMatcher, default_matcher
+from avt_notes.risk.semantic import Nearest, SemanticMatcher, default_matcher, parts, sentences
 from avt_notes.risk.sounds import read_soundalikes
-from avt_notes.schemas import AudioInfo, Transcript, Utterance
+from avt_notes.schemas import CLINICIAN, PATIENT, AudioInfo, Transcript, Utterance
 
 REVIEW_NOTICE = (
     "Risk language found in the transcript, for the clinician to review. "
@@ -297,11 +297,11 @@ def _utterance_hits(
     said: list[_Hit],
     nearest: list[Nearest],
     lexicon: RiskLexicon,
-    sentence_cue: str = "",
+    sentence_cues: dict[str, str] | None = None,
 ) -> list[_Hit]:
     """`said` (from `_said_hits`) and the meaning hits of concepts it lacks.
 
-    `sentence_cue`: the utterance denies by its sentences (`_sentence_denials`)."""
+    `sentence_cues`: concepts the utterance denies by its sentences (`_sentence_denials`)."""
     hits = list(said)
     by_key = {c.key: c for c in lexicon.concepts}
     have = {h.concept.key for h in hits}
@@ -318,7 +318,8 @@ def _utterance_hits(
                 by_key[near.concept],
                 phrase="",
                 pattern="",
-                cue=_meaning_denial(utterance.text, lexicon) or sentence_cue,
+                cue=_meaning_denial(utterance.text, lexicon)
+                or (sentence_cues or {}).get(near.concept, ""),
                 in_question="?" in utterance.text,
                 nearest=near,
             )
@@ -339,7 +340,15 @@ def _meaning_denial(text: str, lexicon: RiskLexicon) -> str:
     return whole_utterance_negation(text, lexicon)
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A sentence beside a denial that points back at something ("I think about it every
+# day") may carry the risk the denial's sentence names: never a reassurance.
+_POINTS_BACK = re.compile(r"\b(?:it|that|this|them|those|these|there)\b", re.IGNORECASE)
+# Short sentences that say nothing of their own ("Honestly.", "I promise.").
+_WORDS = re.compile(r"[a-z']+")
+_FILLERS = frozenset(
+    "honestly really truly no nope never nothing not at all yes yeah okay ok fine i promise "
+    "you promise swear to god that's it that's all doctor love".split()
+)
 
 
 def _sentence_denials(
@@ -347,46 +356,61 @@ def _sentence_denials(
     nearest: list[list[Nearest]],
     lexicon: RiskLexicon,
     matcher: SemanticMatcher,
-) -> list[str]:
-    """The denial cue of each patient utterance found by meaning whose risk lies only in
-    sentences that deny it, or ''.
+) -> list[dict[str, str]]:
+    """For each patient utterance found by meaning, concept -> denial cue where its risk
+    lies only in sentences that deny it.
 
     A denial is often followed by a reassurance: "No, he doesn't check up on me. We
     both go out with our own friends." As a whole that is no denial (a clause is not
     negated), but the other sentence says nothing near any concept. Read so only when
-    every other sentence is far from every risk concept (`neutral_floor`) and nothing
-    qualifies the "no" ("but", "though", "sometimes"): "I've never tried. I think
-    about it every day though" stays reported.
+    - nothing qualifies the "no" ("but", "though", "sometimes");
+    - every other sentence, and every window of it, is far from every risk concept
+      (`neutral_floor`), points back at nothing ("I think about it every day"), and is
+      not too short to score unless it is a filler ("Honestly.");
+    - a denying sentence is itself near the concept, and the whole utterance is close
+      enough for a denial (`denial_threshold`): a cue never drops an item.
     """
-    cues = ["" for _ in utterances]
-    wanted: list[tuple[int, str, list[str]]] = []
+    cues: list[dict[str, str]] = [{} for _ in utterances]
+    bank = matcher.bank
+    wanted: list[tuple[int, list[str], list[str]]] = []
     for index, (utterance, near) in enumerate(zip(utterances, nearest, strict=True)):
         text = utterance.text
-        if utterance.role != "patient" or not near or _meaning_denial(text, lexicon):
+        if utterance.role != PATIENT or not near or _meaning_denial(text, lexicon):
             continue
         if lexicon.answers.qualifiers.search(text):
             continue
-        sentences = [s for s in _SENTENCE_END.split(text.strip()) if s]
-        denying = [s for s in sentences if _meaning_denial(s, lexicon)]
-        if len(sentences) < 2 or not denying:
+        said = sentences(text)
+        denying = [s for s in said if _meaning_denial(s, lexicon)]
+        others = [s for s in said if s not in denying]
+        if not denying or not others or any(_POINTS_BACK.search(s) for s in others):
             continue
-        others = [s for s in sentences if s not in denying]
-        wanted.append((index, _meaning_denial(denying[0], lexicon), others))
+        short = [s for s in others if len(s.split()) < bank.min_words]
+        if any(set(_WORDS.findall(s.lower())) - _FILLERS for s in short):
+            continue
+        scored = [s for s in others if s not in short]
+        windows = [w for s in scored for w in [s, *parts(s, bank.part_words)]]
+        wanted.append((index, denying, windows))
     if not wanted:
         return cues
-    scored = matcher.nearest([s for _, _, others in wanted for s in others])
-    floor = matcher.bank.neutral_floor
-    position = 0
-    for index, cue, others in wanted:
-        closest = [
+    texts = [t for _, denying, windows in wanted for t in [*denying, *windows]]
+    found = iter(matcher.nearest(texts))
+    for index, denying, windows in wanted:
+        near_denial = [next(found) for _ in denying]
+        near_other = [next(found) for _ in windows]
+        other_scores = [
             n.score
-            for per in scored[position : position + len(others)]
+            for per in near_other
             for n in per
             if n.concept not in PROTECTIVE_CONCEPTS  # a reassurance is near these by nature
         ]
-        position += len(others)
-        if max(closest, default=0.0) < floor:
-            cues[index] = cue
+        if max(other_scores, default=0.0) >= bank.neutral_floor:
+            continue
+        whole = {n.concept: n.score for n in nearest[index]}
+        for sentence, per in zip(denying, near_denial, strict=True):
+            for n in per:
+                close = whole.get(n.concept, 0.0) >= bank.denial_threshold
+                if n.score >= bank.neutral_floor and close:
+                    cues[index].setdefault(n.concept, _meaning_denial(sentence, lexicon))
     return cues
 
 
@@ -452,10 +476,10 @@ def _hits_by_role(
     """Meaning hits, a patient's words also in parts; a clinician's question only whole
     (a routine question's clause, "which medications do you take on a regular basis?",
     sits near misused pills)."""
-    patients = [i for i, u in enumerate(utterances) if u.role != "clinician"]
-    others = [i for i, u in enumerate(utterances) if u.role == "clinician"]
+    speakers = [i for i, u in enumerate(utterances) if u.role != CLINICIAN]
+    clinicians = [i for i, u in enumerate(utterances) if u.role == CLINICIAN]
     hits: list[list[Nearest]] = [[] for _ in texts]
-    for chosen, in_parts in ((patients, True), (others, False)):
+    for chosen, in_parts in ((speakers, True), (clinicians, False)):
         found = matcher.hits([texts[i] for i in chosen], in_parts=in_parts) if chosen else []
         for index, near in zip(chosen, found, strict=True):
             hits[index] = near
@@ -490,7 +514,7 @@ def detect_risk(
     sentence_cues = (
         _sentence_denials(utterances, nearest, lexicon, matcher)
         if by_meaning and matcher
-        else ["" for _ in utterances]
+        else [{} for _ in utterances]
     )
     hits = [
         _utterance_hits(u, s, n, lexicon, c)

@@ -109,13 +109,23 @@ class SemanticMatcher:
         self._exemplars = [t for texts in bank.concepts.values() for t in texts]
         self._concepts = [c for c, texts in bank.concepts.items() for _ in texts]
         self._vectors = encoder.encode(self._exemplars)
-        # Parts are compared with parts: each ordinary statement's own parts count too.
-        ordinary = [*bank.ordinary, *(p for o in bank.ordinary for p in parts(o, bank.part_words))]
-        self._ordinary = encoder.encode(ordinary) if ordinary else None
+        # A whole utterance is compared with whole ordinary statements; a part also with
+        # the statements' own parts ("I can't even sleep at night." from a longer one).
+        pieces = [p for o in bank.ordinary for p in parts(o, bank.part_words)]
+        self._ordinary = encoder.encode(list(bank.ordinary)) if bank.ordinary else None
+        self._ordinary_parts = (
+            np.vstack([self._ordinary, encoder.encode(pieces)])
+            if self._ordinary is not None and pieces
+            else self._ordinary
+        )
 
     def with_threshold(self, threshold: float) -> SemanticMatcher:
-        """The same matcher (no re-encoding) with another threshold, for calibration."""
-        return self.with_settings(threshold=threshold)
+        """The same matcher (no re-encoding) with another threshold, for calibration; the
+        parts' threshold moves with it."""
+        shift = threshold - self.bank.threshold
+        return self.with_settings(
+            threshold=threshold, part_threshold=self.bank.part_threshold + shift
+        )
 
     def with_settings(self, **changes: Any) -> SemanticMatcher:
         """The same matcher (no re-encoding) with other bank settings (`part_words=0`)."""
@@ -132,8 +142,11 @@ class SemanticMatcher:
         """For each text, the best exemplar of every concept (texts too short get none)."""
         return self._nearest(texts)[0]
 
-    def _nearest(self, texts: Sequence[str]) -> tuple[list[list[Nearest]], list[float]]:
-        """`nearest`, and each text's score against its closest ordinary statement."""
+    def _nearest(
+        self, texts: Sequence[str], *, as_parts: bool = False
+    ) -> tuple[list[list[Nearest]], list[float]]:
+        """`nearest`, and each text's score against its closest ordinary statement (or
+        part of one, for `as_parts`)."""
         wanted = [i for i, t in enumerate(texts) if len(t.split()) >= self.bank.min_words]
         result: list[list[Nearest]] = [[] for _ in texts]
         ordinary = [0.0 for _ in texts]
@@ -148,8 +161,9 @@ class SemanticMatcher:
                 if concept not in best:
                     best[concept] = Nearest(concept, self._exemplars[column], float(row[column]))
             result[index] = list(best.values())
-        if self._ordinary is not None:
-            closest = cosine_matrix(vectors, self._ordinary).max(axis=1)
+        contrast = self._ordinary_parts if as_parts else self._ordinary
+        if contrast is not None:
+            closest = cosine_matrix(vectors, contrast).max(axis=1)
             for score, index in zip(closest, wanted, strict=True):
                 ordinary[index] = float(score)
         return result, ordinary
@@ -165,10 +179,12 @@ class SemanticMatcher:
         combined pill" is no plan to take all my pills).
         """
         words = self.bank.part_words if in_parts else 0
-        owners = [i for i, text in enumerate(texts) for _ in parts(text, words)]
-        pieces = [p for text in texts for p in parts(text, words)]
+        split = [(i, piece) for i, text in enumerate(texts) for piece in parts(text, words)]
+        owners = [i for i, _ in split]
+        pieces = [piece for _, piece in split]
         result = self._hits(texts, self.threshold)
-        for owner, found in zip(owners, self._hits(pieces, self.bank.part_threshold), strict=True):
+        found_in_parts = self._hits(pieces, self.bank.part_threshold, as_parts=True)
+        for owner, found in zip(owners, found_in_parts, strict=True):
             best = {n.concept: n for n in result[owner]}
             for near in found:
                 if near.concept not in best or near.score > best[near.concept].score:
@@ -176,11 +192,13 @@ class SemanticMatcher:
             result[owner] = list(best.values())
         return result
 
-    def _hits(self, texts: Sequence[str], threshold: float) -> list[list[Nearest]]:
+    def _hits(
+        self, texts: Sequence[str], threshold: float, *, as_parts: bool = False
+    ) -> list[list[Nearest]]:
         if not texts:
             return []
         result = []
-        for per_text, ordinary in zip(*self._nearest(texts), strict=True):
+        for per_text, ordinary in zip(*self._nearest(texts, as_parts=as_parts), strict=True):
             best = max((n.score for n in per_text), default=0.0)
             floor = max(threshold, best - self.bank.margin)
             result.append([n for n in per_text if n.score >= floor and n.score > ordinary])
@@ -194,13 +212,18 @@ class SemanticMatcher:
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
+def sentences(text: str) -> list[str]:
+    """The sentences of `text`, as recognition punctuated them."""
+    return [s for s in _SENTENCE_END.split(text.strip()) if s]
+
+
 def parts(text: str, words: int) -> list[str]:
     """The sentences of `text`, a sentence longer than `words` as overlapping windows
     of `words` words (half a window apart); none for a text that is one part."""
     if words <= 0:
         return []
     found = []
-    for sentence in _SENTENCE_END.split(text.strip()):
+    for sentence in sentences(text):
         said = sentence.split()
         if len(said) <= words:
             found.append(sentence)
