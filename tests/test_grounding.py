@@ -516,6 +516,12 @@ def test_they_is_the_patient_and_needs_a_patient_line(lexicon):
             "The results are expected within two days.",
             False,
         ),
+        # Safety-netting said with "in" (review): the same deadline.
+        (
+            "If it's not better in 48 hours, come back and see us.",
+            "The patient should return if not improved within 48 hours.",
+            False,
+        ),
     ],
 )
 def test_a_bound_on_a_number_must_be_said_with_it(said, sentence, flagged):

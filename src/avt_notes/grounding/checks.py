@@ -168,9 +168,22 @@ def _bounded_numbers(text: str, lexicon: GroundingLexicon) -> list[tuple[str, st
     return found
 
 
+def _said_in(text: str, lexicon: GroundingLexicon) -> set[tuple[str, float]]:
+    """Numbers said "in" a time ("if it's not better in 48 hours"): a deadline as much as
+    "within" is, in what was said (a written "in three weeks" is no bound)."""
+    words = tokens(text)
+    found = set()
+    for index, word in enumerate(words[:-1]):
+        following = quantities(" ".join(words[index + 1 : index + 4]), lexicon)
+        if word == "in" and following and words[index + 1] == following[0].text.split()[0]:
+            found.add(("within", following[0].value))
+    return found
+
+
 def _check_number_bounds(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
     """ "over five times a day" needs "over" (or "more than") before five in its lines."""
     said = {(group, value) for _, group, value in _bounded_numbers(cited, lexicon)}
+    said |= _said_in(cited, lexicon)
     values = {q.value for q in quantities(cited, lexicon, cited=True)}
     return [
         f'"{written}" is not in the cited utterances (they give the number without it)'
