@@ -852,6 +852,11 @@ def test_the_session_reading_is_not_taken_from_another_lexicon():
     assert "drug ibuprofen" not in denied_items(utterances, without_drugs)
 
 
+def relative_reasons(rows, sentence: str) -> list[str]:
+    """The reasons `sentence` is flagged for giving the patient a relative's condition."""
+    return [r for r in checked(rows, sentence).reasons if "of a relative" in r]
+
+
 # A family history folded into the patient's own (PriMock57 day3_consultation07, in other
 # words): the condition was said of the mother only.
 FAMILY_ROWS = [
@@ -880,7 +885,7 @@ FAMILY_ROWS = [
     ],
 )
 def test_a_condition_said_only_of_a_relative_is_not_the_patients(sentence, reason):
-    reasons = [r for r in checked(FAMILY_ROWS, sentence).reasons if "of a relative" in r]
+    reasons = relative_reasons(FAMILY_ROWS, sentence)
     if reason is None:
         assert not reasons, reasons
     else:
@@ -888,17 +893,6 @@ def test_a_condition_said_only_of_a_relative_is_not_the_patients(sentence, reaso
         assert reasons == [
             f"{said} was said of a relative in the session {line}, never of the patient"
         ], reasons
-
-
-def test_a_condition_said_of_the_patient_too_is_theirs():
-    rows = [
-        ("patient", "Diabetes runs in the family, my dad has it."),
-        ("clinician", "And you?"),
-        ("patient", "I was told I'm diabetic last year."),
-    ]
-    assert not [r for r in checked(rows, "The patient has diabetes.").reasons if "relative" in r]
-    only_family = rows[:1]
-    assert checked(only_family, "The patient has diabetes.").status == "unsupported"
 
 
 @pytest.mark.parametrize(
@@ -948,6 +942,21 @@ def test_a_condition_said_of_the_patient_too_is_theirs():
             "The patient has type 2 diabetes, which runs in the family.",
             True,
         ),
+        # Said of the patient too, after the family's.
+        (
+            [
+                ("patient", "Diabetes runs in the family, my dad has it."),
+                ("clinician", "And you?"),
+                ("patient", "I was told I'm diabetic last year."),
+            ],
+            "The patient has diabetes.",
+            False,
+        ),
+        (
+            [("patient", "Diabetes runs in the family, my dad has it.")],
+            "The patient has diabetes.",
+            True,
+        ),
         # Another speaker's line may be about the patient.
         (
             [
@@ -960,7 +969,7 @@ def test_a_condition_said_of_the_patient_too_is_theirs():
     ],
 )
 def test_whose_condition_leaves_a_doubt_unflagged(rows, sentence, flagged):
-    reasons = [r for r in checked(rows, sentence).reasons if "of a relative" in r]
+    reasons = relative_reasons(rows, sentence)
     assert bool(reasons) == flagged, reasons
 
 
