@@ -483,6 +483,48 @@ def test_llamacpp_backend_runs_a_gguf_deterministically(settings):
     assert "\n" not in drafter.complete(messages, max_new_tokens=12, stop=["\n"])
 
 
+@pytest.mark.slow
+def test_llamacpp_completion_stops_when_its_caller_asks(settings):
+    """Asked token by token (streamed), the same reply; stopped on request, an error; a
+    failure in the asking is raised, never taken for a finished reply."""
+    from avt_notes.errors import DraftingInterrupted
+
+    drafter = load_drafter(
+        settings.updated(drafting={"drafter": "smollm2-135m", "drafter_context_tokens": 1024})
+    )
+    messages: list[ChatMessage] = [{"role": "user", "content": "Describe a sunny day."}]
+    free = drafter.complete(messages, max_new_tokens=60)
+    words = free.split()
+    assert len(words) > 6
+    marker = words[len(words) // 2]  # a stop string the reply is sure to reach
+    whole = drafter.complete(messages, max_new_tokens=60, stop=[marker])
+    assert marker not in whole and free.startswith(whole) and len(whole) < len(free)
+
+    asked = []
+    streamed = drafter.complete(
+        messages, max_new_tokens=60, stop=[marker], should_stop=lambda: asked.append(1) and False
+    )
+    assert streamed == whole and len(asked) > 3  # asked after each token, the same reply
+
+    asked.clear()
+
+    def after_three() -> bool:
+        asked.append(1)
+        return len(asked) >= 3
+
+    with pytest.raises(DraftingInterrupted):
+        drafter.complete(messages, max_new_tokens=60, should_stop=after_three)
+    assert len(asked) == 3  # no token was handed over after the stop
+
+    def broken() -> bool:
+        raise RuntimeError("the session store is gone")
+
+    with pytest.raises(RuntimeError, match="store is gone"):
+        drafter.complete(messages, max_new_tokens=60, should_stop=broken)
+    # The drafter is free again and answers as before.
+    assert drafter.complete(messages, max_new_tokens=60, stop=[marker]) == whole
+
+
 MENTAL_HEALTH_SESSION = [
     ("clinician", "How have you been since we last met?"),
     ("patient", "Better. My sister Ruth has been staying with me since Sunday."),

@@ -135,3 +135,44 @@ def test_nothing_is_read_ahead_by_a_drafter_that_keeps_no_prompt() -> None:
     transcript = make_transcript([("clinician", "How is your sleep?"), ("patient", "Badly.")])
     assert not drafting.read_ahead(transcript, transcript.utterances[-1].end)
     assert drafter.calls == []
+
+
+def test_a_window_being_drafted_when_the_recording_stops_is_left_to_the_final_pass() -> None:
+    """The stop does not wait for a window's draft: the final pass drafts its lines too."""
+    rows = [
+        ("clinician", "How is your sleep?"),
+        ("patient", "Badly. About four hours a night."),
+        ("clinician", "And your appetite?"),
+        ("patient", "Not great, I skip breakfast."),
+    ]
+    transcript = make_transcript(rows)
+    reply = (
+        "## Subjective\n- The patient sleeps about four hours a night. [u0002]\n"
+        "- The patient skips breakfast. [u0004]\n"
+        "## Objective\n- Not discussed.\n## Assessment\n- Not discussed.\n"
+        "## Plan\n- Not discussed.\n"
+    )
+    drafter = ScriptedDrafter(lambda messages: reply)
+    drafting = LiveDrafting(load_template("soap"), drafter, max_new_tokens=256, window_seconds=5)
+    end = transcript.utterances[-1].end
+    asked: list[int] = []
+
+    def stop_pressed_meanwhile() -> bool:  # not yet when the window starts, then "stop"
+        asked.append(1)
+        return len(asked) > 1
+
+    assert not drafting.draft_window(transcript, end, should_stop=stop_pressed_meanwhile)
+    assert len(drafter.calls) == 1  # the completion had started when the stop came
+    assert drafting.windows == [] and drafting.cut == 0.0 and drafting.abandoned_seconds > 0
+
+    note = drafting.finish(transcript)
+    assert len(drafter.calls) == 2  # one draft of every line, at stop, never interrupted
+    texts = [s.text for s in note.sentences()]
+    assert any("four hours" in t for t in texts) and any("breakfast" in t for t in texts)
+    assert "drafted in 1 window(s), merged at stop" in note.warnings
+
+    # While the recording goes on, the window is drafted as before.
+    drafting = LiveDrafting(load_template("soap"), drafter, max_new_tokens=256, window_seconds=5)
+    assert drafting.draft_window(transcript, end, should_stop=lambda: False)
+    assert len(drafting.windows) == 1 and drafting.cut == end
+    assert drafting.abandoned_seconds == 0

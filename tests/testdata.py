@@ -22,6 +22,7 @@ import numpy as np
 
 from avt_notes.drafting.backend import ChatMessage
 from avt_notes.drafting.schemas import DraftNote, NoteSection
+from avt_notes.errors import DraftingInterrupted
 from avt_notes.risk import RiskItem
 from avt_notes.schemas import AudioInfo, ModelInfo, Speaker, Transcript, Utterance, Word
 
@@ -145,9 +146,17 @@ class ScriptedDrafter:
         return math.ceil(sum(len(m["content"]) for m in messages) / 4) + 4 * len(messages)
 
     def complete(
-        self, messages: Sequence[ChatMessage], *, max_new_tokens: int, stop: Sequence[str] = ()
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_new_tokens: int,
+        stop: Sequence[str] = (),
+        should_stop: Callable[[], bool] | None = None,
     ) -> str:
         self.calls.append(list(messages))
+        # As a backend does when asked to stop while it generates.
+        if should_stop is not None and should_stop():
+            raise DraftingInterrupted("drafting interrupted during a completion")
         return self.script(messages)
 
 

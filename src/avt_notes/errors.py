@@ -64,6 +64,11 @@ class DraftingError(AvtError):
     http_status = 502
 
 
+class DraftingInterrupted(DraftingError):
+    """A completion stopped early because its caller asked (`should_stop`): the recording
+    it was drafting while recording has stopped, and the final pass drafts those lines."""
+
+
 class InputError(AvtError):
     """A request or file has the wrong shape (bad JSON, wrong type, missing field)."""
 

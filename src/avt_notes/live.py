@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -263,8 +264,13 @@ class LiveSession:
             models=[self.transcriber.model_info, self.diarizer.model_info],
         )
 
-    def draft_if_due(self, samples: np.ndarray) -> bool:
+    def draft_if_due(
+        self, samples: np.ndarray, should_stop: Callable[[], bool] | None = None
+    ) -> bool:
         """Draft the next window of transcript if ASR has committed enough; True if drafted.
+
+        `should_stop`: whether the recording has stopped, asked while a window is drafted
+        (`LiveDrafting.draft_window`).
 
         Otherwise, every `read_ahead_seconds` of new transcript, have the drafter read the
         next window's lines so far (`LiveDrafting.read_ahead`): drafting it then, when due
@@ -279,8 +285,8 @@ class LiveSession:
             and self.read_ahead_seconds > 0
             and committed - self.read_ahead_at >= self.read_ahead_seconds
         )
-        if not (due or ahead):
-            return False
+        if not (due or ahead) or (should_stop is not None and should_stop()):
+            return False  # stopped: clustering and drafting now would only delay the stop
         started = time.perf_counter()
         provisional = self.provisional_transcript(samples)
         if provisional is None or len(provisional.utterances) < 2:
@@ -289,7 +295,7 @@ class LiveSession:
         upto = min(committed, provisional.utterances[-2].end)
         self.read_ahead_at = committed
         if due:
-            return self.drafting.draft_window(provisional, upto)
+            return self.drafting.draft_window(provisional, upto, should_stop)
         self.drafting.read_ahead(provisional, upto)
         self.read_ahead_seconds_spent += time.perf_counter() - started  # clustering too
         return False

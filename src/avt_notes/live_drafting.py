@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from avt_notes.drafting import DraftNote, DraftSentence, Template, draft_note
-from avt_notes.drafting.backend import Drafter
+from avt_notes.drafting.backend import Drafter, InterruptibleDrafter
 from avt_notes.drafting.note import finish_note, merge_and_check, prefill_note
-from avt_notes.errors import AvtError
+from avt_notes.errors import AvtError, DraftingInterrupted
 from avt_notes.grounding import load_grounding_lexicon
 from avt_notes.progress import Progress, no_progress
 from avt_notes.risk import detect_risk, load_lexicon
@@ -87,13 +87,25 @@ class LiveDrafting:
         self.window_seconds = window_seconds
         self.cut = 0.0  # seconds: utterances ending after this are not drafted yet
         self.windows: list[DraftedWindow] = []
+        # Seconds spent on a window dropped unfinished when the recording stopped.
+        self.abandoned_seconds = 0.0
 
     def due(self, committed_seconds: float) -> bool:
         """Whether ASR has committed a whole new window since the last one."""
         return committed_seconds - self.cut >= self.window_seconds
 
-    def draft_window(self, provisional: Transcript, upto: float) -> bool:
-        """Draft the utterances after the last window that end by `upto`; False if none."""
+    def draft_window(
+        self,
+        provisional: Transcript,
+        upto: float,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> bool:
+        """Draft the utterances after the last window that end by `upto`; False if none.
+
+        Once `should_stop()` (the recording has stopped), the window is dropped unfinished
+        and False returned: the final pass drafts its lines with the rest, rather than
+        the stop waiting for this window and then drafting the rest as well.
+        """
         # By end, not start: an utterance the last window saw cut short is seen whole now
         # (the merge folds a sentence drafted twice into one).
         utterances = [u for u in provisional.utterances if self.cut < u.end <= upto]
@@ -101,7 +113,21 @@ class LiveDrafting:
             return False
         started = time.perf_counter()
         window = window_transcript(provisional, utterances)
-        note = self._draft(window)
+        drafter = self.drafter
+        if should_stop is not None:
+            drafter = InterruptibleDrafter(drafter, should_stop)
+        try:
+            note = self._draft(window, drafter=drafter)
+        except DraftingInterrupted:
+            spent = time.perf_counter() - started
+            self.abandoned_seconds += spent
+            logger.info(
+                "recording stopped while drafting a window of %d utterances: left to the "
+                "final pass (%.1f s spent)",
+                len(utterances),
+                spent,
+            )
+            return False
         self.windows.append(DraftedWindow(note, window.utterances, time.perf_counter() - started))
         self.cut = utterances[-1].end
         return True
@@ -142,16 +168,23 @@ class LiveDrafting:
         live_seconds = sum(w.seconds for w in self.windows)
         note.timings = [
             StageTiming(stage="live_drafting", seconds=round(live_seconds, 3)),
+            StageTiming(stage="live_drafting_abandoned", seconds=round(self.abandoned_seconds, 3)),
             StageTiming(stage="drafting", seconds=round(drafting_seconds, 3)),
             StageTiming(stage="merge", seconds=round(time.perf_counter() - started, 3)),
         ]
         return note
 
-    def _draft(self, transcript: Transcript, progress: Progress = no_progress) -> DraftNote:
+    def _draft(
+        self,
+        transcript: Transcript,
+        progress: Progress = no_progress,
+        *,
+        drafter: Drafter | None = None,
+    ) -> DraftNote:
         return draft_note(
             transcript,
             self.template,
-            self.drafter,
+            drafter if drafter is not None else self.drafter,
             progress,
             max_new_tokens=self.max_new_tokens,
             state_risk=False,

@@ -278,3 +278,24 @@ def test_pages_render_for_owner_only(make_client: Callable[..., Api]) -> None:
     index = owner.get("/")
     assert index.status_code == 200 and session_id in index.text
     assert "content-security-policy" in index.headers
+
+
+def test_a_live_drafter_learns_that_the_recording_stopped(
+    clinician: Api, store: Store, jfk_webm: bytes
+) -> None:
+    """Asked between a drafter's tokens (`jobs.live.RecordingStopped`): the session's status,
+    read from the store at most once per interval, so the asking costs nothing per token."""
+    from avt_notes.jobs.live import RecordingStopped
+
+    session_id = clinician.new_session(template="soap")
+    pieces = split(jfk_webm, 2)
+    assert clinician.put_chunk(session_id, 0, pieces[0]).status_code == 201
+    stopped = RecordingStopped(store, session_id, every=0.0)
+    assert not stopped()  # recording: read from the store
+    stopped.every = 3600.0
+    assert clinician.put_chunk(session_id, 1, pieces[1]).status_code == 201
+    assert clinician.finish(session_id, len(pieces)).status_code == 200
+    assert not stopped()  # "stop" was pressed, but the last reading is not an hour old
+    stopped.every = 0.0
+    assert stopped()  # read again: stopped
+    assert RecordingStopped(store, "no-such-session", every=0.0)()  # deleted: stopped too

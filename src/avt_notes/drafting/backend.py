@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypedDict, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, runtime_checkable
 
+from avt_notes.errors import DraftingInterrupted
 from avt_notes.schemas import ModelInfo
 
 if TYPE_CHECKING:
@@ -45,14 +46,78 @@ class Drafter(Protocol):
         ...
 
     def complete(
-        self, messages: Sequence[ChatMessage], *, max_new_tokens: int, stop: Sequence[str] = ()
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_new_tokens: int,
+        stop: Sequence[str] = (),
+        should_stop: Callable[[], bool] | None = None,
     ) -> str:
-        """The assistant's reply, cut before the first `stop` string."""
+        """The assistant's reply, cut before the first `stop` string.
+
+        `should_stop`, asked while the reply is generated (as often as the backend can),
+        ends it early with `DraftingInterrupted` once it returns True.
+        """
         ...
 
     def busy(self) -> bool:
         """Whether a completion is running now: a call made now would wait for it."""
         ...
+
+
+class InterruptibleDrafter:
+    """`drafter` whose every completion ends with `DraftingInterrupted` once `should_stop()`.
+
+    Drafting a window while recording runs several completions; when the recording stops
+    meanwhile, the window is left to the final pass rather than finished first.
+    """
+
+    def __init__(self, drafter: Drafter, should_stop: Callable[[], bool]) -> None:
+        self._drafter = drafter
+        self._should_stop = should_stop
+
+    def __getattr__(self, name: str) -> Any:
+        # info, context_tokens, count_tokens, busy: the wrapped drafter's own.
+        attribute = getattr(self._drafter, name)
+        if name != "complete_batch":
+            return attribute
+
+        def complete_batch(
+            conversations: Sequence[Sequence[ChatMessage]],
+            *,
+            max_new_tokens: int,
+            stop: Sequence[str] = (),
+        ) -> list[str]:
+            # A small local model's batch (`note._restate`), interrupted like `complete`.
+            if self._should_stop():
+                raise DraftingInterrupted("drafting interrupted before a completion")
+            return list(
+                attribute(
+                    conversations,
+                    max_new_tokens=max_new_tokens,
+                    stop=stop,
+                    should_stop=self._should_stop,
+                )
+            )
+
+        return complete_batch
+
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_new_tokens: int,
+        stop: Sequence[str] = (),
+        should_stop: Callable[[], bool] | None = None,
+    ) -> str:
+        def asked() -> bool:
+            return self._should_stop() or (should_stop is not None and should_stop())
+
+        if asked():
+            raise DraftingInterrupted("drafting interrupted before a completion")
+        return self._drafter.complete(
+            messages, max_new_tokens=max_new_tokens, stop=stop, should_stop=asked
+        )
 
 
 def is_url(value: str) -> bool:

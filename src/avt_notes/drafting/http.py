@@ -10,13 +10,13 @@ which over-counts English on purpose so chunks stay inside the context.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
 
 from avt_notes.drafting.backend import ChatMessage, estimate_tokens
-from avt_notes.errors import DraftingError
+from avt_notes.errors import DraftingError, DraftingInterrupted
 from avt_notes.schemas import ModelInfo
 
 logger = logging.getLogger("avt_notes")
@@ -65,8 +65,16 @@ class HttpDrafter:
         return False  # the server queues requests; nothing here waits on a lock
 
     def complete(
-        self, messages: Sequence[ChatMessage], *, max_new_tokens: int, stop: Sequence[str] = ()
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_new_tokens: int,
+        stop: Sequence[str] = (),
+        should_stop: Callable[[], bool] | None = None,
     ) -> str:
+        # A request in flight is not cut short (no streaming here): asked before it only.
+        if should_stop is not None and should_stop():
+            raise DraftingInterrupted("drafting interrupted before a completion")
         body: dict[str, Any] = {
             "model": self.model,
             "messages": list(messages),

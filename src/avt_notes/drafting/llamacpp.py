@@ -18,12 +18,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from avt_notes.drafting.backend import ChatMessage, estimate_tokens
-from avt_notes.errors import DraftingError, ModelError
+from avt_notes.errors import DraftingError, DraftingInterrupted, ModelError
 from avt_notes.schemas import ModelInfo
 
 logger = logging.getLogger("avt_notes")
@@ -122,7 +122,12 @@ class LlamaCppDrafter:
         return estimate_tokens(messages)
 
     def complete(
-        self, messages: Sequence[ChatMessage], *, max_new_tokens: int, stop: Sequence[str] = ()
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_new_tokens: int,
+        stop: Sequence[str] = (),
+        should_stop: Callable[[], bool] | None = None,
     ) -> str:
         request: dict[str, Any] = {
             "messages": list(messages),
@@ -135,7 +140,10 @@ class LlamaCppDrafter:
         if stop:
             request["stop"] = [s for s in stop if s]
         with self._lock:
-            reply = self._server.handle_chat_completions(request)
+            if should_stop is None:
+                reply = self._server.handle_chat_completions(request)
+            else:
+                reply = self._streamed(request, should_stop)
         if not isinstance(reply, dict) or "choices" not in reply:
             message = reply.get("message") if isinstance(reply, dict) else reply
             if isinstance(reply, dict) and isinstance(reply.get("error"), dict):
@@ -149,3 +157,45 @@ class LlamaCppDrafter:
             if marker and marker in text:
                 text = text[: text.index(marker)]
         return text
+
+    def _streamed(self, request: dict[str, Any], should_stop: Callable[[], bool]) -> Any:
+        """The reply of `request` token by token, asking `should_stop` after each: the
+        server ends the generation when its callback returns True. The same reply as
+        without streaming, reassembled in the non-streamed shape.
+
+        Only generation is interrupted: the prompt is read whole before the first token.
+        """
+        pieces: list[str] = []
+        finish: list[str] = []
+        failure: list[Any] = []
+        raised: list[BaseException] = []
+        stopped = False
+
+        def receive(chunk: Any) -> bool:
+            # xllamacpp turns an exception here into a silent stop: keep it, raise it after.
+            nonlocal stopped
+            try:
+                if not isinstance(chunk, dict) or "choices" not in chunk:
+                    failure.append(chunk)
+                    return True
+                for choice in chunk["choices"]:
+                    pieces.append(str((choice.get("delta") or {}).get("content") or ""))
+                    if choice.get("finish_reason"):
+                        finish.append(str(choice["finish_reason"]))
+                stopped = not finish and should_stop()
+            except Exception as error:  # re-raised below
+                raised.append(error)
+                return True
+            return stopped
+
+        reply = self._server.handle_chat_completions({**request, "stream": True}, receive)
+        if raised:
+            raise raised[0]
+        if stopped:
+            raise DraftingInterrupted("drafting interrupted during a completion")
+        if failure or isinstance(reply, dict):
+            return failure[0] if failure else reply
+        if not finish:  # ended without saying why: a cut-short reply is never kept as whole
+            raise DraftingError("llama.cpp ended a streamed reply without finishing it")
+        message = {"role": "assistant", "content": "".join(pieces)}
+        return {"choices": [{"message": message, "finish_reason": finish[-1]}]}

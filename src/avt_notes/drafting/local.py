@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from avt_notes.drafting.backend import ChatMessage
-from avt_notes.errors import ModelError
+from avt_notes.errors import DraftingInterrupted, ModelError
 from avt_notes.schemas import ModelInfo
 
 logger = logging.getLogger("avt_notes")
@@ -80,6 +80,21 @@ class _StopOnText:
                 stop = len(lines) != len(set(lines))
             done.append(stop)
         return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+
+class _Asked:
+    """Stopping criterion: the caller's `should_stop` says so (every row stops)."""
+
+    def __init__(self, should_stop: Callable[[], bool]) -> None:
+        self.should_stop = should_stop
+        self.fired = False
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        self.fired = self.fired or bool(self.should_stop())
+        shape = (input_ids.shape[0],)
+        return torch.full(shape, self.fired, dtype=torch.bool, device=input_ids.device)
 
 
 def _no_repeat_in_reply(prompt_length: int, size: int) -> Any:
@@ -174,9 +189,16 @@ class TransformersDrafter:
         return self._lock.locked()
 
     def complete(
-        self, messages: Sequence[ChatMessage], *, max_new_tokens: int, stop: Sequence[str] = ()
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_new_tokens: int,
+        stop: Sequence[str] = (),
+        should_stop: Callable[[], bool] | None = None,
     ) -> str:
-        return self.complete_batch([messages], max_new_tokens=max_new_tokens, stop=stop)[0]
+        return self.complete_batch(
+            [messages], max_new_tokens=max_new_tokens, stop=stop, should_stop=should_stop
+        )[0]
 
     def complete_batch(
         self,
@@ -184,8 +206,11 @@ class TransformersDrafter:
         *,
         max_new_tokens: int,
         stop: Sequence[str] = (),
+        should_stop: Callable[[], bool] | None = None,
     ) -> list[str]:
-        """Several short completions in one left-padded batch (much faster per reply on CPU)."""
+        """Several short completions in one left-padded batch (much faster per reply on CPU).
+
+        `should_stop` is asked after every token; once True, `DraftingInterrupted`."""
         import torch
         from transformers import LogitsProcessorList, StoppingCriteriaList
 
@@ -207,16 +232,22 @@ class TransformersDrafter:
         processors = (
             [_no_repeat_in_reply(width, self.no_repeat_ngram)] if self.no_repeat_ngram > 1 else []
         )
+        asked = _Asked(should_stop) if should_stop is not None else None
+        criteria: list[Any] = [_StopOnText(self.tokenizer, width, stop)]
+        if asked is not None:
+            criteria.append(asked)
         with self._lock, torch.inference_mode():
             output = self.model.generate(
                 input_ids=input_ids,
                 attention_mask=attention,
                 max_new_tokens=max_new_tokens,
                 do_sample=False,
-                stopping_criteria=StoppingCriteriaList([_StopOnText(self.tokenizer, width, stop)]),
+                stopping_criteria=StoppingCriteriaList(criteria),
                 logits_processor=LogitsProcessorList(processors),
                 pad_token_id=pad,
             )
+        if asked is not None and asked.fired:  # cut short: never kept as a whole reply
+            raise DraftingInterrupted("drafting interrupted during a completion")
         replies = []
         for row in output[:, width:]:
             text = str(self.tokenizer.decode(row, skip_special_tokens=True))

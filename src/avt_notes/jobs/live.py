@@ -20,11 +20,13 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from avt_notes.audio import SAMPLE_RATE
 from avt_notes.audio_stream import StreamDecoder
 from avt_notes.jobs.runner import Worker
 from avt_notes.progress import Progress
-from avt_notes.store import jobs
+from avt_notes.store import Store, jobs
 from avt_notes.store.intake import suffix_for
 from avt_notes.store.recordings import received_chunks
 from avt_notes.store.tables import FINISHED, READY, RECORDING, ClinicalSession, Job
@@ -91,11 +93,38 @@ def follow_recording(worker: Worker, job: Job, beat: Progress) -> None:
     _complete(worker, job)
 
 
+class RecordingStopped:
+    """Whether the session has left recording, read from the store at most once per
+    `every` seconds: asked between a drafter's tokens, so that a window being drafted
+    when the clinician stops is left to the final pass instead of delaying it."""
+
+    def __init__(self, store: Store, session_id: str, every: float = 1.0) -> None:
+        self.store = store
+        self.session_id = session_id
+        self.every = every
+        self._asked_at = time.monotonic()
+        self._stopped = False
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if self._stopped or now - self._asked_at < self.every:
+            return self._stopped
+        self._asked_at = now
+        try:
+            with self.store.sessions() as db:
+                session = db.get(ClinicalSession, self.session_id)
+                self._stopped = session is None or session.status not in (READY, RECORDING)
+        except SQLAlchemyError as error:  # a busy database: ask again next time
+            logger.warning("live: cannot read the status of %s: %s", self.session_id, error)
+        return self._stopped
+
+
 def _follow(
     worker: Worker, live: LiveSession, stream: StreamDecoder, session_id: str, beat: Progress
 ) -> str | None:
     """Feed chunks and update the live work until the session stops recording; its status."""
     store = worker.store
+    stopped = RecordingStopped(store, session_id)
     fed = 0
     updated_samples = 0
     beat("listening", 0.0)
@@ -120,7 +149,7 @@ def _follow(
             samples = stream.samples()
             with live.lock:
                 live.update(samples)
-                live.draft_if_due(samples)
+                live.draft_if_due(samples, stopped)
             updated_samples = len(samples)
         beat("listening", 0.0)  # heartbeat and cancellation check
         time.sleep(worker.poll_seconds)
