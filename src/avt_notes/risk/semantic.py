@@ -107,7 +107,12 @@ class SemanticMatcher:
         self.encoder = encoder
         self.bank = bank
         self._exemplars = [t for texts in bank.concepts.values() for t in texts]
-        self._concepts = [c for c, texts in bank.concepts.items() for _ in texts]
+        # Each concept's exemplars are one run of columns: (concept, first, end).
+        self._blocks: list[tuple[str, int, int]] = []
+        first = 0
+        for concept, texts in bank.concepts.items():
+            self._blocks.append((concept, first, first + len(texts)))
+            first += len(texts)
         self._vectors = encoder.encode(self._exemplars)
         # A whole utterance is compared with whole ordinary statements; a part also with
         # the statements' own parts ("I can't even sleep at night." from a longer one).
@@ -154,13 +159,15 @@ class SemanticMatcher:
             return result, ordinary
         vectors = self.encoder.encode([texts[i] for i in wanted])
         scores = cosine_matrix(vectors, self._vectors)
-        for row, index in zip(scores, wanted, strict=True):
-            best: dict[str, Nearest] = {}
-            for column in np.argsort(-row):
-                concept = self._concepts[column]
-                if concept not in best:
-                    best[concept] = Nearest(concept, self._exemplars[column], float(row[column]))
-            result[index] = list(best.values())
+        # The best exemplar of each concept, for every text at once; concepts in order of
+        # their best score (a concept's run of columns, not a sort of all of them).
+        columns = np.stack([a + scores[:, a:b].argmax(axis=1) for _, a, b in self._blocks], 1)
+        for row, best, index in zip(scores, columns, wanted, strict=True):
+            found = [
+                Nearest(concept, self._exemplars[column], float(row[column]))
+                for (concept, _, _), column in zip(self._blocks, best, strict=True)
+            ]
+            result[index] = sorted(found, key=lambda n: -n.score)
         contrast = self._ordinary_parts if as_parts else self._ordinary
         if contrast is not None:
             closest = cosine_matrix(vectors, contrast).max(axis=1)
