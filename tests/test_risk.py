@@ -303,6 +303,9 @@ def test_recognised_utterances_from_the_labelled_set(lexicon, matcher):
     [
         "No, nothing like that. I would never do that to my kids.",  # as scripted (mh-01)
         "No, nothing like that, I would never do that to my kids.",  # as recognised
+        # Near an exemplar said in the negative ("I couldn't do that to my mum"): safety
+        # benchmark risk-05, listed as a protective factor "denied" with bank 3.0.
+        "No, I'd never do that to my mum.",
     ],
 )
 def test_a_protective_statement_said_with_a_negation_is_not_denied(answer, lexicon, matcher):

@@ -313,18 +313,28 @@ def _utterance_hits(
     for near in nearest:
         if near.concept in have or near.concept not in by_key:
             continue
+        # "No, I'd never do that to my mum" near "I couldn't do that to my mum": a protective
+        # factor said in the negative is the factor itself, not its denial.
+        negative_factor = near.concept in PROTECTIVE_CONCEPTS and bool(
+            _SAYS_NO.search(near.exemplar)
+        )
         hits.append(
             _Hit(
                 by_key[near.concept],
                 phrase="",
                 pattern="",
-                cue=_meaning_denial(utterance.text, lexicon)
+                cue=""
+                if negative_factor
+                else _meaning_denial(utterance.text, lexicon)
                 or (sentence_cues or {}).get(near.concept, ""),
                 in_question="?" in utterance.text,
                 nearest=near,
             )
         )
     return hits
+
+
+_SAYS_NO = re.compile(r"\b(?:not|never|no|nothing|nobody|\w+n[’']t)\b", re.IGNORECASE)
 
 
 def _meaning_denial(text: str, lexicon: RiskLexicon) -> str:
