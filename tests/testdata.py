@@ -20,9 +20,8 @@ from typing import Any
 import av
 import numpy as np
 
-from avt_notes.drafting.backend import ChatMessage
+from avt_notes.drafting.backend import ChatMessage, stop_if_asked
 from avt_notes.drafting.schemas import DraftNote, NoteSection
-from avt_notes.errors import DraftingInterrupted
 from avt_notes.risk import RiskItem
 from avt_notes.schemas import AudioInfo, ModelInfo, Speaker, Transcript, Utterance, Word
 
@@ -154,9 +153,7 @@ class ScriptedDrafter:
         should_stop: Callable[[], bool] | None = None,
     ) -> str:
         self.calls.append(list(messages))
-        # As a backend does when asked to stop while it generates.
-        if should_stop is not None and should_stop():
-            raise DraftingInterrupted("drafting interrupted during a completion")
+        stop_if_asked(should_stop)  # as a backend does when asked to stop while it generates
         return self.script(messages)
 
 

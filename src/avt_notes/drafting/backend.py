@@ -65,6 +65,13 @@ class Drafter(Protocol):
         ...
 
 
+def stop_if_asked(should_stop: Callable[[], bool] | None) -> None:
+    """Raise `DraftingInterrupted` if the caller has asked to stop (a completion's check
+    before it starts, for backends and wrappers that cannot stop one midway)."""
+    if should_stop is not None and should_stop():
+        raise DraftingInterrupted("drafting interrupted before a completion")
+
+
 class InterruptibleDrafter:
     """`drafter` whose every completion ends with `DraftingInterrupted` once `should_stop()`.
 
@@ -89,8 +96,7 @@ class InterruptibleDrafter:
             stop: Sequence[str] = (),
         ) -> list[str]:
             # A small local model's batch (`note._restate`), interrupted like `complete`.
-            if self._should_stop():
-                raise DraftingInterrupted("drafting interrupted before a completion")
+            stop_if_asked(self._should_stop)
             return list(
                 attribute(
                     conversations,
@@ -113,8 +119,7 @@ class InterruptibleDrafter:
         def asked() -> bool:
             return self._should_stop() or (should_stop is not None and should_stop())
 
-        if asked():
-            raise DraftingInterrupted("drafting interrupted before a completion")
+        stop_if_asked(asked)
         return self._drafter.complete(
             messages, max_new_tokens=max_new_tokens, stop=stop, should_stop=asked
         )

@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
-from avt_notes.drafting.backend import ChatMessage, estimate_tokens
-from avt_notes.errors import DraftingError, DraftingInterrupted
+from avt_notes.drafting.backend import ChatMessage, estimate_tokens, stop_if_asked
+from avt_notes.errors import DraftingError
 from avt_notes.schemas import ModelInfo
 
 logger = logging.getLogger("avt_notes")
@@ -73,8 +73,7 @@ class HttpDrafter:
         should_stop: Callable[[], bool] | None = None,
     ) -> str:
         # A request in flight is not cut short (no streaming here): asked before it only.
-        if should_stop is not None and should_stop():
-            raise DraftingInterrupted("drafting interrupted before a completion")
+        stop_if_asked(should_stop)
         body: dict[str, Any] = {
             "model": self.model,
             "messages": list(messages),
