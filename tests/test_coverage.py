@@ -305,3 +305,53 @@ def test_a_restatement_starts_with_whoever_said_the_missing_facts():
     # "The patient reports that the clinician needs to..." fails the who-said-it check.
     assert coverage_prefix(prompts, by_line["u0002"].said_by) == "The clinician"
     assert coverage_prefix(prompts, "patient") == "The patient"
+
+
+@pytest.mark.slow  # links evidence with the real MiniLM encoder
+def test_a_restatement_that_fails_a_check_is_asked_for_again_with_the_reasons():
+    from avt_notes.drafting import draft_note
+
+    from testdata import ScriptedDrafter
+
+    rows = [
+        ("patient", "My mum is eighty seven and she keeps falling."),
+        ("clinician", "I'll arrange a home visit for her this Friday."),
+    ]
+    note_reply = (
+        "## Subjective\n- The patient's mother is 87 and keeps falling. [u0001]\n"
+        "## Objective\n- Not discussed.\n## Assessment\n- Not discussed.\n"
+        "## Plan\n- Not discussed.\n"
+    )
+    retries: list[str] = []
+
+    def script(messages):
+        if "Write what these lines say" not in messages[1]["content"]:
+            return note_reply
+        if len(messages) > 3:  # asked again: the checks' reasons are in the last request
+            retries.append(messages[-2]["content"])
+            return " will arrange a home visit for her this Friday."
+        return " will arrange a home visit for the patient this Friday."  # the wrong person
+
+    drafter = ScriptedDrafter(script)
+    note = draft_note(make_transcript(rows), load_template("soap"), drafter)
+    texts = [s.text for s in note.sentences()]
+    assert "The clinician will arrange a home visit for her this Friday." in texts
+    assert not any("for the patient this Friday" in t for t in texts)
+    (retry,) = retries
+    assert "for the patient this Friday" in retry and '"visit for her"' in retry
+
+
+def test_a_sentence_failing_only_on_a_corrected_drug_is_not_rewordable():
+    from avt_notes.grounding import check_sentence
+    from avt_notes.schemas import Word
+
+    transcript = make_transcript([("patient", "I'm allergic to penicillin, it gives me a rash.")])
+    line = transcript.utterances[0]
+    words = [Word(start=0, end=1, text=w, probability=0.9) for w in line.text.split()]
+    words[3] = words[3].model_copy(update={"text": "penicillin,", "heard": "Vinicillin,"})
+    line = line.model_copy(update={"words": words})
+    by_id = {line.id: line}
+    corrected = check_sentence("The patient is allergic to penicillin.", [line.id], by_id)
+    assert corrected.status == "unsupported" and not corrected.rewordable
+    invented = check_sentence("The patient is allergic to penicillin since 2019.", [line.id], by_id)
+    assert invented.rewordable

@@ -870,3 +870,48 @@ def test_parts_are_sentences_and_windows_of_long_sentences():
     assert windows[0].split() == [f"w{n}" for n in range(20)]
     assert windows[1].split()[0] == "w10" and windows[-1].split()[-1] == "w29"
     assert parts("I'm fine. I sleep badly.", 0) == []
+
+
+def test_a_denial_near_one_of_the_banks_denials_is_listed_as_a_denial(lexicon, matcher):
+    rows = [
+        ("clinician", "How have things been?"),
+        ("patient", "No, I've not been putting any pills aside."),
+    ]
+    (item,) = risk_in(rows, lexicon, matcher)
+    assert (item.category, item.polarity, item.matched_by) == (
+        "plan_preparation",
+        "denied",
+        "meaning",
+    )
+    assert item.exemplar in {statement for _, statement in matcher.bank.denials}
+    assert item.score >= matcher.bank.denial_match
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No, nothing like that.",  # names nothing: only the question would say what about
+        "No, the rash hasn't spread to my arms.",
+        "No, I haven't had any chest pain since the weekend.",
+        "I don't take anything apart from the inhaler.",
+    ],
+)
+def test_a_negative_answer_that_names_no_risk_is_no_denial(text, lexicon, matcher):
+    assert (
+        risk_in([("clinician", "How have things been?"), ("patient", text)], lexicon, matcher) == []
+    )
+
+
+def test_a_disclosure_holding_a_negation_stays_a_disclosure(lexicon, matcher):
+    text = "I can't stop thinking that they'd be better off without me."
+    items = risk_in([("clinician", "How have things been?"), ("patient", text)], lexicon, matcher)
+    assert {(i.category, i.polarity) for i in items} == {("passive_death_wish", "reported")}
+
+
+def test_every_denial_in_the_bank_names_what_it_denies(lexicon, matcher):
+    from avt_notes.risk.detect import DENIAL_NAMING_WORDS, naming_words
+
+    assert matcher.bank.denials and 0 < matcher.bank.denial_match <= 1
+    assert {concept for concept, _ in matcher.bank.denials} == set(CONCEPTS)
+    for _, statement in matcher.bank.denials:
+        assert len(naming_words(statement, lexicon)) >= DENIAL_NAMING_WORDS, statement

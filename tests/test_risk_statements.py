@@ -195,3 +195,28 @@ def test_risk_said_of_someone_else_is_stated_as_theirs():
     denial = draft_with_reply(rows, "The patient denies suicidal thoughts. [u0002]")
     written = [*denial.sentences(), *denial.set_aside]
     assert not any("opposite of a risk disclosure" in r for s in written for r in s.reasons)
+
+
+def test_a_denial_of_part_of_a_concept_disclosed_elsewhere_is_not_a_denial_of_the_concept():
+    # mh-05 of the safety benchmark: "The patient denied substance use: “I don't drink at
+    # all.”" beside a disclosure of cannabis at the weekend contradicts the session.
+    transcript = make_transcript(
+        [
+            ("clinician", "How much cannabis are you smoking now?"),
+            ("patient", "I've cut down to a couple of joints at the weekend."),
+            ("clinician", "And alcohol?"),
+            ("patient", "I don't drink at all."),
+        ]
+    )
+    note = draft_note(
+        transcript, load_template("soap"), ScriptedDrafter(lambda m: "Nothing recorded.")
+    )
+    readings = {(i.utterance_id, i.category, i.polarity) for i in note.risk_items}
+    assert ("u0002", "substance_use", "reported") in readings
+    assert ("u0004", "substance_use", "denied") in readings  # the list keeps the denial
+    stated = [s.text for s in note.section("Subjective").sentences if "u0004" in s.evidence]
+    assert stated == [
+        "The patient said “I don't drink at all.” (denied in these words; substance use "
+        "reported elsewhere in the session)."
+    ]
+    assert not any(s.text.startswith("The patient denied") for s in note.sentences())

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
-from avt_notes.drafting.backend import Drafter
+from avt_notes.drafting.backend import ChatMessage, Drafter
 from avt_notes.drafting.chunking import (
     SAFETY_TOKENS,
     Chunk,
@@ -27,7 +27,7 @@ from avt_notes.drafting.chunking import (
     merge_sentences,
     transcript_budget,
 )
-from avt_notes.drafting.coverage import find_gaps, states_any
+from avt_notes.drafting.coverage import Gap, find_gaps, states_any
 from avt_notes.drafting.prompting import (
     ParsedSentence,
     parse_rewrite,
@@ -46,6 +46,7 @@ from avt_notes.drafting.whole_note import (
     DraftingPrompts,
     coverage_messages,
     coverage_prefix,
+    coverage_retry_messages,
     load_drafting_prompts,
     note_messages,
     note_prefix_messages,
@@ -57,6 +58,7 @@ from avt_notes.errors import InputError
 from avt_notes.evidence import EvidenceLinker, Link
 from avt_notes.grounding import (
     GroundingLexicon,
+    GroundingResult,
     check_sentence,
     load_grounding_lexicon,
 )
@@ -158,29 +160,54 @@ def _cover_gaps(
         prompts.coverage_max_units,
         prompts.coverage_skip,
     )
+    retries = prompts.coverage_retries
     for gap in gaps:
         lines = "\n".join(utterance_line(u) for u in gap.unit)
         prefix = coverage_prefix(prompts, gap.said_by)
-        output = drafter.complete(
-            coverage_messages(lines, prompts, prefix),
-            max_new_tokens=prompts.coverage_tokens,
-            stop=["\n\n"],
-        )
-        texts = parse_rewrite(join_prefix(prefix, output), gap.unit)
-        evidence = [u.id for u in gap.unit]
-        # An added sentence must carry a missing fact and pass every check on its own
-        # lines: a restatement that needs a flag adds risk, not coverage.
-        kept = [
-            t
-            for t in texts
-            if states_any(t, gap.missing, lexicon, prompts.coverage_cues)
-            and check_sentence(t, evidence, by_id, lexicon=lexicon).status == "supported"
-        ]
-        if len(kept) < len(texts) or not texts:
+        messages = coverage_messages(lines, prompts, prefix)
+        kept, failed = _restatement(drafter, messages, prefix, gap, by_id, lexicon, prompts)
+        # One more try with the checks' reasons, when every sentence of the first failed one:
+        # "a home visit for the patient" where the clinician said "for her" is often fixed.
+        if not kept and retries > 0 and any(check.rewordable for check in failed.values()):
+            retries -= 1
+            reasons = {text: check.reasons for text, check in failed.items()}
+            retry = coverage_retry_messages(messages, reasons, prompts, prefix)
+            kept, failed = _restatement(drafter, retry, prefix, gap, by_id, lexicon, prompts)
+        if failed or not kept:
             warnings.append(f"{gap.section}: a restatement that failed the checks left out")
+        evidence = [u.id for u in gap.unit]
         drafted.setdefault(gap.section, []).extend(
             DraftSentence(text=t, evidence=evidence, evidence_method="extract") for t in kept
         )
+
+
+def _restatement(
+    drafter: Drafter,
+    messages: list[ChatMessage],
+    prefix: str,
+    gap: Gap,
+    by_id: Mapping[str, Utterance],
+    lexicon: GroundingLexicon,
+    prompts: DraftingPrompts,
+) -> tuple[list[str], dict[str, GroundingResult]]:
+    """The restated sentences that pass, and those that fail with the checks' reasons.
+
+    An added sentence must carry a missing fact and pass every check on its own lines:
+    a restatement that needs a flag adds risk, not coverage.
+    """
+    output = drafter.complete(messages, max_new_tokens=prompts.coverage_tokens, stop=["\n\n"])
+    evidence = [u.id for u in gap.unit]
+    kept: list[str] = []
+    failed: dict[str, GroundingResult] = {}
+    for text in parse_rewrite(join_prefix(prefix, output), gap.unit):
+        check = check_sentence(text, evidence, by_id, lexicon=lexicon)
+        if check.status != "supported":
+            failed[text] = check
+        elif states_any(text, gap.missing, lexicon, prompts.coverage_cues):
+            kept.append(text)
+    for text, check in failed.items():
+        logger.info("restatement left out: %r (%s)", text, "; ".join(check.reasons))
+    return kept, failed
 
 
 def _restate(

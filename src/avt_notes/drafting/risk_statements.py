@@ -61,6 +61,9 @@ def _statements(items: list[RiskItem], transcript: Transcript) -> list[DraftSent
             unanswered.setdefault(item.utterance_id, []).append(item)
         elif words in by_id:
             grouped.setdefault(words, []).append(item)
+    # A concept the patient disclosed anywhere is not "denied" as a whole where other words
+    # deny part of it: "I don't drink at all" from someone who smokes cannabis at weekends.
+    disclosed = {i.category for i in items if i.polarity == "reported" and not i.about}
     sentences: list[DraftSentence] = []
     for words_id, group in grouped.items():
         evidence = sorted({i.utterance_id for i in group} | {words_id}, key=order.__getitem__)
@@ -71,13 +74,20 @@ def _statements(items: list[RiskItem], transcript: Transcript) -> list[DraftSent
         # glass at the weekend") is not also denied because its own words hold a "no".
         kinds = {i.category for i in reported}
         denied = [i for i in own if i.polarity == "denied" and i.category not in kinds]
+        partly = [i for i in denied if i.category in disclosed]
+        denied = [i for i in denied if i not in partly]
         # Risk said of someone else ("my father committed suicide") is stated as theirs.
         others: dict[str, list[RiskItem]] = {}
         for item in group:
             if item.about:
                 others.setdefault(item.about, []).append(item)
         segments = [_concepts(reported)] if reported else []
-        segments += [f"denied: {_concepts(denied)}"] if denied and (reported or others) else []
+        if denied and (reported or others or partly):
+            segments.append(f"denied: {_concepts(denied)}")
+        if partly:
+            segments.append(
+                f"denied in these words; {_concepts(partly)} reported elsewhere in the session"
+            )
         segments += [f"said of {person}: {_concepts(said)}" for person, said in others.items()]
         if segments:
             text = f"The patient said {quote} ({'; '.join(segments)})."

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,6 +48,9 @@ class DraftingPrompts(BaseModel):
     # patient ..." made the model write "The patient reports that the clinician needs to".
     coverage_clinician_prefix: str = ""
     coverage_tokens: int = 70
+    # A restatement failing a check is asked for again with the reasons, this often per call.
+    coverage_retries: int = 0
+    coverage_retry_prompt: str = "{reasons}"
     coverage_cues: dict[str, list[str]] = {}
     # Exchanges holding these phrases are not restated (the identity check: name, address).
     coverage_skip: list[str] = []
@@ -124,6 +127,28 @@ def coverage_messages(lines: str, prompts: DraftingPrompts, prefix: str) -> list
     if prefix:
         messages.append({"role": "assistant", "content": prefix})
     return messages
+
+
+def coverage_retry_messages(
+    messages: Sequence[ChatMessage],
+    failed: Mapping[str, Sequence[str]],
+    prompts: DraftingPrompts,
+    prefix: str,
+) -> list[ChatMessage]:
+    """`messages` (a restatement request) continued: what the model wrote, why each
+    sentence failed the checks, and the same request again."""
+    asked = [m for m in messages if m["role"] != "assistant"]
+    reasons = "\n".join(
+        f"- {text} ({'; '.join(why) or 'not supported'})" for text, why in failed.items()
+    )
+    retry: list[ChatMessage] = [
+        *asked,
+        {"role": "assistant", "content": " ".join(failed)},
+        {"role": "user", "content": prompts.coverage_retry_prompt.format(reasons=reasons).strip()},
+    ]
+    if prefix:
+        retry.append({"role": "assistant", "content": prefix})
+    return retry
 
 
 def note_token_limit(template: Template, prompts: DraftingPrompts) -> int:

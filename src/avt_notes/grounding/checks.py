@@ -126,6 +126,13 @@ class GroundingResult:
     status: str  # "supported" | "unsupported"
     evidence: list[str]
     reasons: list[str] = field(default_factory=list)
+    # Reasons no rewording can answer (a drug name recognition misheard): listen instead.
+    for_the_recording: list[str] = field(default_factory=list)
+
+    @property
+    def rewordable(self) -> bool:
+        """Whether some reason concerns the wording, so that saying it again may pass."""
+        return any(r not in self.for_the_recording for r in self.reasons)
 
 
 def _check_quantities(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
@@ -715,6 +722,7 @@ def check_sentence(
     cited_ids = list(dict.fromkeys(evidence))
     valid = [i for i in cited_ids if i in utterances]
     reasons: list[str] = []
+    corrected: list[str] = []
     if not valid:
         unknown = [i for i in cited_ids if i not in utterances]
         reasons.append(
@@ -752,17 +760,15 @@ def check_sentence(
             for said, line in given_to_patient(text, list(utterances.values()), lexicon)
         ]
         reasons += _check_actor_swap(text, lines, lexicon, others_present)
-        for line_check in (
-            _check_findings,
-            _check_corrected,
-            _check_reaction_as_finding,
-        ):
-            reasons += line_check(text, lines, lexicon)
+        reasons += _check_findings(text, lines, lexicon)
+        corrected = _check_corrected(text, lines, lexicon)
+        reasons += corrected + _check_reaction_as_finding(text, lines, lexicon)
     for pattern, reason in rules:
         if re.search(pattern, text, re.IGNORECASE):
             reasons.append(reason)
     ordered = sorted(valid, key=lambda i: (utterances[i].start, i))
-    return GroundingResult("unsupported" if reasons else "supported", ordered, reasons)
+    status = "unsupported" if reasons else "supported"
+    return GroundingResult(status, ordered, reasons, for_the_recording=corrected)
 
 
 def assign_evidence(

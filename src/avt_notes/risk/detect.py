@@ -26,7 +26,7 @@ assesses risk: it points at the places in the session a clinician should read.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -103,6 +103,8 @@ class _Hit:
     nearest: Nearest | None = None
     span: tuple[int, int] = (0, 0)
     heard: str = ""  # "bills → pills" when a sound-alike word was read as a keyword
+    # Found near a denial statement of the bank (`_with_denial`), whose own threshold holds.
+    near_a_denial: bool = False
 
 
 # Most words between a denied match and the exception that follows it.
@@ -298,10 +300,12 @@ def _utterance_hits(
     nearest: list[Nearest],
     lexicon: RiskLexicon,
     sentence_cues: dict[str, str] | None = None,
+    denial: Nearest | None = None,
 ) -> list[_Hit]:
     """`said` (from `_said_hits`) and the meaning hits of concepts it lacks.
 
-    `sentence_cues`: concepts the utterance denies by its sentences (`_sentence_denials`)."""
+    `sentence_cues`: concepts the utterance denies by its sentences (`_sentence_denials`).
+    `denial`: the denial statement of the bank the utterance is close to, if any."""
     hits = list(said)
     by_key = {c.key: c for c in lexicon.concepts}
     have = {h.concept.key for h in hits}
@@ -331,7 +335,60 @@ def _utterance_hits(
                 nearest=near,
             )
         )
+    if denial is not None and utterance.role == PATIENT and denial.concept in by_key:
+        # Denied throughout, or in sentences beside which nothing is near risk: "I've never
+        # tried anything. I think about taking the tablets every day though." is no denial.
+        cue = whole_utterance_negation(utterance.text, lexicon) or next(
+            iter((sentence_cues or {}).values()), ""
+        )
+        if cue:
+            hits = _with_denial(utterance.text, hits, denial, by_key[denial.concept], lexicon, cue)
     return hits
+
+
+def _with_denial(
+    text: str,
+    hits: list[_Hit],
+    denial: Nearest,
+    concept: Concept,
+    lexicon: RiskLexicon,
+    cue: str,
+) -> list[_Hit]:
+    """`hits` with the patient's denial of `concept` (its negation: `cue`), read by meaning:
+    the words must name what they deny. A concept already listed from this utterance stays
+    as it is, but for a denial found by meaning alone, which takes the denial statement as
+    its reason (and so is not held to `denial_threshold`)."""
+    if len(naming_words(text, lexicon)) < DENIAL_NAMING_WORDS:
+        return hits
+    same = [h for h in hits if h.concept.key == concept.key]
+    if not same:
+        return [*hits, _Hit(concept, "", "", cue, "?" in text, nearest=denial, near_a_denial=True)]
+    # A denial found by meaning alone near a disclosure is kept when it is this near a
+    # denial too ("No, I've not been putting any pills aside", 0.64 from a disclosure).
+    return [
+        replace(h, nearest=denial, near_a_denial=True)
+        if h in same and h.cue and not h.pattern
+        else h
+        for h in hits
+    ]
+
+
+# A denial read by meaning must name what it denies: "No, I haven't." and "No, nothing
+# like that" answer a question, and only the question says what about.
+DENIAL_NAMING_WORDS = 2
+_SAYS_NOTHING = frozenset(
+    "no not never nothing nobody none nope nah naw yeah yes uh um er erm oh well like "
+    "honestly really actually ever anything anyone anybody something someone thing things "
+    "just once at all doctor love dear promise sure swear what way there there's that's "
+    "i've i'm i'd i'll haven't hasn't don't doesn't didn't won't wouldn't can't couldn't "
+    "isn't aren't wasn't weren't ain't".split()
+)
+
+
+def naming_words(text: str, lexicon: RiskLexicon) -> list[str]:
+    """The words of `text` that name something: no function word, negation or filler."""
+    words = re.findall(r"[a-z'’]+", text.lower().replace("’", "'"))
+    return [w for w in words if w not in lexicon.function_words and w not in _SAYS_NOTHING]
 
 
 _SAYS_NO = re.compile(r"\b(?:not|never|no|nothing|nobody|\w+n[’']t)\b", re.IGNORECASE)
@@ -526,9 +583,14 @@ def detect_risk(
         if by_meaning and matcher
         else [{} for _ in utterances]
     )
+    denials = (
+        matcher.nearest_denial([u.text if u.role == PATIENT else "" for u in utterances])
+        if by_meaning and matcher
+        else [None for _ in utterances]
+    )
     hits = [
-        _utterance_hits(u, s, n, lexicon, c)
-        for u, s, n, c in zip(utterances, said, nearest, sentence_cues, strict=True)
+        _utterance_hits(u, s, n, lexicon, c, d)
+        for u, s, n, c, d in zip(utterances, said, nearest, sentence_cues, denials, strict=True)
     ]
     # A denial found by meaning alone in the utterance's own words must be closer than a
     # disclosure: see `ExemplarBank.denial_threshold`.
@@ -573,7 +635,8 @@ def detect_risk(
                         answer = None
             # Only a denial in the utterance's own words: a risk question's answer is read
             # by the answer rules, whatever the question's score.
-            if hit.cue and hit.nearest and hit.nearest.score < denial_floor:
+            below = hit.nearest is not None and hit.nearest.score < denial_floor
+            if hit.cue and below and not hit.near_a_denial:
                 continue
             clinicians_own = utterance.role == "clinician" and not hit.in_question
             if hit.concept.key in PROTECTIVE_CONCEPTS and clinicians_own:

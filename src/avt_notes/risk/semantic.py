@@ -59,6 +59,13 @@ class ExemplarBank:
     # Ordinary statements near risk exemplars: a meaning hit must be closer to its
     # concept than to every one of these (see the YAML).
     ordinary: tuple[str, ...] = ()
+    # Denials as patients say them, (concept, statement): an utterance with a negation this
+    # close to one is listed as denying that concept, where nothing else lists the concept
+    # ("I haven't written any letters or sorted anything like that, no" sits below
+    # `denial_threshold` from every disclosure, but near "I haven't written any goodbye
+    # notes or anything like that").
+    denials: tuple[tuple[str, str], ...] = ()
+    denial_match: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -89,11 +96,20 @@ def load_exemplars(path: Path | None = None) -> ExemplarBank:
             part_threshold=float(raw.get("part_threshold", raw["threshold"])),
             concepts=concepts,
             ordinary=tuple(str(t) for t in raw.get("ordinary") or []),
+            denials=tuple(
+                (str(key), str(text))
+                for key, texts in (raw.get("denials") or {}).items()
+                for text in texts
+            ),
+            denial_match=float(raw.get("denial_match", 1.0)),
         )
     except OSError as error:
         raise TemplateError(f"risk exemplar bank not readable at {path}: {error}") from error
     except (KeyError, TypeError, AttributeError, ValueError, yaml.YAMLError) as error:
         raise TemplateError(f"risk exemplar bank {path} is malformed: {error!r}") from error
+    unknown = sorted({key for key, _ in bank.denials} - set(CONCEPTS))
+    if unknown:
+        raise TemplateError(f"risk exemplar bank {path}: denials of unknown concepts: {unknown}")
     missing = sorted(set(CONCEPTS) - set(concepts))
     if missing or any(not texts for texts in concepts.values()):
         raise TemplateError(f"risk exemplar bank {path}: concepts without exemplars: {missing}")
@@ -114,6 +130,8 @@ class SemanticMatcher:
             self._blocks.append((concept, first, first + len(texts)))
             first += len(texts)
         self._vectors = encoder.encode(self._exemplars)
+        said = [statement for _, statement in bank.denials]
+        self._denials = encoder.encode(said) if said else None
         # A whole utterance is compared with whole ordinary statements; a part also with
         # the statements' own parts ("I can't even sleep at night." from a longer one).
         pieces = [p for o in bank.ordinary for p in parts(o, bank.part_words)]
@@ -123,6 +141,28 @@ class SemanticMatcher:
             if self._ordinary is not None and pieces
             else self._ordinary
         )
+
+    def nearest_denial(self, texts: Sequence[str]) -> list[Nearest | None]:
+        """For each text, the denial statement it is closest to when at least
+        `denial_match` close and closer than every ordinary statement ("No, I haven't
+        had any chest pain"); otherwise, or for a text too short, None."""
+        result: list[Nearest | None] = [None for _ in texts]
+        wanted = [i for i, t in enumerate(texts) if len(t.split()) >= self.bank.min_words]
+        if not wanted or self._denials is None:
+            return result
+        vectors = self.encoder.encode([texts[i] for i in wanted])
+        scores = cosine_matrix(vectors, self._denials)
+        ordinary = (
+            cosine_matrix(vectors, self._ordinary).max(axis=1)
+            if self._ordinary is not None
+            else np.zeros(len(wanted))
+        )
+        for row, contrast, index in zip(scores, ordinary, wanted, strict=True):
+            column = int(row.argmax())
+            if row[column] >= self.bank.denial_match and row[column] > contrast:
+                concept, statement = self.bank.denials[column]
+                result[index] = Nearest(concept, statement, float(row[column]))
+        return result
 
     def with_threshold(self, threshold: float) -> SemanticMatcher:
         """The same matcher (no re-encoding) with another threshold, for calibration; the
