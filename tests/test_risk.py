@@ -915,3 +915,30 @@ def test_every_denial_in_the_bank_names_what_it_denies(lexicon, matcher):
     assert {concept for concept, _ in matcher.bank.denials} == set(CONCEPTS)
     for _, statement in matcher.bank.denials:
         assert len(naming_words(statement, lexicon)) >= DENIAL_NAMING_WORDS, statement
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Another concept disclosed in the same words: no denial is added beside it.
+        "I can't stop thinking about taking all my tablets.",
+        # A protective factor said in the negative is the factor, never its denial.
+        "No, I'd never leave my kids, I couldn't do that to them.",
+    ],
+)
+def test_no_denial_by_meaning_beside_a_disclosure_or_a_protective_factor(text, lexicon, matcher):
+    items = detect_in_text(text, lexicon, matcher)
+    assert all(i.polarity != "denied" for i in items), [describe(i) for i in items]
+
+
+def test_a_negative_reply_to_a_follow_up_still_continues_the_disclosure(lexicon, matcher):
+    rows = [
+        ("clinician", "How have you been?"),
+        ("patient", "I've been taking more of my tablets than I should, to feel nothing."),
+        ("clinician", "How many?"),
+        ("patient", "Not loads, I don't take the whole box or anything like that."),
+    ]
+    items = risk_in(rows, lexicon, matcher)
+    assert any(i.utterance_id == "u0004" and i.polarity == "reported" for i in items), [
+        describe(i) for i in items
+    ]

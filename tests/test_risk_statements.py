@@ -220,3 +220,19 @@ def test_a_denial_of_part_of_a_concept_disclosed_elsewhere_is_not_a_denial_of_th
         "reported elsewhere in the session)."
     ]
     assert not any(s.text.startswith("The patient denied") for s in note.sentences())
+
+
+def test_a_denial_is_not_partial_because_the_clinician_spoke_of_the_concept():
+    transcript = make_transcript(
+        [
+            ("clinician", "Some people drink more alcohol when they feel low."),
+            ("patient", "Okay."),
+            ("clinician", "And you?"),
+            ("patient", "I don't drink alcohol at all."),
+        ]
+    )
+    note = draft_note(
+        transcript, load_template("soap"), ScriptedDrafter(lambda m: "Nothing recorded.")
+    )
+    stated = [s.text for s in note.section("Subjective").sentences if "u0004" in s.evidence]
+    assert stated and all("reported elsewhere" not in t for t in stated), stated

@@ -173,8 +173,10 @@ def _cover_gaps(
             reasons = {text: check.reasons for text, check in failed.items()}
             retry = coverage_retry_messages(messages, reasons, prompts, prefix)
             kept, failed = _restatement(drafter, retry, prefix, gap, by_id, lexicon, prompts)
-        if failed or not kept:
+        if failed:
             warnings.append(f"{gap.section}: a restatement that failed the checks left out")
+        elif not kept:
+            warnings.append(f"{gap.section}: a restatement that stated no missing fact left out")
         evidence = [u.id for u in gap.unit]
         drafted.setdefault(gap.section, []).extend(
             DraftSentence(text=t, evidence=evidence, evidence_method="extract") for t in kept
@@ -206,7 +208,7 @@ def _restatement(
         elif states_any(text, gap.missing, lexicon, prompts.coverage_cues):
             kept.append(text)
     for text, check in failed.items():
-        logger.info("restatement left out: %r (%s)", text, "; ".join(check.reasons))
+        logger.debug("restatement left out: %r (%s)", text, "; ".join(check.reasons))
     return kept, failed
 
 

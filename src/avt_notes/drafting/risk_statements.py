@@ -63,7 +63,11 @@ def _statements(items: list[RiskItem], transcript: Transcript) -> list[DraftSent
             grouped.setdefault(words, []).append(item)
     # A concept the patient disclosed anywhere is not "denied" as a whole where other words
     # deny part of it: "I don't drink at all" from someone who smokes cannabis at weekends.
-    disclosed = {i.category for i in items if i.polarity == "reported" and not i.about}
+    disclosed = {
+        i.category
+        for i in items
+        if i.polarity == "reported" and not i.about and _words_of(i) in by_id
+    }
     sentences: list[DraftSentence] = []
     for words_id, group in grouped.items():
         evidence = sorted({i.utterance_id for i in group} | {words_id}, key=order.__getitem__)

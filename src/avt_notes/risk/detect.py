@@ -335,11 +335,20 @@ def _utterance_hits(
                 nearest=near,
             )
         )
-    if denial is not None and utterance.role == PATIENT and denial.concept in by_key:
-        # Denied throughout, or in sentences beside which nothing is near risk: "I've never
-        # tried anything. I think about taking the tablets every day though." is no denial.
-        cue = whole_utterance_negation(utterance.text, lexicon) or next(
-            iter((sentence_cues or {}).values()), ""
+    # A denial by meaning only where the utterance discloses nothing: it opens like a denial
+    # and is denied throughout, or in sentences beside which nothing is near risk ("I've never
+    # tried anything. I think about taking the tablets every day though." is no denial). A
+    # protective factor said in the negative is the factor ("No, I'd never leave my kids").
+    discloses = any(not h.cue for h in hits)
+    if (
+        denial is not None
+        and utterance.role == PATIENT
+        and denial.concept in by_key
+        and denial.concept not in PROTECTIVE_CONCEPTS
+        and not discloses
+    ):
+        cue = _meaning_denial(utterance.text, lexicon) or (sentence_cues or {}).get(
+            denial.concept, ""
         )
         if cue:
             hits = _with_denial(utterance.text, hits, denial, by_key[denial.concept], lexicon, cue)
@@ -360,14 +369,14 @@ def _with_denial(
     its reason (and so is not held to `denial_threshold`)."""
     if len(naming_words(text, lexicon)) < DENIAL_NAMING_WORDS:
         return hits
-    same = [h for h in hits if h.concept.key == concept.key]
+    same = [h for h in hits if h.concept.key == concept.key]  # all denied: see the caller
     if not same:
         return [*hits, _Hit(concept, "", "", cue, "?" in text, nearest=denial, near_a_denial=True)]
     # A denial found by meaning alone near a disclosure is kept when it is this near a
     # denial too ("No, I've not been putting any pills aside", 0.64 from a disclosure).
     return [
         replace(h, nearest=denial, near_a_denial=True)
-        if h in same and h.cue and not h.pattern
+        if h.concept.key == concept.key and not h.pattern
         else h
         for h in hits
     ]
@@ -667,7 +676,8 @@ def detect_risk(
                     about=about,
                 )
             )
-    return _with_follow_ups(utterances, items)
+    near_denials = {t for _, t in matcher.bank.denials} if by_meaning and matcher else set()
+    return _with_follow_ups(utterances, items, near_denials)
 
 
 # In a clinician's line, "you" is the patient ("Did your father ever try to kill himself?"
@@ -759,10 +769,17 @@ def _follow_up_question_hits(utterance: Utterance, lexicon: RiskLexicon) -> list
     return []
 
 
-def _with_follow_ups(utterances: list[Utterance], items: list[RiskItem]) -> list[RiskItem]:
-    """`items` and, after each, the patient's replies to follow-ups on a reported disclosure."""
+def _with_follow_ups(
+    utterances: list[Utterance], items: list[RiskItem], near_denials: set[str] = frozenset()
+) -> list[RiskItem]:
+    """`items` and, after each, the patient's replies to follow-ups on a reported disclosure.
+
+    A reply whose only items are denials read near the bank's denials (`near_denials`)
+    still continues the disclosure: "How many?" / "Not loads, I don't take the whole box"."""
     by_utterance: dict[str, list[RiskItem]] = {}
     for item in items:
+        if item.matched_by == "meaning" and item.exemplar in near_denials:
+            continue
         by_utterance.setdefault(item.utterance_id, []).append(item)
     extra: list[RiskItem] = []
     for index, reply in enumerate(utterances):
