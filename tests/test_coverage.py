@@ -277,7 +277,8 @@ def test_a_short_reply_is_a_fact_too_even_when_the_question_lost_its_mark():
         ("patient", "No, I don't drink at all."),
     ]
     (gap,) = gaps_in(rows)
-    assert gap.missing == {"action drinking", "drug alcohol"}
+    # A clinician's few words before a reply are a question: their facts are context.
+    assert gap.missing == {"action drinking"}
     assert [u.id for u in gap.unit] == ["u0002"]  # a "No" reply is restated without its question
 
 
@@ -355,3 +356,14 @@ def test_a_sentence_failing_only_on_a_corrected_drug_is_not_rewordable():
     assert corrected.status == "unsupported" and not corrected.rewordable
     invented = check_sentence("The patient is allergic to penicillin since 2019.", [line.id], by_id)
     assert invented.rewordable
+
+
+def test_a_clinicians_few_words_before_a_reply_are_a_question_not_a_fact():
+    # The safety benchmark's mh-05: "And alcohol?" recognised as "An alcohol." was restated
+    # as "The clinician reports that an alcohol has been administered to the patient."
+    rows = [
+        ("clinician", "An alcohol."),
+        ("patient", "I don't drink at all."),
+    ]
+    (gap,) = gaps_in(rows)
+    assert [u.id for u in gap.unit] == ["u0002"] and gap.said_by == "patient"

@@ -32,6 +32,7 @@ _NEGATIVE = re.compile(
     re.IGNORECASE,
 )
 SHORT_REPLY_WORDS = 8
+SHORT_PROMPT_WORDS = 3
 # Recognition often drops a question's "?": a reply starting "No"/"Yes" answers anyway.
 _REPLY = re.compile(r"^\s*(no|nope|never|not really|yes|yeah|yep|yup)\b", re.IGNORECASE)
 
@@ -47,7 +48,20 @@ def _exchanges(utterances: Sequence[Utterance]) -> list[tuple[list[Utterance], s
     """
 
     def asks(index: int) -> bool:
-        return is_question(utterances, index)
+        return is_question(utterances, index) or prompts_a_reply(index)
+
+    def prompts_a_reply(index: int) -> bool:
+        # A clinician's few words before the patient speaks name a topic, whatever mark
+        # recognition gave them: "An alcohol." (for "And alcohol?") was restated as "The
+        # clinician reports that an alcohol has been administered to the patient."
+        utterance = utterances[index]
+        following = utterances[index + 1] if index + 1 < len(utterances) else None
+        return (
+            utterance.role == "clinician"
+            and len(utterance.text.split()) <= SHORT_PROMPT_WORDS
+            and following is not None
+            and following.speaker != utterance.speaker
+        )
 
     def answered(index: int) -> bool:
         previous, utterance = utterances[index - 1], utterances[index]
