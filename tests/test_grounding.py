@@ -981,3 +981,24 @@ def test_conditions_that_differ_clinically_are_kept_apart():
     # A name is no condition: "Tia" is not a transient ischaemic attack.
     rows = [("patient", "My daughter Tia drives me to the appointments.")]
     assert checked(rows, "Tia drives the patient to the appointments.").status == "supported"
+
+
+def test_a_date_of_birth_from_the_identity_check_supports_no_clinical_sentence():
+    from avt_notes.grounding import check_sentence
+
+    transcript = make_transcript(
+        [
+            ("clinician", "Could I please confirm your full name and date of birth?"),
+            ("patient", "Yes, it's Sarah Smith and it's the 2nd of November, 1992."),
+            ("clinician", "Any other symptoms with the fever?"),
+            ("patient", "I've had a fever for about seven days."),
+        ]
+    )
+    by_id = {u.id: u for u in transcript.utterances}
+    onset = check_sentence(
+        "The patient reports fever since the 2nd of November, 1992.", ["u0002", "u0004"], by_id
+    )
+    assert onset.status == "unsupported"
+    assert any("identity check" in reason for reason in onset.reasons)
+    fever = check_sentence("The patient reports a fever for about seven days.", ["u0004"], by_id)
+    assert fever.status == "supported", fever.reasons

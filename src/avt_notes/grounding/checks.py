@@ -135,6 +135,47 @@ class GroundingResult:
         return any(r not in self.for_the_recording for r in self.reasons)
 
 
+def _identity_lines(utterances: Mapping[str, Utterance], lexicon: GroundingLexicon) -> set[str]:
+    """Ids of the identity check's lines: one naming it, and the reply that follows."""
+    if not lexicon.identity_check:
+        return set()
+    ordered = sorted(utterances.values(), key=lambda u: u.start)
+    found: set[str] = set()
+    for index, utterance in enumerate(ordered):
+        lowered = utterance.text.lower()
+        if any(phrase in lowered for phrase in lexicon.identity_check):
+            found.add(utterance.id)
+            following = ordered[index + 1] if index + 1 < len(ordered) else None
+            if following is not None and following.speaker != utterance.speaker:
+                found.add(following.id)
+    return found
+
+
+def _check_identity(
+    sentence: str,
+    lines: Sequence[Utterance],
+    utterances: Mapping[str, Utterance],
+    lexicon: GroundingLexicon,
+) -> list[str]:
+    """A number or month the sentence takes from the identity check alone (a date of
+    birth) is no clinical fact: "fever since the 2nd of November, 1992"."""
+    identity = _identity_lines(utterances, lexicon) & {u.id for u in lines}
+    if not identity:
+        return []
+
+    def said(texts: Sequence[str]) -> set[str]:
+        words = {w for t in texts for w in tokens(t) if w in MONTHS and w != "may"}
+        return words | {str(v) for t in texts for v in number_values(t, lexicon)}
+
+    written = said([sentence])
+    other = said([u.text for u in lines if u.id not in identity])
+    taken = written & said([u.text for u in lines if u.id in identity]) - other
+    if not taken:
+        return []
+    where = ", ".join(sorted(identity))
+    return [f"takes {', '.join(sorted(taken))} from the identity check ({where}): no clinical fact"]
+
+
 def _check_quantities(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
     reasons = []
     available = quantities(cited, lexicon, cited=True)
@@ -760,6 +801,7 @@ def check_sentence(
             for said, line in given_to_patient(text, list(utterances.values()), lexicon)
         ]
         reasons += _check_actor_swap(text, lines, lexicon, others_present)
+        reasons += _check_identity(text, lines, utterances, lexicon)
         reasons += _check_findings(text, lines, lexicon)
         corrected = _check_corrected(text, lines, lexicon)
         reasons += corrected + _check_reaction_as_finding(text, lines, lexicon)

@@ -86,6 +86,9 @@ class GroundingLexicon:
     question_openers: frozenset[str] = frozenset()  # "are", "do", "how": a question starts so
     question_fillers: frozenset[str] = frozenset()  # "um", "OK": passed over before it
     advice_questions: tuple[str, ...] = ()  # "why don't you": advice asked as a question
+    # The identity check that opens a consultation ("confirm your full name and date of
+    # birth"): its numbers and dates are no clinical fact.
+    identity_check: tuple[str, ...] = ()
     # A reply that confirms what the clinician just said ("Yeah", "That's right").
     affirmations: tuple[str, ...] = ()
     judgements: dict[str, str] = field(default_factory=dict)  # "unremarkable" -> "normal"
@@ -188,6 +191,7 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
             question_openers=frozenset(str(w) for w in rules.get("question_openers") or []),
             question_fillers=frozenset(str(w) for w in rules.get("question_fillers") or []),
             advice_questions=tuple(str(w).lower() for w in rules.get("advice_questions") or []),
+            identity_check=tuple(str(w).lower() for w in rules.get("identity_check") or []),
             affirmations=tuple(str(w).lower() for w in rules.get("affirmations") or []),
             judgements=judgements,
             judgement_pattern=_alternation(judgements),
