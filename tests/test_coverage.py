@@ -37,7 +37,7 @@ def gaps_in(rows: list[tuple[str, str]], written: list[str] | None = None, limit
         load_grounding_lexicon(),
         load_drafting_prompts().coverage_cues,
         limit,
-        load_drafting_prompts().coverage_skip,
+        load_grounding_lexicon().identity_check,
     )
 
 

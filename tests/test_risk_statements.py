@@ -32,6 +32,16 @@ def draft_with_reply(rows, reply, template="mental-health-progress"):
     return draft_note(transcript, load_template(template), drafter, strategy="compose")
 
 
+def drafted_without_model_sentences(rows, utterance_id):
+    """A SOAP draft of `rows` whose model writes nothing, and the Subjective sentences citing
+    `utterance_id`: what the risk statements alone put there."""
+    note = draft_note(
+        make_transcript(rows), load_template("soap"), ScriptedDrafter(lambda m: "Nothing recorded.")
+    )
+    stated = [s.text for s in note.section("Subjective").sentences if utterance_id in s.evidence]
+    return note, stated
+
+
 def _negating_drafter(messages):
     # A drafter that writes the opposite of the disclosure into every section.
     return "The patient denies any thoughts of suicide. [u0004]"
@@ -130,18 +140,14 @@ def test_a_drafted_denial_of_a_disclosure_is_still_flagged():
 
 
 def test_a_qualified_answer_is_stated_once_as_said_not_also_as_denied():
-    transcript = make_transcript(
-        [
-            ("clinician", "Do you drink alcohol?"),
-            ("patient", "Not really, I don't drink alcohol, only at Christmas."),
-        ]
-    )
-    template = load_template("soap")
-    note = draft_note(transcript, template, ScriptedDrafter(lambda m: "Nothing recorded."))
+    rows = [
+        ("clinician", "Do you drink alcohol?"),
+        ("patient", "Not really, I don't drink alcohol, only at Christmas."),
+    ]
+    note, stated = drafted_without_model_sentences(rows, "u0002")
     readings = {(i.utterance_id, i.polarity) for i in note.risk_items}
     assert ("u0001", "reported") in readings  # the qualified "no" as an answer...
     assert ("u0002", "denied") in readings  # ...whose own words deny "drink alcohol"
-    stated = [s.text for s in note.section("Subjective").sentences if "u0002" in s.evidence]
     assert stated == [
         "The patient said “Not really, I don't drink alcohol, only at Christmas.” (substance use)."
     ]
@@ -200,21 +206,16 @@ def test_risk_said_of_someone_else_is_stated_as_theirs():
 def test_a_denial_of_part_of_a_concept_disclosed_elsewhere_is_not_a_denial_of_the_concept():
     # mh-05 of the safety benchmark: "The patient denied substance use: “I don't drink at
     # all.”" beside a disclosure of cannabis at the weekend contradicts the session.
-    transcript = make_transcript(
-        [
-            ("clinician", "How much cannabis are you smoking now?"),
-            ("patient", "I've cut down to a couple of joints at the weekend."),
-            ("clinician", "And alcohol?"),
-            ("patient", "I don't drink at all."),
-        ]
-    )
-    note = draft_note(
-        transcript, load_template("soap"), ScriptedDrafter(lambda m: "Nothing recorded.")
-    )
+    rows = [
+        ("clinician", "How much cannabis are you smoking now?"),
+        ("patient", "I've cut down to a couple of joints at the weekend."),
+        ("clinician", "And alcohol?"),
+        ("patient", "I don't drink at all."),
+    ]
+    note, stated = drafted_without_model_sentences(rows, "u0004")
     readings = {(i.utterance_id, i.category, i.polarity) for i in note.risk_items}
     assert ("u0002", "substance_use", "reported") in readings
     assert ("u0004", "substance_use", "denied") in readings  # the list keeps the denial
-    stated = [s.text for s in note.section("Subjective").sentences if "u0004" in s.evidence]
     assert stated == [
         "The patient said “I don't drink at all.” (denied in these words; substance use "
         "reported elsewhere in the session)."
@@ -223,16 +224,11 @@ def test_a_denial_of_part_of_a_concept_disclosed_elsewhere_is_not_a_denial_of_th
 
 
 def test_a_denial_is_not_partial_because_the_clinician_spoke_of_the_concept():
-    transcript = make_transcript(
-        [
-            ("clinician", "Some people drink more alcohol when they feel low."),
-            ("patient", "Okay."),
-            ("clinician", "And you?"),
-            ("patient", "I don't drink alcohol at all."),
-        ]
-    )
-    note = draft_note(
-        transcript, load_template("soap"), ScriptedDrafter(lambda m: "Nothing recorded.")
-    )
-    stated = [s.text for s in note.section("Subjective").sentences if "u0004" in s.evidence]
+    rows = [
+        ("clinician", "Some people drink more alcohol when they feel low."),
+        ("patient", "Okay."),
+        ("clinician", "And you?"),
+        ("patient", "I don't drink alcohol at all."),
+    ]
+    _, stated = drafted_without_model_sentences(rows, "u0004")
     assert stated and all("reported elsewhere" not in t for t in stated), stated

@@ -158,7 +158,7 @@ def _cover_gaps(
         lexicon,
         prompts.coverage_cues,
         prompts.coverage_max_units,
-        prompts.coverage_skip,
+        lexicon.identity_check,
     )
     retries = prompts.coverage_retries
     for gap in gaps:

@@ -52,8 +52,6 @@ class DraftingPrompts(BaseModel):
     coverage_retries: int = 0
     coverage_retry_prompt: str = "{reasons}"
     coverage_cues: dict[str, list[str]] = {}
-    # Exchanges holding these phrases are not restated (the identity check: name, address).
-    coverage_skip: list[str] = []
     sha256: str = ""
 
 
