@@ -142,6 +142,55 @@ def test_negation_cues(lexicon):
     assert has_negation("The cough is better", lexicon) == ""
 
 
+@pytest.fixture(scope="module")
+def advice():
+    transcript = make_transcript(
+        [
+            ("patient", "I drink a bottle of wine every night. I can't sleep without it."),
+            ("clinician", "Please don't stop suddenly on your own, we'll cut down together."),
+            ("patient", "No I take the sertraline every morning."),
+            ("clinician", "You don't smoke?"),
+            ("patient", "A few a day."),
+            ("clinician", "Call us if you get a fever."),
+            ("patient", "No fever so far."),
+        ]
+    )
+    return {u.id: u for u in transcript.utterances}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "evidence", "said"),
+    [
+        ("The clinician advised the patient to stop drinking.", ["u0002"], "don't stop"),
+        ("The clinician advised stopping suddenly.", ["u0002"], "don't stop"),
+        ("The patient sleeps with wine.", ["u0001"], "can't sleep"),
+    ],
+)
+def test_a_word_said_only_negated_is_flagged_when_the_sentence_drops_the_negation(
+    advice, lexicon, sentence, evidence, said
+):
+    result = check_sentence(sentence, evidence, advice, lexicon=lexicon)
+    assert f'{MISSTATES}the cited lines say "{said}"; the sentence drops the negation' in (
+        result.reasons
+    )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "evidence"),
+    [
+        ("The clinician advised the patient not to stop suddenly.", ["u0002"]),
+        ("The patient has difficulty sleeping without alcohol.", ["u0001"]),  # in other words
+        ("The patient takes sertraline every morning.", ["u0003"]),  # "No" answers, then a fact
+        ("The patient smokes a few a day.", ["u0004", "u0005"]),  # a question's words
+        ("The clinician advised the patient to call if fever develops.", ["u0006", "u0007"]),
+        ("The patient said “I can't sleep without it.”", ["u0001"]),  # quoted
+    ],
+)
+def test_a_negation_kept_or_never_said_is_no_reversal(advice, lexicon, sentence, evidence):
+    reasons = check_sentence(sentence, evidence, advice, lexicon=lexicon).reasons
+    assert not any("drops the negation" in reason for reason in reasons), reasons
+
+
 def test_lexical_evidence_assignment(utterances, lexicon):
     ordered = list(utterances.values())
     assert assign_evidence("Cough for two weeks keeping them up at night", ordered, lexicon) == [

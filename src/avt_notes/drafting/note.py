@@ -183,6 +183,78 @@ def _cover_gaps(
         )
 
 
+def _reword_flagged(
+    drafter: Drafter,
+    template: Template,
+    utterances: Sequence[Utterance],
+    drafted: dict[str, list[DraftSentence]],
+    lexicon: GroundingLexicon,
+    prompts: DraftingPrompts,
+    warnings: list[str],
+) -> None:
+    """Ask again, from its own lines and with the checks' reasons, for a drafted sentence
+    that fails the checks; a rewording that passes them takes its place.
+
+    The whole-note call reads the session at once and sometimes turns a line around
+    ("Please don't stop suddenly on your own" became "advised the patient to stop
+    drinking alcohol immediately"); shown only its lines, the model mostly says them
+    right. A rewording that fails too leaves the sentence as it was, to be flagged.
+    """
+    budget = prompts.flagged_rewordings
+    by_id = {u.id: u for u in utterances}
+    for section in template.sections:
+        sentences = drafted.get(section.name, [])
+        rules = [(rule.pattern, rule.reason) for rule in section.flag]
+        for sentence in list(sentences):
+            if budget <= 0:
+                return
+            check = check_sentence(
+                sentence.text, sentence.evidence, by_id, rules=rules, lexicon=lexicon
+            )
+            unit = sorted((by_id[i] for i in check.evidence if i in by_id), key=lambda u: u.start)
+            if check.status == "supported" or not unit or not check.rewordable:
+                continue
+            budget -= 1
+            prefix = _prefix_for(sentence.text, unit, prompts)
+            lines = "\n".join(utterance_line(u) for u in unit)
+            asked = coverage_messages(lines, prompts, prefix)
+            messages = coverage_retry_messages(
+                asked, {sentence.text: check.reasons}, prompts, prefix
+            )
+            output = drafter.complete(
+                messages, max_new_tokens=prompts.coverage_tokens, stop=["\n\n"]
+            )
+            evidence = [u.id for u in unit]
+            reworded = parse_rewrite(join_prefix(prefix, output), unit)
+            if not reworded or any(
+                check_sentence(text, evidence, by_id, rules=rules, lexicon=lexicon).status
+                != "supported"
+                for text in reworded
+            ):
+                logger.debug("rewording left out: %r for %r", reworded, sentence.text)
+                continue
+            logger.debug("reworded %r (%s): %r", sentence.text, "; ".join(check.reasons), reworded)
+            position = sentences.index(sentence)
+            sentences[position : position + 1] = [
+                DraftSentence(text=text, evidence=evidence, evidence_method="extract")
+                for text in reworded
+            ]
+            warnings.append(
+                f"{section.name}: a sentence failing the checks reworded from its lines"
+            )
+
+
+def _prefix_for(text: str, unit: Sequence[Utterance], prompts: DraftingPrompts) -> str:
+    """The clinician's prefix for what the clinician alone said, or for a sentence about
+    the clinician resting partly on the clinician's lines; the patient's otherwise."""
+    roles = {u.role for u in unit}
+    about_clinician = bool(prompts.coverage_clinician_prefix) and text.startswith(
+        prompts.coverage_clinician_prefix
+    )
+    clinician = roles == {"clinician"} or (about_clinician and "clinician" in roles)
+    return coverage_prefix(prompts, "clinician" if clinician else "patient")
+
+
 def _restatement(
     drafter: Drafter,
     messages: list[ChatMessage],
@@ -331,7 +403,8 @@ def draft_note(
             report(
                 f"checking coverage (part {chunk.number}/{len(chunks)})", chunk.number / len(chunks)
             )
-            _cover_gaps(drafter, template, chunk.utterances, drafted, lexicon, prompts, warnings)
+            for step in (_reword_flagged, _cover_gaps):
+                step(drafter, template, chunk.utterances, drafted, lexicon, prompts, warnings)
             for name, sentences in drafted.items():
                 per_section[name].append(sentences)
     elif chosen == "compose":

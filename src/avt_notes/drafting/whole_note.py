@@ -51,6 +51,9 @@ class DraftingPrompts(BaseModel):
     # A restatement failing a check is asked for again with the reasons, this often per call.
     coverage_retries: int = 0
     coverage_retry_prompt: str = "{reasons}"
+    # A drafted sentence failing a check is asked for again from its own lines, this often
+    # per call (`drafting.note._reword_flagged`).
+    flagged_rewordings: int = 0
     coverage_cues: dict[str, list[str]] = {}
     sha256: str = ""
 

@@ -87,6 +87,7 @@ from avt_notes.grounding.relatives import given_to_patient
 from avt_notes.grounding.specifics import (
     Attribution,
     attributions,
+    dropped_negations,
     drug_names,
     findings_in,
     has_negation,
@@ -344,6 +345,17 @@ def _check_negation(sentence: str, cited: str, lexicon: GroundingLexicon) -> lis
         # ("They do not take the mirtazapine" for "Yes, 15 milligrams at night").
         return [f'{MISSTATES}negation ("{cue}") is not in the cited utterances']
     return []
+
+
+def _check_dropped_negation(
+    sentence: str, cited: Sequence[Utterance], lexicon: GroundingLexicon
+) -> list[str]:
+    """A word its lines say only negated, written without the negation: "The clinician
+    advised the patient to stop drinking" for "Please don't stop suddenly on your own"."""
+    return [
+        f'{MISSTATES}the cited lines say "{said}"; the sentence drops the negation'
+        for said in dropped_negations(sentence, [u.text for u in cited], lexicon)
+    ]
 
 
 def _check_hedged_denial(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
@@ -791,6 +803,7 @@ def check_sentence(
         lines = [utterances[i] for i in valid]
         others_present = any(u.role not in (PATIENT, CLINICIAN) for u in utterances.values())
         reasons += _check_subject(text, lines, lexicon)
+        reasons += _check_dropped_negation(text, lines, lexicon)
         reasons += _check_reported_specifics(text, lines, utterances, lexicon)
         reasons += [
             f'"{said}" was denied in the session ({line}) and never said to be present'

@@ -80,6 +80,8 @@ class GroundingLexicon:
     # Answers that hedge ("not that I know of"): no ground for a flat denial.
     hedge_pattern: re.Pattern[str] | None = None
     hedged_wording: re.Pattern[str] | None = None  # a sentence keeping the hedge
+    # Words that carry a negation in other words ("unable to sleep" for "I can't sleep").
+    negative_wording: frozenset[str] = frozenset()
     # "The clinician advises ...": needs a clinician line that says something, not only asks.
     advice_subjects: tuple[str, ...] = ()
     number_bounds: dict[str, str] = field(default_factory=dict)  # "over" -> "more than"
@@ -185,6 +187,9 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
             ),
             hedged_wording=_alternation(
                 {str(w).lower(): "hedged" for w in rules.get("hedged_wording") or []}
+            ),
+            negative_wording=frozenset(
+                stem(str(w).lower()) for w in rules.get("negative_wording") or []
             ),
             advice_subjects=tuple(str(w).lower() for w in rules.get("advice_subjects") or []),
             number_bounds=_groups(rules.get("number_bounds") or {}),

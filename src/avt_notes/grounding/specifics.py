@@ -151,6 +151,95 @@ def has_negation(text: str, lexicon: GroundingLexicon) -> str:
     return ""
 
 
+_QUOTED = re.compile(r"[“\"][^”\"]+[”\"]")
+# How far back a negation reaches over function words: "don't really sleep", "not to stop".
+_NEGATION_REACH = 3
+# How far back a sentence may carry it in other words: "has difficulty getting to sleep".
+_WORDING_REACH = 4
+
+
+def _is_negation(token: str, lexicon: GroundingLexicon) -> bool:
+    return token in lexicon.negation_cues or token.endswith("n't")
+
+
+def _negated_at(tokens_: Sequence[str], index: int, lexicon: GroundingLexicon) -> str:
+    """The negation ruling the word at `index` ("don't ... stop"), or '': one of the few
+    words just before it in its clause, with only function words between. A bare "no"
+    must stand right before it ("no pain"): "No I take it" is an answer, then a statement."""
+    for back in range(index - 1, max(-1, index - 1 - _NEGATION_REACH), -1):
+        token = tokens_[back]
+        if token in ",.;:!?":
+            return ""
+        if _is_negation(token, lexicon) and (token != "no" or back == index - 1):
+            return " ".join(tokens_[back : index + 1])
+        if token.isalpha() and token not in STOPWORDS:
+            return ""
+    return ""
+
+
+def _worded_negatively(tokens_: Sequence[str], index: int, lexicon: GroundingLexicon) -> bool:
+    """Whether the sentence word at `index` is negated, plainly or in other words."""
+    if _negated_at(tokens_, index, lexicon):
+        return True
+    for back in range(index - 1, max(-1, index - 1 - _WORDING_REACH), -1):
+        token = tokens_[back]
+        if token in ",.;:!?":
+            return False
+        if _is_negation(token, lexicon) or stem(token) in lexicon.negative_wording:
+            return True
+    return False
+
+
+def _content(token: str) -> bool:
+    return token.isalpha() and len(token) > 2 and token not in STOPWORDS
+
+
+def dropped_negations(sentence: str, cited: Sequence[str], lexicon: GroundingLexicon) -> list[str]:
+    """What the cited lines say only negated and the sentence says without a negation:
+    "don't stop" for "advised the patient to stop drinking". Questions are left out
+    ("You don't drink?" / "A little"): their words are not what was said of anyone. A
+    sentence quoting the lines ("The patient said “No plans, ...”") keeps their words."""
+    if _QUOTED.search(sentence):
+        return []
+    negated: dict[str, str] = {}
+    plain: set[str] = set()
+    for line in cited:
+        if "?" in line:
+            continue
+        said = tokens(line)
+        for index, token in enumerate(said):
+            if not _content(token):
+                continue
+            cue = _negated_at(said, index, lexicon)
+            if cue:
+                negated.setdefault(stem(token), cue)
+            else:
+                plain.add(stem(token))
+    only_negated = {
+        word: cue
+        for word, cue in negated.items()
+        if word not in plain and not any(_same_word(word, other) for other in plain)
+    }
+    if not only_negated:
+        return []
+    written = tokens(sentence)
+    found = []
+    for index, token in enumerate(written):
+        if not _content(token) or _worded_negatively(written, index, lexicon):
+            continue
+        word = stem(token)
+        match = next((w for w in only_negated if w == word or _same_word(w, word)), None)
+        if match is not None:
+            found.append(only_negated[match])
+    return list(dict.fromkeys(found))
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Inflections the crude stemmer misses ("stopp(ing)" / "stop"), not other words."""
+    shorter, longer = sorted((a, b), key=len)
+    return len(shorter) >= 4 and longer.startswith(shorter) and len(longer) - len(shorter) <= 2
+
+
 def _groups_in(text: str, pattern: re.Pattern[str] | None, groups: Mapping[str, str]) -> set[str]:
     if pattern is None:
         return set()
