@@ -942,3 +942,53 @@ def test_a_negative_reply_to_a_follow_up_still_continues_the_disclosure(lexicon,
     assert any(i.utterance_id == "u0004" and i.polarity == "reported" for i in items), [
         describe(i) for i in items
     ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "polarity"),
+    [
+        ([("patient", "I'm not safe at home.")], "reported"),
+        ([("patient", "I don't feel safe when he's been drinking.")], "reported"),
+        ([("patient", "I'm not sure I feel safe with him.")], "reported"),
+        ([("patient", "I feel safe with my husband, he's lovely.")], "denied"),
+        ([("clinician", "Do you feel safe at home?"), ("patient", "No, not really.")], "reported"),
+        ([("clinician", "Do you feel safe at home?"), ("patient", "Mostly, yeah.")], "reported"),
+        ([("clinician", "Do you feel safe at home?"), ("patient", "Yes, totally.")], "denied"),
+    ],
+)
+def test_safety_named_is_read_the_other_way_round(rows, polarity, lexicon, matcher):
+    # "Safe" names the absence of the risk: negated, it discloses; said plainly, it denies.
+    items = [i for i in risk_in(rows, lexicon, matcher) if i.category == "adult_at_risk"]
+    assert items and {i.polarity for i in items} == {polarity}, [describe(i) for i in items]
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        # A verb's negation denies a match that carries a negation of its own...
+        ("I don't lie there hoping I won't wake up, nothing like that.", "passive_death_wish"),
+        # ...a negation reaches the last item of a list joined by "or"...
+        ("I haven't made any plans or written any goodbye letters.", "plan_preparation"),
+        # ...words between a child and "on their own" are never a negation...
+        ("The children are never left on their own, my mum has them.", "safeguarding_child"),
+        # ...and a question the patient repeats is answered in the same turn.
+        ("Thoughts about taking my own life? No, I don't get those at all.", "suicidal_ideation"),
+    ],
+)
+def test_denials_in_more_shapes(text, concept, lexicon, matcher):
+    items = [i for i in detect_in_text(text, lexicon, matcher) if i.category == concept]
+    assert items and all(i.polarity == "denied" for i in items), [describe(i) for i in items]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No I don't want to live any more.",  # "No" is emphasis, not a denial
+        "Thoughts about ending it? Yeah, most nights.",
+        "Sometimes I think about hurting him?",  # a rising voice, no answer after it
+        "I don't know anyone who could help, or anyone I could tell that I cut myself.",
+    ],
+)
+def test_disclosures_beside_those_denial_shapes_stay_reported(text, lexicon, matcher):
+    items = detect_in_text(text, lexicon, matcher)
+    assert items and all(i.polarity == "reported" for i in items), [describe(i) for i in items]

@@ -38,16 +38,25 @@ def read_answer(
     has_risk_language: bool,
     similarity: Callable[[str, str], float] | None = None,
     asked_about: str = "",
+    about_safety: bool = False,
 ) -> AnswerReading:
     """How `answer` replies to the risk `question` (see the module docstring).
 
     `asked_about`: the question's risk words ("made any plans"), to tell a denial
-    that names them ("No plans. But ...") from a qualified "no".
+    that names them ("No plans. But ...") from a qualified "no". `about_safety`: the
+    question names safety, not risk ("Do you feel safe at home?"), so "yes" denies.
     """
     rules = lexicon.answers
     text = answer.strip()
     if not text:
         return "asked"
+    if about_safety:
+        # "Do you feel safe at home?": only a clear, unqualified yes denies; "No", "Not
+        # really", "Mostly" are reported in the patient's words.
+        clear_yes = rules.clear_yes.search(text) and not rules.qualifiers.search(text)
+        if clear_yes and not has_risk_language and not lexicon.cues.search(text):
+            return "denied"
+        return "asked" if text.endswith("?") else "reported"
     if rules.negative.search(text) and not rules.qualifiers.search(text):
         return "denied"
     if has_risk_language and _denies_by_name(text, asked_about, lexicon):

@@ -40,7 +40,7 @@ from avt_notes.risk.lexicon import (
     load_lexicon,
     only_function_words,
 )
-from avt_notes.risk.negation import negation_before, whole_utterance_negation
+from avt_notes.risk.negation import clause_start, negation_before, whole_utterance_negation
 from avt_notes.risk.semantic import Nearest, SemanticMatcher, default_matcher, parts, sentences
 from avt_notes.risk.sounds import read_soundalikes
 from avt_notes.schemas import CLINICIAN, PATIENT, AudioInfo, Transcript, Utterance
@@ -105,6 +105,8 @@ class _Hit:
     heard: str = ""  # "bills → pills" when a sound-alike word was read as a keyword
     # Found near a denial statement of the bank (`_with_denial`), whose own threshold holds.
     near_a_denial: bool = False
+    # A pattern naming safety (`Concept.inverted`): its answer is read the other way round.
+    inverted: bool = False
 
 
 # Most words between a denied match and the exception that follows it.
@@ -200,17 +202,40 @@ def _pattern_hits(
             chosen.append(max(said, key=lambda f: f[1] - f[0]))
         else:
             chosen.append((start, end, source))
-    return [
-        _Hit(
-            concept,
-            text[start:end],
-            source,
-            negation[(start, end)],
-            _is_question(text, end),
-            span=(start, end),
-        )
-        for start, end, source in sorted(chosen)
-    ]
+    hits = []
+    for start, end, source in sorted(chosen):
+        cue, asked = negation[(start, end)], _is_question(text, end)
+        inverted = source in concept.inverted
+        if inverted:
+            # "I feel safe with him" denies in its own words (the cue shown is the phrase);
+            # "I don't always feel safe", "I'm not sure I feel safe" disclose; a question
+            # is read by its answer.
+            said_safe = not asked and not _hedged_before(text, start, lexicon)
+            cue = text[start:end] if said_safe else ""
+        hit = _Hit(concept, text[start:end], source, cue, asked, span=(start, end))
+        hit.inverted = inverted
+        hits.append(hit)
+    return hits
+
+
+def _echo_answered_no(text: str, hit: _Hit, lexicon: RiskLexicon) -> str:
+    """The denial that answers a question the patient repeats in the same turn, or '':
+    "Thoughts about taking my own life? No, I don't get those at all." A rising voice
+    without an answer after it ("Sometimes I think about hurting him?") stays reported."""
+    mark = text.find("?", hit.span[1])
+    rest = text[mark + 1 :].strip() if mark >= 0 else ""
+    if not rest or hit.span == (0, 0):
+        return ""
+    reading = read_answer(text[:mark], rest, lexicon, has_risk_language=False)
+    negative = lexicon.answers.negative.search(rest)
+    return negative.group(0).strip(" ,") if reading == "denied" and negative else ""
+
+
+def _hedged_before(text: str, start: int, lexicon: RiskLexicon) -> bool:
+    """Whether any negation cue, pseudo-negations included ("not sure"), stands before
+    `start` in its clause: a safety phrase under one is no statement of safety."""
+    first = clause_start(text, start, lexicon)
+    return lexicon.cues.search(text, first, start) is not None
 
 
 def _condition_met(text: str, concept: Concept, source: str) -> bool:
@@ -273,12 +298,18 @@ def _governing_negation(text: str, start: int, end: int, lexicon: RiskLexicon) -
     """The cue denying the match, or ''.
 
     A match that carries its own negation ("I would never do that to my kids",
-    "I don't want to live") says it with that negation: a "No, nothing like
-    that" before it is emphasis, not a denial of the statement.
+    "I don't want to live") says it with that negation: a "No" or "nothing like
+    that" before it is emphasis, not a denial of the statement. A verb's negation
+    still denies it ("I don't lie there hoping I won't wake up").
     """
     if lexicon.cues.search(text, start, end):
-        return ""
+        cue = negation_before(text, start, end, lexicon)
+        return cue if cue and _VERB_NEGATION.search(cue) else ""
     return negation_before(text, start, end, lexicon)
+
+
+# Negations that attach to a verb ("don't", "not", "never"), not answer words ("no").
+_VERB_NEGATION = re.compile(r"n[’']t\b|\bnot\b|\bnever\b|\bcannot\b", re.IGNORECASE)
 
 
 def _said_hits(utterance: Utterance, lexicon: RiskLexicon) -> list[_Hit]:
@@ -621,6 +652,9 @@ def detect_risk(
             patients_own = utterance.role == "patient" and not hit.in_question
             if hit.cue and patients_own and _excepted(utterance.text, hit, lexicon):
                 polarity = "reported"  # "I don't use any drugs, just the wine"
+            if utterance.role == "patient" and hit.in_question and not hit.cue:
+                hit.cue = _echo_answered_no(utterance.text, hit, lexicon)
+                polarity = "denied" if hit.cue else polarity
             answer: Utterance | None = None
             # A patient's words are reported as said: recognition writes a rising voice as
             # "?", and the clinician's next line is no answer ("Sometimes I think about
@@ -639,6 +673,7 @@ def detect_risk(
                         has_risk_language=answered_with_risk,
                         similarity=similarity,
                         asked_about=hit.phrase,
+                        about_safety=hit.inverted,
                     )
                     if polarity == "asked":
                         answer = None

@@ -61,6 +61,9 @@ class Concept:
     # Patterns that count only where the line names a child, or only where it names none
     # (source -> (child words, whether one must be named)): "safeguarding" alone.
     conditions: dict[str, tuple[re.Pattern[str], bool]] = field(default_factory=dict)
+    # Patterns naming safety, not risk ("feel safe at home"): said plainly they deny the
+    # concept, negated ("I don't always feel safe") they disclose it (`inverted: true`).
+    inverted: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class AnswerRules:
     positive: re.Pattern[str]
     off_topic_min_words: int
     off_topic_max_similarity: float
+    # A clear "yes" to a question about safety ("Do you feel safe at home?"): a denial.
+    clear_yes: re.Pattern[str] = re.compile("(?!)")
 
 
 @dataclass(frozen=True)
@@ -225,6 +230,9 @@ def load_lexicon(path: Path | None = None) -> RiskLexicon:
 def _child_condition(entry: Mapping[str, Any]) -> bool:
     """Whether a `{pattern: ..., with: child}` entry has a condition; only children name one."""
     named = [entry[k] for k in ("with", "without") if k in entry]
+    unknown = set(entry) - {"pattern", "with", "without", "inverted"}
+    if unknown:
+        raise KeyError(f"a pattern entry has unknown keys {sorted(unknown)}: {dict(entry)}")
     if any(value != "child" for value in named):
         raise KeyError(f"a pattern condition names only 'child': {dict(entry)}")
     return bool(named)
@@ -256,6 +264,11 @@ def _load(path: Path, _mtime: int, figurative_path: Path, _fig_mtime: int) -> Ri
                     any_pattern=_word_pattern("(?:" + ")|(?:".join(sources) + ")"),
                     needs=tuple(literal_needs(_word_pattern(e)) for e in sources),
                     conditions=conditions,
+                    inverted=frozenset(
+                        p["pattern"]
+                        for p in entry["patterns"]
+                        if not isinstance(p, str) and p.get("inverted")
+                    ),
                 )
             )
         answers = raw["answers"]
@@ -300,6 +313,9 @@ def _load(path: Path, _mtime: int, figurative_path: Path, _fig_mtime: int) -> Ri
                 positive=_starts(answers["positive"], answers.get("hesitations", [])),
                 off_topic_min_words=int(answers["off_topic_min_words"]),
                 off_topic_max_similarity=float(answers["off_topic_max_similarity"]),
+                clear_yes=_starts(
+                    answers.get("clear_yes") or ["(?!)"], answers.get("hesitations", [])
+                ),
             ),
             figurative=re.compile(
                 "|".join(f"(?:{p})" for p in figurative["patterns"]).join(

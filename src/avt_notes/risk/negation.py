@@ -38,6 +38,19 @@ def _in_pseudo(cue: re.Match[str], pseudo: list[tuple[int, int]]) -> bool:
     return any(a < cue.end() and cue.start() < b for a, b in pseudo)
 
 
+_OR = re.compile(r"\b(?:or|nor)\b", re.IGNORECASE)
+
+
+def _reach(between: str, window: int) -> int:
+    """Words between a cue and a match, a short list joined by "or" counted from its last
+    item: "I haven't made any plans or written any goodbye letters" denies the letters."""
+    words = len(_WORD.findall(between))
+    joins = list(_OR.finditer(between))
+    if not joins or words >= 2 * window:
+        return words
+    return min(words, len(_WORD.findall(between[joins[-1].end() :])))
+
+
 def negation_before(text: str, start: int, end: int, lexicon: RiskLexicon) -> str:
     """The negation cue governing the span [start, end) of `text`, or ''."""
     first = clause_start(text, start, lexicon)
@@ -46,7 +59,7 @@ def negation_before(text: str, start: int, end: int, lexicon: RiskLexicon) -> st
     for cue in reversed(list(lexicon.cues.finditer(text, first, start))):
         if _in_pseudo(cue, pseudo):
             continue
-        if len(_WORD.findall(text[cue.end() : start])) < lexicon.window:
+        if _reach(text[cue.end() : start], lexicon.window) < lexicon.window:
             return cue.group(0)
     if lexicon.post_cues is not None:
         post = lexicon.post_cues.search(text[end : clause_end(text, end, lexicon)])
