@@ -404,14 +404,10 @@ def test_a_drafted_sentence_failing_the_checks_is_reworded_from_its_lines():
         "The clinician advised the patient not to stop suddenly on their own."
     ]
     assert plan[0].status == "supported" and "u0002" in plan[0].evidence
-    # The model was shown the line, its own sentence and why that failed.
+    # The model was shown the line alone, not its own sentence to copy again.
     messages = asked[0]
     assert "Clinician: The morning shakes worry me. Please don't stop" in messages[1]["content"]
-    assert reversed_advice in messages[-3]["content"]
-    assert (
-        '"immediately"' in messages[-2]["content"]
-        and "drops the negation" in messages[-2]["content"]
-    )
+    assert not any(reversed_advice in m["content"] for m in messages)
     assert any("reworded from its lines" in w for w in note.warnings)
 
 

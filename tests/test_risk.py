@@ -963,6 +963,19 @@ def test_safety_named_is_read_the_other_way_round(rows, polarity, lexicon, match
 
 
 @pytest.mark.parametrize(
+    ("rows", "polarity"),
+    [
+        ([("patient", "The kids are safe with their dad.")], "denied"),
+        ([("patient", "I don't think the kids are safe with him.")], "reported"),
+        ([("clinician", "Are the children safe at home?"), ("patient", "Not really.")], "reported"),
+    ],
+)
+def test_a_childs_safety_named_is_read_the_other_way_round(rows, polarity, lexicon, matcher):
+    items = [i for i in risk_in(rows, lexicon, matcher) if i.category == "safeguarding_child"]
+    assert items and {i.polarity for i in items} == {polarity}, [describe(i) for i in items]
+
+
+@pytest.mark.parametrize(
     ("text", "concept"),
     [
         # A verb's negation denies a match that carries a negation of its own...

@@ -192,8 +192,8 @@ def _reword_flagged(
     prompts: DraftingPrompts,
     warnings: list[str],
 ) -> None:
-    """Ask again, from its own lines and with the checks' reasons, for a drafted sentence
-    that fails the checks; a rewording that passes them takes its place.
+    """Ask again, from its own lines only, for a drafted sentence that fails the checks;
+    a rewording that passes them takes its place.
 
     The whole-note call reads the session at once and sometimes turns a line around
     ("Please don't stop suddenly on your own" became "advised the patient to stop
@@ -217,10 +217,10 @@ def _reword_flagged(
             budget -= 1
             prefix = _prefix_for(sentence.text, unit, prompts)
             lines = "\n".join(utterance_line(u) for u in unit)
-            asked = coverage_messages(lines, prompts, prefix)
-            messages = coverage_retry_messages(
-                asked, {sentence.text: check.reasons}, prompts, prefix
-            )
+            # Shown its failed sentence with the reasons, the model mostly wrote it again
+            # word for word (18 of 21 tries in the safety benchmark): shown only the lines,
+            # it says what they say.
+            messages = coverage_messages(lines, prompts, prefix)
             output = drafter.complete(
                 messages, max_new_tokens=prompts.coverage_tokens, stop=["\n\n"]
             )
