@@ -404,9 +404,10 @@ def test_a_drafted_sentence_failing_the_checks_is_reworded_from_its_lines():
         "The clinician advised the patient not to stop suddenly on their own."
     ]
     assert plan[0].status == "supported" and "u0002" in plan[0].evidence
-    # The model was shown the line alone, not its own sentence to copy again.
+    # The model was shown the line's sentence about it, not its own sentence to copy again.
     messages = asked[0]
-    assert "Clinician: The morning shakes worry me. Please don't stop" in messages[1]["content"]
+    assert "u0002 Clinician: Please don't stop suddenly on your own.\n" in messages[1]["content"]
+    assert "morning shakes" not in messages[1]["content"]
     assert not any(reversed_advice in m["content"] for m in messages)
     assert any("reworded from its lines" in w for w in note.warnings)
 
@@ -445,3 +446,20 @@ def test_a_rewording_that_fails_too_leaves_the_sentence_flagged():
     assert len(kept) == 1 and kept[0].status == "unsupported"
     assert any("drops the negation" in reason for reason in kept[0].reasons)
     assert not any("on their own" in s.text for s in [*note.sentences(), *note.set_aside])
+
+
+def test_a_flagged_sentence_is_reworded_from_the_sentences_of_its_lines_about_it():
+    from avt_notes.drafting.coverage import lines_about
+
+    rows = [
+        (
+            "clinician",
+            "The morning shakes worry me. Please don't stop suddenly on your own. "
+            "I'm referring you to the community alcohol service.",
+        ),
+        ("patient", "Okay, thank you."),
+    ]
+    unit = make_transcript(rows).utterances
+    (line,) = lines_about("The morning shakes worry them.", unit)
+    assert line.id == "u0001" and line.text == "The morning shakes worry me."
+    assert lines_about("The patient has a dog.", unit) == []

@@ -1005,3 +1005,79 @@ def test_denials_in_more_shapes(text, concept, lexicon, matcher):
 def test_disclosures_beside_those_denial_shapes_stay_reported(text, lexicon, matcher):
     items = detect_in_text(text, lexicon, matcher)
     assert items and all(i.polarity == "reported" for i in items), [describe(i) for i in items]
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "concept", "polarity"),
+    [
+        # Asked in the second person, matched as patients say it in the first.
+        (
+            "Does your husband ever stop you seeing your friends?",
+            "Most weeks.",
+            "adult_at_risk",
+            "reported",
+        ),
+        (
+            "Has anyone ever hurt your daughter?",
+            "Her dad did. She had bruises.",
+            "safeguarding_child",
+            "reported",
+        ),
+        (
+            "Is there anything in the house you could use to hurt yourself?",
+            "The shotgun.",
+            "method",
+            "reported",
+        ),
+        (
+            "What stops you from acting on those thoughts?",
+            "My grandson.",
+            "protective_factor",
+            "reported",
+        ),
+        (
+            "Have you been keeping any of your tablets back?",
+            "Two boxes.",
+            "plan_preparation",
+            "reported",
+        ),
+        # A reply pointing back at the question is about it.
+        (
+            "Have you had any thoughts of ending your life?",
+            "They come and go, mostly at night.",
+            "suicidal_ideation",
+            "reported",
+        ),
+        # A "but" that goes on to another denial keeps it a denial.
+        (
+            "Do you ever think about ending your life?",
+            "No. Life's hard, but I'd never do that.",
+            "suicidal_ideation",
+            "denied",
+        ),
+        (
+            "Have you had any thoughts of ending your life?",
+            "God, no. Nothing like that.",
+            "suicidal_ideation",
+            "denied",
+        ),
+        ("Do you drink alcohol at all?", "Not a drop, never liked it.", "substance_use", "denied"),
+    ],
+)
+def test_more_questions_are_read_with_their_answers(
+    question, answer, concept, polarity, lexicon, matcher
+):
+    rows = [("clinician", question), ("patient", answer)]
+    items = [i for i in risk_in(rows, lexicon, matcher) if i.category == concept]
+    assert any(i.polarity == polarity and i.answer_text == answer for i in items), [
+        describe(i) for i in risk_in(rows, lexicon, matcher)
+    ]
+
+
+def test_a_qualified_no_stays_reported(lexicon, matcher):
+    rows = [
+        ("clinician", "Do you ever think about ending your life?"),
+        ("patient", "No, but sometimes I wish I wouldn't wake up."),
+    ]
+    items = risk_in(rows, lexicon, matcher)
+    assert not any(i.polarity == "denied" and i.category == "suicidal_ideation" for i in items)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from avt_notes.drafting.prompting import is_question, section_fit
 from avt_notes.drafting.templates import TemplateSection
-from avt_notes.grounding import GroundingLexicon, facts
+from avt_notes.grounding import GroundingLexicon, content_words, facts
 from avt_notes.schemas import Utterance
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -115,6 +115,23 @@ def _trimmed(
     if not kept or len(kept) == len(parts):
         return utterance
     return utterance.model_copy(update={"text": " ".join(kept)})
+
+
+def lines_about(sentence: str, unit: Sequence[Utterance]) -> list[Utterance]:
+    """The lines of `unit` cut to their sentences sharing most words with `sentence`;
+    lines sharing none left out. A flagged sentence is reworded from these alone: given a
+    long turn whole, the model restates all of it, and not always right."""
+    wanted = set(content_words(sentence))
+    found = []
+    for utterance in unit:
+        parts = [p for p in _SENTENCE_END.split(utterance.text.strip()) if p]
+        shared = [len(wanted & set(content_words(p))) for p in parts]
+        best = max(shared, default=0)
+        if best == 0:
+            continue
+        kept = [p for p, n in zip(parts, shared, strict=True) if n == best]
+        found.append(utterance.model_copy(update={"text": " ".join(kept)}))
+    return found
 
 
 def states_any(

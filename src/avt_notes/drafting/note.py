@@ -27,7 +27,7 @@ from avt_notes.drafting.chunking import (
     merge_sentences,
     transcript_budget,
 )
-from avt_notes.drafting.coverage import Gap, find_gaps, states_any
+from avt_notes.drafting.coverage import Gap, find_gaps, lines_about, states_any
 from avt_notes.drafting.prompting import (
     ParsedSentence,
     parse_rewrite,
@@ -192,8 +192,8 @@ def _reword_flagged(
     prompts: DraftingPrompts,
     warnings: list[str],
 ) -> None:
-    """Ask again, from its own lines only, for a drafted sentence that fails the checks;
-    a rewording that passes them takes its place.
+    """Ask again, from the sentences of its lines about it, for a drafted sentence that
+    fails the checks; a rewording that passes them takes its place.
 
     The whole-note call reads the session at once and sometimes turns a line around
     ("Please don't stop suddenly on your own" became "advised the patient to stop
@@ -211,15 +211,17 @@ def _reword_flagged(
             check = check_sentence(
                 sentence.text, sentence.evidence, by_id, rules=rules, lexicon=lexicon
             )
-            unit = sorted((by_id[i] for i in check.evidence if i in by_id), key=lambda u: u.start)
+            cited = sorted((by_id[i] for i in check.evidence if i in by_id), key=lambda u: u.start)
+            unit = lines_about(sentence.text, cited)
             if check.status == "supported" or not unit or not check.rewordable:
                 continue
             budget -= 1
             prefix = _prefix_for(sentence.text, unit, prompts)
             lines = "\n".join(utterance_line(u) for u in unit)
             # Shown its failed sentence with the reasons, the model mostly wrote it again
-            # word for word (18 of 21 tries in the safety benchmark): shown only the lines,
-            # it says what they say.
+            # word for word (18 of 21 tries in the safety benchmark); shown whole turns, it
+            # restated all of them, once wrongly ("advises the patient to continue their
+            # morning shakes"). Shown the sentences of its lines about it, it says those.
             messages = coverage_messages(lines, prompts, prefix)
             output = drafter.complete(
                 messages, max_new_tokens=prompts.coverage_tokens, stop=["\n\n"]

@@ -57,7 +57,7 @@ def read_answer(
         if clear_yes and not has_risk_language and not lexicon.cues.search(text):
             return "denied"
         return "asked" if text.endswith("?") else "reported"
-    if rules.negative.search(text) and not rules.qualifiers.search(text):
+    if rules.negative.search(text) and not _qualified(text, lexicon):
         return "denied"
     if has_risk_language and _denies_by_name(text, asked_about, lexicon):
         return "denied"
@@ -65,6 +65,8 @@ def read_answer(
         return "reported"
     if text.endswith("?"):
         return "asked"
+    if _POINTS_BACK_START.match(text):
+        return "reported"  # "They've been there on and off since the summer"
     long_enough = len(_WORD.findall(text)) >= rules.off_topic_min_words
     unrelated = (
         long_enough
@@ -77,6 +79,23 @@ def read_answer(
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A reply opening with a word that points back at the question is about it, however
+# little it shares with the question's words.
+_POINTS_BACK_START = re.compile(
+    r"^\s*(?:they|they[’']ve|they[’']re|it|it[’']s|that|that[’']s|those|these|them)\b",
+    re.IGNORECASE,
+)
+
+
+def _qualified(text: str, lexicon: RiskLexicon) -> bool:
+    """Whether a qualifier makes a negative reply something other than a denial: "No, but
+    I think about it" is; "No. I'm fed up, but I'd never do that" is not, its "but" going
+    on to another denial."""
+    rules = lexicon.answers
+    for qualifier in rules.qualifiers.finditer(text):
+        if not rules.negative.match(text[qualifier.end() :].lstrip(" ,")):
+            return True
+    return False
 
 
 def _denies_by_name(answer: str, asked_about: str, lexicon: RiskLexicon) -> bool:

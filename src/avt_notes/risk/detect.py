@@ -41,6 +41,7 @@ from avt_notes.risk.lexicon import (
     only_function_words,
 )
 from avt_notes.risk.negation import clause_start, negation_before, whole_utterance_negation
+from avt_notes.risk.person import in_first_person
 from avt_notes.risk.semantic import Nearest, SemanticMatcher, default_matcher, parts, sentences
 from avt_notes.risk.sounds import read_soundalikes
 from avt_notes.schemas import CLINICIAN, PATIENT, AudioInfo, Transcript, Utterance
@@ -312,12 +313,35 @@ def _governing_negation(text: str, start: int, end: int, lexicon: RiskLexicon) -
 _VERB_NEGATION = re.compile(r"n[’']t\b|\bnot\b|\bnever\b|\bcannot\b", re.IGNORECASE)
 
 
+def _second_person_hits(text: str, have: set[str], lexicon: RiskLexicon) -> list[_Hit]:
+    """A clinician's matches read in the first person ("Does your partner ever stop you
+    seeing friends?" as "...stop me seeing friends"), for concepts not found as said;
+    each points at the clinician's own words."""
+    reread = in_first_person(text)
+    if reread is None:
+        return []
+    possible = lexicon.patterns_for(reread.text)
+    found = []
+    for concept in lexicon.concepts:
+        # A clinician's offer read in the first person is no protective factor: "you can
+        # speak to one of us" is not "I can speak to".
+        if concept.key in have or concept.key in PROTECTIVE_CONCEPTS:
+            continue
+        for hit in _pattern_hits(reread.text, concept, lexicon, possible[concept.key]):
+            hit.span = reread.source_span(*hit.span)
+            hit.phrase = text[hit.span[0] : hit.span[1]]
+            found.append(hit)
+    return found
+
+
 def _said_hits(utterance: Utterance, lexicon: RiskLexicon) -> list[_Hit]:
     """Pattern hits, then sound-alike hits for the concepts the patterns did not find."""
     hits: list[_Hit] = []
     possible = lexicon.patterns_for(utterance.text)
     for concept in lexicon.concepts:
         hits += _pattern_hits(utterance.text, concept, lexicon, possible[concept.key])
+    if utterance.role == CLINICIAN:
+        hits += _second_person_hits(utterance.text, {h.concept.key for h in hits}, lexicon)
     have = {h.concept.key for h in hits}
     hits += _soundalike_hits(
         utterance.text, [c for c in lexicon.concepts if c.key not in have], lexicon
@@ -660,6 +684,11 @@ def detect_risk(
             # "?", and the clinician's next line is no answer ("Sometimes I think about
             # hurting him?" / "No, I understand" would read as a denial).
             asks = utterance.role != "patient" and (hit.in_question or _answered(utterances, index))
+            if hit.inverted and utterance.role != "patient":
+                # Never a denial in the clinician's own words: a question that lost its
+                # mark ("I'm a children safe with him.") is listed, as before, to be read.
+                hit.cue = ""
+                polarity = "reported"
             if not hit.cue and asks:
                 answer = find_answer(utterances, index)
                 if answer is None:
