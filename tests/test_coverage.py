@@ -463,3 +463,19 @@ def test_a_flagged_sentence_is_reworded_from_the_sentences_of_its_lines_about_it
     (line,) = lines_about("The morning shakes worry them.", unit)
     assert line.id == "u0001" and line.text == "The morning shakes worry me."
     assert lines_about("The patient has a dog.", unit) == []
+
+
+def test_a_rewording_keeps_a_questions_reply_and_the_sentences_facts():
+    from avt_notes.drafting.coverage import keeps_the_facts, lines_about
+
+    rows = [
+        ("clinician", "Have you had any thoughts of ending your life?"),
+        ("patient", "Yeah, a lot lately."),
+    ]
+    unit = make_transcript(rows).utterances
+    flagged = "The patient has had thoughts of ending their life every day."
+    assert [u.id for u in lines_about(flagged, unit)] == ["u0001", "u0002"]
+    lexicon = load_grounding_lexicon()
+    kept = ["The patient has had thoughts of ending their life a lot lately."]
+    assert keeps_the_facts(kept, flagged, unit, lexicon)
+    assert not keeps_the_facts(["The clinician asked a question."], flagged, unit, lexicon)

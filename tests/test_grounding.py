@@ -153,6 +153,11 @@ def advice():
             ("patient", "A few a day."),
             ("clinician", "Call us if you get a fever."),
             ("patient", "No fever so far."),
+            ("patient", "No thoughts of suicide, no."),
+            ("clinician", "Don't worry about that."),
+            ("patient", "I'm worried about my son."),
+            ("patient", "I've never been so tired."),
+            ("patient", "I don't feel suicidal."),
         ]
     )
     return {u.id: u for u in transcript.utterances}
@@ -164,6 +169,7 @@ def advice():
         ("The clinician advised the patient to stop drinking.", ["u0002"], "don't stop"),
         ("The clinician advised stopping suddenly.", ["u0002"], "don't stop"),
         ("The patient sleeps with wine.", ["u0001"], "can't sleep"),
+        ("The patient feels suicidal.", ["u0012"], "don't feel suicidal"),  # over "feel"
     ],
 )
 def test_a_word_said_only_negated_is_flagged_when_the_sentence_drops_the_negation(
@@ -184,6 +190,10 @@ def test_a_word_said_only_negated_is_flagged_when_the_sentence_drops_the_negatio
         ("The patient smokes a few a day.", ["u0004", "u0005"]),  # a question's words
         ("The clinician advised the patient to call if fever develops.", ["u0006", "u0007"]),
         ("The patient said “I can't sleep without it.”", ["u0001"]),  # quoted
+        ("Suicidal thoughts were denied.", ["u0008"]),  # negated after the word
+        ("The patient reports sleep problems.", ["u0001"]),
+        ("The patient expressed worry about her son.", ["u0009", "u0010"]),  # said plainly too
+        ("The patient feels very tired.", ["u0011"]),  # "never been so": a degree
     ],
 )
 def test_a_negation_kept_or_never_said_is_no_reversal(advice, lexicon, sentence, evidence):

@@ -1081,3 +1081,52 @@ def test_a_qualified_no_stays_reported(lexicon, matcher):
     ]
     items = risk_in(rows, lexicon, matcher)
     assert not any(i.polarity == "denied" and i.category == "suicidal_ideation" for i in items)
+
+
+# What a patient says, the concept and how it must be read; a clinician's question first
+# where there is one ("Q|A").
+NOT_DENIALS = [
+    # A negation of telling or knowing is not a denial of what follows its own subject.
+    ("I didn't tell my wife I don't want to be here.", "passive_death_wish", "reported"),
+    ("I don't know I just don't want to be here anymore.", "passive_death_wish", "reported"),
+    # An "or" that starts a clause of its own is no list under the negation.
+    ("I don't wear short sleeves or they'd see where I cut myself.", "self_harm", "reported"),
+    ("I don't want the kids to find out or see me cutting myself.", "self_harm", "reported"),
+    # A "but" going on to risk words qualifies the "no".
+    (
+        "Have you had any thoughts of suicide?|No, but nobody would miss me if I was gone.",
+        "suicidal_ideation",
+        "reported",
+    ),
+    ("Do I want to kill myself? Nobody would care if I did.", "suicidal_ideation", "reported"),
+    # Safety asked in the negative, or a partial yes, or safety qualified.
+    ("Are there times when you don't feel safe?|Yes.", "adult_at_risk", "reported"),
+    ("Do you feel safe at home?|Yeah, mostly.", "adult_at_risk", "reported"),
+    ("Do you feel safe at home?|Very rarely.", "adult_at_risk", "reported"),
+    ("Do I feel safe at home? No, not really.", "adult_at_risk", "reported"),
+    ("I feel safe at home, but not when he's been drinking.", "adult_at_risk", "reported"),
+    ("I used to feel safe with him.", "adult_at_risk", "reported"),
+    ("My ex stops me seeing the kids.", "adult_at_risk", "reported"),
+    ("My husband never stops me seeing my friends.", "adult_at_risk", "denied"),
+]
+
+
+@pytest.mark.parametrize(("said", "concept", "polarity"), NOT_DENIALS)
+def test_disclosures_the_new_denial_rules_must_not_take(said, concept, polarity, lexicon, matcher):
+    *question, answer = said.split("|")
+    rows = [("clinician", q) for q in question] + [("patient", answer)]
+    items = [i for i in risk_in(rows, lexicon, matcher) if i.category == concept]
+    assert items and {i.polarity for i in items} == {polarity}, [describe(i) for i in items]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [("patient", "I keep my tablets by the bed so I remember them.")],
+        [("patient", "We're making preparations for when the baby comes.")],
+        [("clinician", "What stops you from going to the gym?"), ("patient", "Time, mostly.")],
+        [("clinician", "These tablets should stop you from getting the headaches.")],
+    ],
+)
+def test_the_new_question_patterns_raise_nothing_on_ordinary_lines(rows, lexicon, matcher):
+    assert risk_in(rows, lexicon, matcher) == []

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from avt_notes.drafting.prompting import is_question, section_fit
 from avt_notes.drafting.templates import TemplateSection
-from avt_notes.grounding import GroundingLexicon, content_words, facts
+from avt_notes.grounding import GroundingLexicon, content_words, facts, word_in
 from avt_notes.schemas import Utterance
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -118,20 +118,48 @@ def _trimmed(
 
 
 def lines_about(sentence: str, unit: Sequence[Utterance]) -> list[Utterance]:
-    """The lines of `unit` cut to their sentences sharing most words with `sentence`;
-    lines sharing none left out. A flagged sentence is reworded from these alone: given a
-    long turn whole, the model restates all of it, and not always right."""
+    """The lines of `unit` cut to their sentences that share a word with `sentence`, and
+    the reply to a question kept ("Any thoughts of ending your life?" / "Yeah, a lot
+    lately."); lines sharing none otherwise left out. A flagged sentence is reworded from
+    these alone: given a long turn whole, the model restates all of it, not always right."""
     wanted = set(content_words(sentence))
-    found = []
-    for utterance in unit:
+    found: list[Utterance] = []
+    for index, utterance in enumerate(unit):
         parts = [p for p in _SENTENCE_END.split(utterance.text.strip()) if p]
-        shared = [len(wanted & set(content_words(p))) for p in parts]
-        best = max(shared, default=0)
-        if best == 0:
-            continue
-        kept = [p for p, n in zip(parts, shared, strict=True) if n == best]
-        found.append(utterance.model_copy(update={"text": " ".join(kept)}))
+        kept = [p for p in parts if wanted & set(content_words(p))]
+        previous = unit[index - 1] if index else None
+        replies = (
+            previous is not None
+            and bool(found)
+            and found[-1].id == previous.id
+            and previous.speaker != utterance.speaker
+            and "?" in previous.text
+        )
+        if replies:
+            found.append(utterance)
+        elif kept:
+            found.append(utterance.model_copy(update={"text": " ".join(kept)}))
     return found
+
+
+def keeps_the_facts(
+    rewording: Sequence[str],
+    sentence: str,
+    unit: Sequence[Utterance],
+    lexicon: GroundingLexicon,
+) -> bool:
+    """Whether a rewording keeps at least half of what `sentence` says that its lines say
+    too: a rewording of another part of the lines would drop the flagged sentence's facts
+    silently, where the flag at least shows them."""
+    said = set(content_words(" ".join(u.text for u in unit)))
+    supported = [
+        w for w in set(content_words(sentence)) if word_in(w, said, lexicon.word_similarity)
+    ]
+    if not supported:
+        return True
+    written = set(content_words(" ".join(rewording)))
+    kept = [w for w in supported if word_in(w, written, lexicon.word_similarity)]
+    return 2 * len(kept) >= len(supported)
 
 
 def states_any(

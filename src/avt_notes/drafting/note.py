@@ -27,7 +27,13 @@ from avt_notes.drafting.chunking import (
     merge_sentences,
     transcript_budget,
 )
-from avt_notes.drafting.coverage import Gap, find_gaps, lines_about, states_any
+from avt_notes.drafting.coverage import (
+    Gap,
+    find_gaps,
+    keeps_the_facts,
+    lines_about,
+    states_any,
+)
 from avt_notes.drafting.prompting import (
     ParsedSentence,
     parse_rewrite,
@@ -228,10 +234,14 @@ def _reword_flagged(
             )
             evidence = [u.id for u in unit]
             reworded = parse_rewrite(join_prefix(prefix, output), unit)
-            if not reworded or any(
-                check_sentence(text, evidence, by_id, rules=rules, lexicon=lexicon).status
-                != "supported"
-                for text in reworded
+            if (
+                not reworded
+                or any(
+                    check_sentence(text, evidence, by_id, rules=rules, lexicon=lexicon).status
+                    != "supported"
+                    for text in reworded
+                )
+                or not keeps_the_facts(reworded, sentence.text, unit, lexicon)
             ):
                 logger.debug("rewording left out: %r for %r", reworded, sentence.text)
                 continue

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
+from rapidfuzz import fuzz, process
+
 from avt_notes.grounding.lexicon import ActorRules, GroundingLexicon
 from avt_notes.grounding.words import (
     DATE_WORDS,
@@ -164,30 +166,44 @@ def _is_negation(token: str, lexicon: GroundingLexicon) -> bool:
 
 def _negated_at(tokens_: Sequence[str], index: int, lexicon: GroundingLexicon) -> str:
     """The negation ruling the word at `index` ("don't ... stop"), or '': one of the few
-    words just before it in its clause, with only function words between. A bare "no"
-    must stand right before it ("no pain"): "No I take it" is an answer, then a statement."""
+    words just before it in its clause, with only function words or linking verbs between
+    ("I don't feel suicidal"). A bare "no" must stand right before it ("no pain"): "No I
+    take it" is an answer, then a statement. "Never been so tired" intensifies."""
     for back in range(index - 1, max(-1, index - 1 - _NEGATION_REACH), -1):
         token = tokens_[back]
-        if token in ",.;:!?":
+        if token in ",.;:!?" or token in _INTENSIFIERS:
             return ""
         if _is_negation(token, lexicon) and (token != "no" or back == index - 1):
             return " ".join(tokens_[back : index + 1])
-        if token.isalpha() and token not in STOPWORDS:
+        if token.isalpha() and token not in STOPWORDS and token not in _LINKING_VERBS:
             return ""
     return ""
 
 
 def _worded_negatively(tokens_: Sequence[str], index: int, lexicon: GroundingLexicon) -> bool:
-    """Whether the sentence word at `index` is negated, plainly or in other words."""
+    """Whether the sentence word at `index` is negated, plainly or in other words, before
+    it ("unable to sleep") or after it in its clause ("Suicidal thoughts were denied",
+    "sleep has been poor")."""
     if _negated_at(tokens_, index, lexicon):
         return True
-    for back in range(index - 1, max(-1, index - 1 - _WORDING_REACH), -1):
-        token = tokens_[back]
-        if token in ",.;:!?":
-            return False
-        if _is_negation(token, lexicon) or stem(token) in lexicon.negative_wording:
-            return True
+    before = range(index - 1, max(-1, index - 1 - _WORDING_REACH), -1)
+    after = range(index + 1, min(len(tokens_), index + 1 + _WORDING_REACH))
+    for positions in (before, after):
+        for position in positions:
+            token = tokens_[position]
+            if token in ",.;:!?":
+                break
+            if _is_negation(token, lexicon) or stem(token) in lexicon.negative_wording:
+                return True
     return False
+
+
+# Verbs a negation passes over to what they link: "I don't feel safe", "I'm not getting any".
+_LINKING_VERBS = frozenset(
+    {"feel", "feels", "felt", "feeling", "seem", "seems", "seemed", "look", "looks", "getting"}
+)
+# "I've never been so tired", "not as bad": a degree, not a denial.
+_INTENSIFIERS = frozenset({"so", "as", "this", "that"})
 
 
 def _content(token: str) -> bool:
@@ -208,24 +224,28 @@ def dropped_negations(sentence: str, cited: Sequence[str], lexicon: GroundingLex
             continue
         said = tokens(line)
         for index, token in enumerate(said):
-            if not _content(token):
+            if not _content(token) or token in _LINKING_VERBS:
                 continue
             cue = _negated_at(said, index, lexicon)
             if cue:
                 negated.setdefault(stem(token), cue)
             else:
                 plain.add(stem(token))
+    # A word said plainly too, in any spelling close to it ("worried" / "Don't worry"), is
+    # no reversal.
     only_negated = {
         word: cue
         for word, cue in negated.items()
-        if word not in plain and not any(_same_word(word, other) for other in plain)
+        if not process.extractOne(word, plain, scorer=fuzz.ratio, score_cutoff=80)
     }
     if not only_negated:
         return []
     written = tokens(sentence)
     found = []
     for index, token in enumerate(written):
-        if not _content(token) or _worded_negatively(written, index, lexicon):
+        if not _content(token) or token in _LINKING_VERBS:
+            continue
+        if _worded_negatively(written, index, lexicon):
             continue
         word = stem(token)
         match = next((w for w in only_negated if w == word or _same_word(w, word)), None)

@@ -54,10 +54,11 @@ def read_answer(
         # "Do you feel safe at home?": only a clear, unqualified yes denies; "No", "Not
         # really", "Mostly" are reported in the patient's words.
         clear_yes = rules.clear_yes.search(text) and not rules.qualifiers.search(text)
-        if clear_yes and not has_risk_language and not lexicon.cues.search(text):
+        partial = _PARTLY_SAFE.search(text)
+        if clear_yes and not partial and not has_risk_language and not lexicon.cues.search(text):
             return "denied"
         return "asked" if text.endswith("?") else "reported"
-    if rules.negative.search(text) and not _qualified(text, lexicon):
+    if rules.negative.search(text) and not _qualified(text, lexicon, has_risk_language):
         return "denied"
     if has_risk_language and _denies_by_name(text, asked_about, lexicon):
         return "denied"
@@ -79,6 +80,12 @@ def read_answer(
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A "yes" to a safety question that is not a whole yes: "Yeah, mostly", "Yes, for now".
+_PARTLY_SAFE = re.compile(
+    r"\b(?:mostly|usually|most of|for now|i think|i suppose|i guess|generally|normally|"
+    r"when|as long as|if|unless|sometimes|kind of|sort of|probably|rarely|scared|afraid)\b",
+    re.IGNORECASE,
+)
 # A reply opening with a word that points back at the question is about it, however
 # little it shares with the question's words.
 _POINTS_BACK_START = re.compile(
@@ -87,15 +94,24 @@ _POINTS_BACK_START = re.compile(
 )
 
 
-def _qualified(text: str, lexicon: RiskLexicon) -> bool:
+def _qualified(text: str, lexicon: RiskLexicon, has_risk_language: bool) -> bool:
     """Whether a qualifier makes a negative reply something other than a denial: "No, but
     I think about it" is; "No. I'm fed up, but I'd never do that" is not, its "but" going
-    on to another denial."""
-    rules = lexicon.answers
-    for qualifier in rules.qualifiers.finditer(text):
-        if not rules.negative.match(text[qualifier.end() :].lstrip(" ,")):
+    on to a refusal of its own, where the reply holds no risk language ("No, but nobody
+    would miss me" stays qualified)."""
+    for qualifier in lexicon.answers.qualifiers.finditer(text):
+        refuses = _REFUSAL.match(text[qualifier.end() :])
+        if has_risk_language or refuses is None:
             return True
     return False
+
+
+# "...but I'd never do that", "...but I wouldn't", "...but I'm not going to".
+_REFUSAL = re.compile(
+    r"[\s,]*(?:i[’']?d|i would|i[’']?ll|i will|i[’']?m|i am)\s+(?:never|not|n[’']?t)\b"
+    r"|[\s,]*i (?:wouldn|won)[’']?t\b",
+    re.IGNORECASE,
+)
 
 
 def _denies_by_name(answer: str, asked_about: str, lexicon: RiskLexicon) -> bool:

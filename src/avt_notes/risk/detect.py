@@ -207,16 +207,34 @@ def _pattern_hits(
     for start, end, source in sorted(chosen):
         cue, asked = negation[(start, end)], _is_question(text, end)
         inverted = source in concept.inverted
+        negated_safety = inverted and _hedged_before(text, start, lexicon)
         if inverted:
             # "I feel safe with him" denies in its own words (the cue shown is the phrase);
-            # "I don't always feel safe", "I'm not sure I feel safe" disclose; a question
-            # is read by its answer.
-            said_safe = not asked and not _hedged_before(text, start, lexicon)
+            # "I don't always feel safe", "I'm not sure I feel safe", "I feel safe, but not
+            # when he's drinking" disclose; a question is read by its answer.
+            said_safe = not asked and not negated_safety and not _qualified_after(text, end)
             cue = text[start:end] if said_safe else ""
         hit = _Hit(concept, text[start:end], source, cue, asked, span=(start, end))
-        hit.inverted = inverted
+        # "Are there times you don't feel safe?" asks about risk: a "Yes" reports it.
+        hit.inverted = inverted and not negated_safety
         hits.append(hit)
     return hits
+
+
+# Words that make a statement of safety partial: "safe, but not when he drinks", "most of
+# the time", "I used to feel safe", "I want to feel safe again", "only when he's out".
+_QUALIFIES_SAFETY = re.compile(
+    r"\b(?:but|when|if|unless|except|apart from|most of|mostly|usually|sometimes|"
+    r"not always|used to|want to|wish|only|again|anymore|any more|until|for now)\b",
+    re.IGNORECASE,
+)
+
+
+def _qualified_after(text: str, end: int) -> bool:
+    """Whether the sentence holding a safety phrase qualifies it (before or after it)."""
+    start = max(text.rfind(mark, 0, end) for mark in ".!?") + 1
+    stop = min((i for i in (text.find(m, end) for m in ".!?") if i >= 0), default=len(text))
+    return _QUALIFIES_SAFETY.search(text[start:stop]) is not None
 
 
 def _echo_answered_no(text: str, hit: _Hit, lexicon: RiskLexicon) -> str:
@@ -227,9 +245,22 @@ def _echo_answered_no(text: str, hit: _Hit, lexicon: RiskLexicon) -> str:
     rest = text[mark + 1 :].strip() if mark >= 0 else ""
     if not rest or hit.span == (0, 0):
         return ""
-    reading = read_answer(text[:mark], rest, lexicon, has_risk_language=False)
-    negative = lexicon.answers.negative.search(rest)
+    if lexicon.pseudo is not None and lexicon.pseudo.search(rest):
+        return ""  # "Do I want to kill myself? Nobody would care if I did."
+    reading = read_answer(
+        text[:mark], rest, lexicon, has_risk_language=False, about_safety=hit.inverted
+    )
+    negative = _CLEAR_NO.match(rest)
+    if hit.inverted:
+        return "" if reading != "denied" else rest.split()[0].strip(" ,.")
     return negative.group(0).strip(" ,") if reading == "denied" and negative else ""
+
+
+# An answer to a repeated question must open with a plain no to be a denial.
+_CLEAR_NO = re.compile(
+    r"\s*(?:no|nope|never|nah|not at all|not really|definitely not|absolutely not)\b",
+    re.IGNORECASE,
+)
 
 
 def _hedged_before(text: str, start: int, lexicon: RiskLexicon) -> bool:
@@ -305,18 +336,29 @@ def _governing_negation(text: str, start: int, end: int, lexicon: RiskLexicon) -
     """
     if lexicon.cues.search(text, start, end):
         cue = negation_before(text, start, end, lexicon)
-        return cue if cue and _VERB_NEGATION.search(cue) else ""
+        if not cue or not _VERB_NEGATION.search(cue):
+            return ""
+        # "I didn't tell my wife I don't want to be here": the negation is the telling's,
+        # and the wish after its own subject is said.
+        between = text[:start].lower().rsplit(cue.lower(), 1)[-1]
+        return "" if _NEW_SUBJECT.search(between) else cue
     return negation_before(text, start, end, lexicon)
 
 
 # Negations that attach to a verb ("don't", "not", "never"), not answer words ("no").
 _VERB_NEGATION = re.compile(r"n[’']t\b|\bnot\b|\bnever\b|\bcannot\b", re.IGNORECASE)
+# A clause of its own, or a verb of saying or knowing, between a negation and a match.
+_NEW_SUBJECT = re.compile(
+    r"\b(?:i|i[’']m|i[’']ve|i[’']d|he|she|they|we|you|that|know|knew|tell|told|say|said|"
+    r"think|thought|mention\w*|admit\w*|realis\w*|realiz\w*)\b",
+    re.IGNORECASE,
+)
 
 
 def _second_person_hits(text: str, have: set[str], lexicon: RiskLexicon) -> list[_Hit]:
-    """A clinician's matches read in the first person ("Does your partner ever stop you
+    """A clinician's questions read in the first person ("Does your partner ever stop you
     seeing friends?" as "...stop me seeing friends"), for concepts not found as said;
-    each points at the clinician's own words."""
+    each match points at the clinician's own words."""
     reread = in_first_person(text)
     if reread is None:
         return []
@@ -328,6 +370,8 @@ def _second_person_hits(text: str, have: set[str], lexicon: RiskLexicon) -> list
         if concept.key in have or concept.key in PROTECTIVE_CONCEPTS:
             continue
         for hit in _pattern_hits(reread.text, concept, lexicon, possible[concept.key]):
+            if not hit.in_question:
+                continue  # advice, not a question: "These should stop you from getting them"
             hit.span = reread.source_span(*hit.span)
             hit.phrase = text[hit.span[0] : hit.span[1]]
             found.append(hit)
@@ -834,7 +878,9 @@ def _follow_up_question_hits(utterance: Utterance, lexicon: RiskLexicon) -> list
 
 
 def _with_follow_ups(
-    utterances: list[Utterance], items: list[RiskItem], near_denials: set[str] = frozenset()
+    utterances: list[Utterance],
+    items: list[RiskItem],
+    near_denials: set[str] | frozenset[str] = frozenset(),
 ) -> list[RiskItem]:
     """`items` and, after each, the patient's replies to follow-ups on a reported disclosure.
 

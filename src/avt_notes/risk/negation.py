@@ -39,6 +39,12 @@ def _in_pseudo(cue: re.Match[str], pseudo: list[tuple[int, int]]) -> bool:
 
 
 _OR = re.compile(r"\b(?:or|nor)\b", re.IGNORECASE)
+# After "or", a subject, a person or a linking word starts something other than a list item.
+_NEW_CLAUSE = re.compile(
+    r"\b(?:i|i[’']m|i[’']ve|i[’']d|i[’']ll|me|my|he|she|they|they[’']d|we|you|him|her|them|"
+    r"it|that|where|when|if|see|know|worry|find)\b",
+    re.IGNORECASE,
+)
 
 
 def _reach(between: str, window: int) -> int:
@@ -48,7 +54,10 @@ def _reach(between: str, window: int) -> int:
     joins = list(_OR.finditer(between))
     if not joins or words >= 2 * window:
         return words
-    return min(words, len(_WORD.findall(between[joins[-1].end() :])))
+    after = between[joins[-1].end() :]
+    if _NEW_CLAUSE.search(after):
+        return words  # "I don't wear short sleeves or they'd see where I cut myself"
+    return min(words, len(_WORD.findall(after)))
 
 
 def negation_before(text: str, start: int, end: int, lexicon: RiskLexicon) -> str:
