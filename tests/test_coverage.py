@@ -460,22 +460,29 @@ def test_a_flagged_sentence_is_reworded_from_the_sentences_of_its_lines_about_it
         ("patient", "Okay, thank you."),
     ]
     unit = make_transcript(rows).utterances
-    (line,) = lines_about("The morning shakes worry them.", unit)
+    (line,) = lines_about("The morning shakes worry them.", unit[:1], unit)
     assert line.id == "u0001" and line.text == "The morning shakes worry me."
-    assert lines_about("The patient has a dog.", unit) == []
+    assert lines_about("The patient has a dog.", unit[:1], unit) == []
 
 
 def test_a_rewording_keeps_a_questions_reply_and_the_sentences_facts():
     from avt_notes.drafting.coverage import keeps_the_facts, lines_about
 
     rows = [
-        ("clinician", "Have you had any thoughts of ending your life?"),
-        ("patient", "Yeah, a lot lately."),
+        ("clinician", "And you thought some harming yourself."),  # its "?" lost
+        ("patient", "No, never, I wouldn't do that."),
     ]
     unit = make_transcript(rows).utterances
-    flagged = "The patient has had thoughts of ending their life every day."
-    assert [u.id for u in lines_about(flagged, unit)] == ["u0001", "u0002"]
+    flagged = "The patient denies thinking about harming themselves every day."
+    # Cited alone, the question comes with its reply: shown the question alone, the model
+    # wrote "The clinician advised the patient to think about harming themselves."
+    assert [u.id for u in lines_about(flagged, unit[:1], unit)] == ["u0001", "u0002"]
     lexicon = load_grounding_lexicon()
-    kept = ["The patient has had thoughts of ending their life a lot lately."]
-    assert keeps_the_facts(kept, flagged, unit, lexicon)
+    denies = ["The patient denies thoughts of harming themselves, never would do that."]
+    assert keeps_the_facts(denies, flagged, unit, lexicon)
     assert not keeps_the_facts(["The clinician asked a question."], flagged, unit, lexicon)
+    # A word nobody said: "coil their hair" from "coil them".
+    coil = make_transcript([("clinician", "I'll coil them after this session.")]).utterances
+    said = "The clinician will coil the patient after this session."
+    hair = ["The clinician advises the patient to coil their hair after this session."]
+    assert not keeps_the_facts(hair, said, coil, lexicon)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from avt_notes.drafting.prompting import is_question, section_fit
 from avt_notes.drafting.templates import TemplateSection
-from avt_notes.grounding import GroundingLexicon, content_words, facts, word_in
+from avt_notes.grounding import GroundingLexicon, content_words, facts, stem, word_in
 from avt_notes.schemas import Utterance
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -117,29 +117,44 @@ def _trimmed(
     return utterance.model_copy(update={"text": " ".join(kept)})
 
 
-def lines_about(sentence: str, unit: Sequence[Utterance]) -> list[Utterance]:
-    """The lines of `unit` cut to their sentences that share a word with `sentence`, and
-    the reply to a question kept ("Any thoughts of ending your life?" / "Yeah, a lot
-    lately."); lines sharing none otherwise left out. A flagged sentence is reworded from
-    these alone: given a long turn whole, the model restates all of it, not always right."""
+def lines_about(
+    sentence: str, cited: Sequence[Utterance], context: Sequence[Utterance]
+) -> list[Utterance]:
+    """What a flagged sentence is reworded from: its cited lines cut to their sentences
+    that share a word with it, and a question among them with its reply (from `context`,
+    the lines around). Shown a question alone ("And you thought some harming yourself.",
+    recognised without its "?"), the model turned it into advice; shown a long turn whole,
+    it restated all of it. None when only questions are left."""
     wanted = set(content_words(sentence))
-    found: list[Utterance] = []
-    for index, utterance in enumerate(unit):
+    position = {u.id: i for i, u in enumerate(context)}
+    found: dict[str, Utterance] = {}
+    for utterance in cited:
+        index = position.get(utterance.id)
+        if index is not None and _asks(context, index):
+            reply = context[index + 1] if index + 1 < len(context) else None
+            if reply is not None and reply.speaker != utterance.speaker:
+                found[utterance.id] = utterance
+                found[reply.id] = reply
+            continue
         parts = [p for p in _SENTENCE_END.split(utterance.text.strip()) if p]
         kept = [p for p in parts if wanted & set(content_words(p))]
-        previous = unit[index - 1] if index else None
-        replies = (
-            previous is not None
-            and bool(found)
-            and found[-1].id == previous.id
-            and previous.speaker != utterance.speaker
-            and "?" in previous.text
-        )
-        if replies:
-            found.append(utterance)
-        elif kept:
-            found.append(utterance.model_copy(update={"text": " ".join(kept)}))
-    return found
+        if kept and utterance.id not in found:
+            found[utterance.id] = utterance.model_copy(update={"text": " ".join(kept)})
+    return sorted(found.values(), key=lambda u: u.start)
+
+
+def _asks(utterances: Sequence[Utterance], index: int) -> bool:
+    """Whether line `index` asks something: a question, a clinician's few words before the
+    patient speaks, or a line answered "No"/"Yes" (recognition drops question marks)."""
+    utterance = utterances[index]
+    following = utterances[index + 1] if index + 1 < len(utterances) else None
+    answered = following is not None and following.speaker != utterance.speaker
+    short = utterance.role == "clinician" and len(utterance.text.split()) <= SHORT_PROMPT_WORDS
+    return is_question(utterances, index) or (
+        answered
+        and following is not None
+        and (short or (utterance.role == "clinician" and _REPLY.match(following.text) is not None))
+    )
 
 
 def keeps_the_facts(
@@ -148,18 +163,29 @@ def keeps_the_facts(
     unit: Sequence[Utterance],
     lexicon: GroundingLexicon,
 ) -> bool:
-    """Whether a rewording keeps at least half of what `sentence` says that its lines say
-    too: a rewording of another part of the lines would drop the flagged sentence's facts
-    silently, where the flag at least shows them."""
-    said = set(content_words(" ".join(u.text for u in unit)))
-    supported = [
-        w for w in set(content_words(sentence)) if word_in(w, said, lexicon.word_similarity)
-    ]
-    if not supported:
-        return True
-    written = set(content_words(" ".join(rewording)))
-    kept = [w for w in supported if word_in(w, written, lexicon.word_similarity)]
+    """Whether a rewording says nothing its lines do not ("coil their hair" from "coil
+    them") and keeps at least half of what `sentence` says that its lines say too: a
+    rewording of another part of the lines would drop the flagged facts silently, where
+    the flag at least shows them."""
+    said = _words(" ".join(u.text for u in unit))
+    written = _words(" ".join(rewording))
+
+    def among(word: str, words: set[str]) -> bool:
+        # The crude stemmer leaves "worri(ed)" beside "worry".
+        return any(word_in(w, words, lexicon.word_similarity) for w in (word, word[:-1] + "y"))
+
+    # The note's own words and a negation ("denies", "not") restate a "No" without adding.
+    allowed = lexicon.note_register | {stem(c) for c in lexicon.negation_cues}
+    if any(w not in allowed and not among(w, said) for w in written):
+        return False
+    supported = [w for w in _words(sentence) if among(w, said)]
+    kept = [w for w in supported if among(w, written)]
     return 2 * len(kept) >= len(supported)
+
+
+def _words(text: str) -> set[str]:
+    """Content words, a possessive or contracted "'s" cut off ("my back's fine")."""
+    return set(content_words(re.sub(r"['’]s\b", "", text)))
 
 
 def states_any(

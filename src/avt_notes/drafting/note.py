@@ -218,7 +218,7 @@ def _reword_flagged(
                 sentence.text, sentence.evidence, by_id, rules=rules, lexicon=lexicon
             )
             cited = sorted((by_id[i] for i in check.evidence if i in by_id), key=lambda u: u.start)
-            unit = lines_about(sentence.text, cited)
+            unit = lines_about(sentence.text, cited, utterances)
             if check.status == "supported" or not unit or not check.rewordable:
                 continue
             budget -= 1
