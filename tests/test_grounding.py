@@ -1061,3 +1061,21 @@ def test_a_date_of_birth_from_the_identity_check_supports_no_clinical_sentence()
     assert any("identity check" in reason for reason in onset.reasons)
     fever = check_sentence("The patient reports a fever for about seven days.", ["u0004"], by_id)
     assert fever.status == "supported", fever.reasons
+
+
+def test_a_recommendation_resting_on_the_patients_lines_alone_is_flagged(lexicon):
+    transcript = make_transcript(
+        [
+            ("patient", "I've been taking ibuprofen and paracetamol every day."),
+            ("clinician", "Keep taking the paracetamol and drink plenty of fluids."),
+            ("patient", "I think I should rest more."),
+        ]
+    )
+    by_id = {u.id: u for u in transcript.utterances}
+    invented = "The patient should be given more ibuprofen and paracetamol."
+    reasons = check_sentence(invented, ["u0001"], by_id, lexicon=lexicon).reasons
+    assert any("recommends something" in r for r in reasons)
+    advised = "The patient should keep taking the paracetamol."
+    for sentence, evidence in ((advised, ["u0002"]), ("The patient should rest more.", ["u0003"])):
+        reasons = check_sentence(sentence, evidence, by_id, lexicon=lexicon).reasons
+        assert not any("recommends something" in r for r in reasons), reasons

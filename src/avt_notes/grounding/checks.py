@@ -475,7 +475,21 @@ def _check_subject(
         theirs = [u for u in cited if u.role == CLINICIAN and _says_something(u.text, lexicon)]
         if theirs and all(_only_asks(u.text, lexicon) for u in theirs):
             reasons.append("says the clinician advised this; the clinician's cited lines only ask")
+    # "The patient should be given more ibuprofen" from "I've been taking ibuprofen": a
+    # recommendation needs a clinician among its lines, or one said in them.
+    if (
+        _RECOMMENDS.search(unquoted)
+        and cited
+        and all(u.role != CLINICIAN for u in cited)
+        and not any(_RECOMMENDS.search(u.text) for u in cited)
+    ):
+        reasons.append("recommends something; no line among its evidence does (only the patient's)")
     return reasons
+
+
+_RECOMMENDS = re.compile(
+    r"\b(?:should|must|ought to|(?:is|are|was|were) advised to)\b", re.IGNORECASE
+)
 
 
 # "The patient agreed to ..." takes its times from the plan agreed to; "The patient
