@@ -369,36 +369,45 @@ def test_a_clinicians_few_words_before_a_reply_are_a_question_not_a_fact():
     assert [u.id for u in gap.unit] == ["u0002"] and gap.said_by == "patient"
 
 
-@pytest.mark.slow  # links evidence with the real MiniLM encoder
-def test_a_drafted_sentence_failing_the_checks_is_reworded_from_its_lines():
+WINE = "I've been drinking a bottle of wine every night."
+REFERRAL = "I'm referring you to the community alcohol service."
+
+
+def _drafted_with_a_plan(clinician: str, plan: str, rewording: str, asked: list | None = None):
+    """A note whose Plan is `plan` (citing the clinician's line), each restatement the
+    model is asked for answered with `rewording` (the requests kept in `asked`)."""
     from avt_notes.drafting import draft_note
 
     from testdata import ScriptedDrafter
 
-    rows = [
-        ("patient", "I've been drinking a bottle of wine every night."),
-        (
-            "clinician",
-            "The morning shakes worry me. Please don't stop suddenly on your own. "
-            "I'm referring you to the community alcohol service.",
-        ),
-    ]
-    # The model's citation holds (the line shares its words), so it is asked again from it.
-    reversed_advice = "The clinician advised the patient to stop drinking immediately."
     note_reply = (
         "## Subjective\n- The patient drinks a bottle of wine every night. [u0001]\n"
         "## Objective\n- Not discussed.\n## Assessment\n- Not discussed.\n"
-        f"## Plan\n- {reversed_advice} [u0002]\n"
+        f"## Plan\n- {plan} [u0002]\n"
     )
-    asked: list[list[dict[str, str]]] = []
 
     def script(messages):
         if "Write what these lines say" not in messages[1]["content"]:
             return note_reply
-        asked.append(messages)
-        return " advised the patient not to stop suddenly on their own."
+        if asked is not None:
+            asked.append(messages)
+        return rewording
 
-    note = draft_note(make_transcript(rows), load_template("soap"), ScriptedDrafter(script))
+    rows = [("patient", WINE), ("clinician", clinician)]
+    return draft_note(make_transcript(rows), load_template("soap"), ScriptedDrafter(script))
+
+
+@pytest.mark.slow  # links evidence with the real MiniLM encoder
+def test_a_drafted_sentence_failing_the_checks_is_reworded_from_its_lines():
+    # The model's citation holds (the line shares its words), so it is asked again from it.
+    reversed_advice = "The clinician advised the patient to stop drinking immediately."
+    asked: list[list[dict[str, str]]] = []
+    note = _drafted_with_a_plan(
+        f"The morning shakes worry me. Please don't stop suddenly on your own. {REFERRAL}",
+        reversed_advice,
+        " advised the patient not to stop suddenly on their own.",
+        asked,
+    )
     plan = next(s for s in note.sections if s.name == "Plan").sentences
     assert [s.text for s in plan] == [
         "The clinician advised the patient not to stop suddenly on their own."
@@ -414,34 +423,15 @@ def test_a_drafted_sentence_failing_the_checks_is_reworded_from_its_lines():
 
 @pytest.mark.slow  # links evidence with the real MiniLM encoder
 def test_a_rewording_that_fails_too_leaves_the_sentence_flagged():
-    from avt_notes.drafting import draft_note
-
-    from testdata import ScriptedDrafter
-
-    rows = [
-        ("patient", "I've been drinking a bottle of wine every night."),
-        (
-            "clinician",
-            "Please don't stop suddenly on your own. "
-            "I'm referring you to the community alcohol service.",
-        ),
-    ]
     reversed_advice = (
         "The clinician advised the patient to stop drinking and referred them to the "
         "community alcohol service."
     )
-    note_reply = (
-        "## Subjective\n- The patient drinks a bottle of wine every night. [u0001]\n"
-        "## Objective\n- Not discussed.\n## Assessment\n- Not discussed.\n"
-        f"## Plan\n- {reversed_advice} [u0002]\n"
+    note = _drafted_with_a_plan(
+        f"Please don't stop suddenly on your own. {REFERRAL}",
+        reversed_advice,
+        " advised the patient to stop drinking on their own.",  # reversed again
     )
-
-    def script(messages):
-        if "Write what these lines say" not in messages[1]["content"]:
-            return note_reply
-        return " advised the patient to stop drinking on their own."  # reversed again
-
-    note = draft_note(make_transcript(rows), load_template("soap"), ScriptedDrafter(script))
     kept = [s for s in [*note.sentences(), *note.set_aside] if s.text == reversed_advice]
     assert len(kept) == 1 and kept[0].status == "unsupported"
     assert any("drops the negation" in reason for reason in kept[0].reasons)

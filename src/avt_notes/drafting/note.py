@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from avt_notes.drafting.backend import ChatMessage, Drafter
@@ -138,16 +139,23 @@ def _draft_whole_note(
     return {name: [_linked(p, linker) for p in items] for name, items in parsed.items()}
 
 
-def _cover_gaps(
-    drafter: Drafter,
-    template: Template,
-    utterances: Sequence[Utterance],
-    drafted: dict[str, list[DraftSentence]],
-    lexicon: GroundingLexicon,
-    prompts: DraftingPrompts,
-    warnings: list[str],
-) -> None:
+@dataclass(frozen=True)
+class _Part:
+    """What the steps after a part's whole-note draft work with: the model, the template,
+    the part's lines, the checks' lexicon, the prompts, and the draft's warnings."""
+
+    drafter: Drafter
+    template: Template
+    utterances: Sequence[Utterance]
+    lexicon: GroundingLexicon
+    prompts: DraftingPrompts
+    warnings: list[str]
+
+
+def _cover_gaps(part: _Part, drafted: dict[str, list[DraftSentence]]) -> None:
     """Restate exchanges whose facts the drafted sections leave out (`drafting.coverage`)."""
+    drafter, template, utterances = part.drafter, part.template, part.utterances
+    lexicon, prompts, warnings = part.lexicon, part.prompts, part.warnings
     # Only a sentence that passes the checks states a fact: a flagged "in 2 weeks" must
     # not hide the "twice a week" nobody wrote down.
     by_id = {u.id: u for u in utterances}
@@ -189,15 +197,7 @@ def _cover_gaps(
         )
 
 
-def _reword_flagged(
-    drafter: Drafter,
-    template: Template,
-    utterances: Sequence[Utterance],
-    drafted: dict[str, list[DraftSentence]],
-    lexicon: GroundingLexicon,
-    prompts: DraftingPrompts,
-    warnings: list[str],
-) -> None:
+def _reword_flagged(part: _Part, drafted: dict[str, list[DraftSentence]]) -> None:
     """Ask again, from the sentences of its lines about it, for a drafted sentence that
     fails the checks; a rewording that passes them takes its place.
 
@@ -206,6 +206,8 @@ def _reword_flagged(
     drinking alcohol immediately"); shown only its lines, the model mostly says them
     right. A rewording that fails too leaves the sentence as it was, to be flagged.
     """
+    drafter, template, utterances = part.drafter, part.template, part.utterances
+    lexicon, prompts, warnings = part.lexicon, part.prompts, part.warnings
     budget = prompts.flagged_rewordings
     by_id = {u.id: u for u in utterances}
     for section in template.sections:
@@ -415,8 +417,9 @@ def draft_note(
             report(
                 f"checking coverage (part {chunk.number}/{len(chunks)})", chunk.number / len(chunks)
             )
+            part = _Part(drafter, template, chunk.utterances, lexicon, prompts, warnings)
             for step in (_reword_flagged, _cover_gaps):
-                step(drafter, template, chunk.utterances, drafted, lexicon, prompts, warnings)
+                step(part, drafted)
             for name, sentences in drafted.items():
                 per_section[name].append(sentences)
     elif chosen == "compose":
