@@ -5,11 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from avt_notes.audio import SAMPLE_RATE, load_audio
 from avt_notes.audio_stream import StreamDecoder
-from avt_notes.drafting import DraftSentence, load_template
-from avt_notes.live_drafting import LiveDrafting, remap_evidence
+from avt_notes.drafting import DraftSentence, draft_note, load_template
+from avt_notes.live_drafting import (
+    DraftedWindow,
+    LiveDrafting,
+    remap_evidence,
+    window_transcript,
+)
 from avt_notes.schemas import Utterance
 
 from testdata import SAMPLE, ScriptedDrafter, encode_audio, make_transcript
@@ -138,7 +144,8 @@ def test_nothing_is_read_ahead_by_a_drafter_that_keeps_no_prompt() -> None:
 
 
 def test_a_window_being_drafted_when_the_recording_stops_is_left_to_the_final_pass() -> None:
-    """The stop does not wait for a window's draft: the final pass drafts its lines too."""
+    """The stop does not wait for a window's draft that has barely begun (here: no window
+    before it, so no pace to judge by): the final pass drafts its lines too."""
     rows = [
         ("clinician", "How is your sleep?"),
         ("patient", "Badly. About four hours a night."),
@@ -176,3 +183,48 @@ def test_a_window_being_drafted_when_the_recording_stops_is_left_to_the_final_pa
     assert drafting.draft_window(transcript, end, should_stop=lambda: False)
     assert len(drafting.windows) == 1 and drafting.cut == end
     assert drafting.abandoned_seconds == 0
+
+
+def _window_rows() -> list[tuple[str, str]]:
+    return [
+        ("clinician", "How is your sleep?"),
+        ("patient", "Badly. About four hours a night."),
+        ("clinician", "And your appetite?"),
+        ("patient", "Not great, I skip breakfast."),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("earlier_window_seconds", "finished"),
+    [(0.0, True), (10_000.0, False)],  # at the earlier pace: past half-way; barely begun
+)
+def test_a_window_at_least_half_drafted_at_stop_is_finished(
+    earlier_window_seconds: float, finished: bool
+) -> None:
+    """Redrafting a nearly drafted window at stop would cost more than finishing it."""
+    transcript = make_transcript(_window_rows())
+    reply = (
+        "## Subjective\n- The patient sleeps about four hours a night. [u0002]\n"
+        "## Objective\n- Not discussed.\n## Assessment\n- Not discussed.\n"
+        "## Plan\n- Not discussed.\n"
+    )
+    drafter = ScriptedDrafter(lambda messages: reply)
+    drafting = LiveDrafting(load_template("soap"), drafter, max_new_tokens=256, window_seconds=5)
+    earlier = window_transcript(transcript, transcript.utterances[:2])
+    drafting.windows.append(
+        DraftedWindow(
+            draft_note(earlier, load_template("soap"), drafter),
+            earlier.utterances,
+            earlier_window_seconds,
+        )
+    )
+    drafting.cut = transcript.utterances[1].end
+    calls = len(drafter.calls)
+
+    assert (
+        drafting.draft_window(transcript, transcript.utterances[-1].end, should_stop=lambda: True)
+        is finished
+    )
+    assert (len(drafter.calls) > calls) is finished
+    assert (len(drafting.windows) == 2) is finished
+    assert (drafting.abandoned_seconds > 0) is not finished

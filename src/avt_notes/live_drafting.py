@@ -102,9 +102,11 @@ class LiveDrafting:
     ) -> bool:
         """Draft the utterances after the last window that end by `upto`; False if none.
 
-        Once `should_stop()` (the recording has stopped), the window is dropped unfinished
-        and False returned: the final pass drafts its lines with the rest, rather than
-        the stop waiting for this window and then drafting the rest as well.
+        Once `should_stop()` (the recording has stopped), a window less than half drafted
+        (at the pace of the windows before it) is dropped unfinished and False returned:
+        the final pass drafts its lines with the rest, rather than the stop waiting for
+        this window and then drafting the rest as well. A window at least half drafted is
+        finished: what is left of it takes less than drafting it all again at stop.
         """
         # By end, not start: an utterance the last window saw cut short is seen whole now
         # (the merge folds a sentence drafted twice into one).
@@ -115,7 +117,9 @@ class LiveDrafting:
         window = window_transcript(provisional, utterances)
         drafter = self.drafter
         if should_stop is not None:
-            drafter = InterruptibleDrafter(drafter, should_stop)
+            drafter = InterruptibleDrafter(
+                drafter, self._unless_mostly_drafted(should_stop, started, len(utterances))
+            )
         try:
             note = self._draft(window, drafter=drafter)
         except DraftingInterrupted:
@@ -131,6 +135,38 @@ class LiveDrafting:
         self.windows.append(DraftedWindow(note, window.utterances, time.perf_counter() - started))
         self.cut = utterances[-1].end
         return True
+
+    def _unless_mostly_drafted(
+        self, should_stop: Callable[[], bool], started: float, lines: int
+    ) -> Callable[[], bool]:
+        """`should_stop`, decided once when it first says so: stop only a window that is
+        less than half drafted. With no window drafted yet, the pace is unknown: stop."""
+        decision: bool | None = None
+
+        def stop() -> bool:
+            nonlocal decision
+            if decision is None and should_stop():
+                spent = time.perf_counter() - started
+                expected = self._expected_seconds(lines)
+                decision = expected is None or spent < expected / 2
+                if not decision:
+                    logger.info(
+                        "recording stopped while drafting a window of %d utterances, "
+                        "%.1f s of about %.1f s in: finishing it",
+                        lines,
+                        spent,
+                        expected,
+                    )
+            return bool(decision)
+
+        return stop
+
+    def _expected_seconds(self, lines: int) -> float | None:
+        """Seconds to draft `lines` utterances at the pace of the windows so far."""
+        drafted = sum(len(w.utterances) for w in self.windows)
+        if not drafted:
+            return None
+        return lines * sum(w.seconds for w in self.windows) / drafted
 
     def read_ahead(self, provisional: Transcript, upto: float) -> bool:
         """Have the drafter read the next window's lines so far (those ending by `upto`), so
