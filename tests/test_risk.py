@@ -83,6 +83,40 @@ def test_meaning_finds_paraphrases_and_says_why(text, concept, lexicon, matcher)
 @pytest.mark.parametrize(
     ("text", "concept"),
     [
+        # Between several exemplars of one concept, near none of them.
+        (
+            "Sometimes me just wish the Lord would come and take me, me tired of it all.",
+            "passive_death_wish",
+        ),
+        ("This time I will not mess it up, I mean it.", "intent"),
+    ],
+)
+def test_the_concept_model_lists_a_paraphrase_no_exemplar_is_near(text, concept, lexicon, matcher):
+    settings = matcher.bank.concept_model
+    assert settings is not None
+    exemplars_alone = matcher.with_settings(concept_model=None)
+    assert concept not in {i.category for i in detect_in_text(text, lexicon, exemplars_alone)}
+    items = [i for i in detect_in_text(text, lexicon, matcher) if i.category == concept]
+    assert items and items[0].polarity == "reported" and items[0].matched_by == "meaning"
+    item = items[0]
+    assert settings.floor <= item.score < matcher.threshold
+    assert item.model_probability is not None and item.model_probability >= settings.probability
+    wording = describe(item, with_reason=True)
+    assert item.exemplar in wording and f"concept model {item.model_probability:.2f}" in wording
+
+
+def test_the_concept_model_weighs_only_the_patients_words(lexicon, matcher):
+    """A clinician's line is matched by its exemplars alone, never rescued by the model."""
+    said = "Sometimes me just wish the Lord would come and take me, me tired of it all."
+    as_clinician = risk_in([("clinician", said), ("patient", "Okay.")], lexicon, matcher)
+    as_patient = risk_in([("clinician", "How are things?"), ("patient", said)], lexicon, matcher)
+    assert not [i for i in as_clinician if i.model_probability is not None]
+    assert [i for i in as_patient if i.model_probability is not None]
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
         ("No thoughts of self-harm.", "self_harm"),
         ("He denies suicidal ideation.", "suicidal_ideation"),
         ("I have never hurt myself.", "self_harm"),
@@ -268,7 +302,7 @@ def test_answers_are_reported_in_the_patients_words(lexicon, matcher):
 def test_a_meaning_hit_must_be_closer_to_risk_than_to_ordinary_talk(matcher):
     bank = matcher.bank
     assert bank.ordinary
-    concepts = {c for per_text in matcher.hits(list(bank.ordinary)) for c in per_text}
+    concepts = {c for per_text in matcher.hits(list(bank.ordinary), weigh=True) for c in per_text}
     assert concepts == set()
     # Risk exemplars themselves stay hits: the contrast never empties a concept.
     for concept, texts in bank.concepts.items():

@@ -30,6 +30,8 @@ def why(item: RiskItem) -> str:
         reason = f"reply to a follow-up question on {_quote(item.follows)}"
     elif item.matched_by == "meaning" and item.exemplar:
         reason = f"close in meaning to {_quote(item.exemplar)} ({item.score or 0.0:.2f})"
+        if item.model_probability is not None:
+            reason += f", concept model {item.model_probability:.2f}"
     elif item.pattern:
         reason = f"pattern {item.pattern!r}"
     else:

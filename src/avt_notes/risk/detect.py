@@ -74,6 +74,8 @@ class RiskItem(BaseModel):
     matched_by: MatchedBy = "pattern"
     exemplar: str = ""
     score: float | None = None
+    # The bank's concept model's probability, when it listed the utterance (`concept_model`).
+    model_probability: float | None = None
     answer_text: str = ""
     heard: str = ""  # sound-alike words read as risk keywords, e.g. "bills → pills"
     follows: str = ""  # context items: the disclosure this reply continues
@@ -648,14 +650,18 @@ def _meaning_hits(
 def _hits_by_role(
     matcher: SemanticMatcher, texts: list[str], utterances: list[Utterance]
 ) -> list[list[Nearest]]:
-    """Meaning hits, a patient's words also in parts; a clinician's question only whole
-    (a routine question's clause, "which medications do you take on a regular basis?",
-    sits near misused pills)."""
+    """Meaning hits, a patient's words also in parts and weighed by the concept model; a
+    clinician's question only whole, by its exemplars (a routine question's clause, "which
+    medications do you take on a regular basis?", sits near misused pills)."""
     speakers = [i for i, u in enumerate(utterances) if u.role != CLINICIAN]
     clinicians = [i for i, u in enumerate(utterances) if u.role == CLINICIAN]
     hits: list[list[Nearest]] = [[] for _ in texts]
-    for chosen, in_parts in ((speakers, True), (clinicians, False)):
-        found = matcher.hits([texts[i] for i in chosen], in_parts=in_parts) if chosen else []
+    for chosen, patients in ((speakers, True), (clinicians, False)):
+        found = (
+            matcher.hits([texts[i] for i in chosen], in_parts=patients, weigh=patients)
+            if chosen
+            else []
+        )
         for index, near in zip(chosen, found, strict=True):
             hits[index] = near
     return hits
@@ -779,6 +785,7 @@ def detect_risk(
                     matched_by="meaning" if near and not pattern else "pattern",
                     exemplar=near.exemplar if near and not pattern else "",
                     score=round(near.score, 3) if near and not pattern else None,
+                    model_probability=near.weighed if near and not pattern else None,
                     answer_text=answer_text,
                     heard="; ".join(dict.fromkeys(h.heard for h in group if h.heard)),
                     about=about,

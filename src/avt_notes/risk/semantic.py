@@ -24,6 +24,7 @@ import yaml
 from avt_notes.config import Settings, get_settings
 from avt_notes.embeddings import SentenceEncoder, cosine_matrix, load_encoder
 from avt_notes.errors import TemplateError
+from avt_notes.risk.concept_model import ConceptModel, ConceptModelSettings
 from avt_notes.risk.lexicon import CONCEPTS
 
 EXEMPLARS_FILE = "risk/exemplars.yaml"
@@ -66,6 +67,9 @@ class ExemplarBank:
     # notes or anything like that").
     denials: tuple[tuple[str, str], ...] = ()
     denial_match: float = 1.0
+    # A patient's utterance a little below the threshold is listed too when a model of
+    # the whole bank puts it in that concept (`concept_model`); None: exemplars alone.
+    concept_model: ConceptModelSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,9 @@ class Nearest:
     concept: str
     exemplar: str
     score: float
+    # The concept model's probability, when the model (not the exemplar's score alone)
+    # listed the utterance.
+    weighed: float | None = None
 
 
 def load_exemplars(path: Path | None = None) -> ExemplarBank:
@@ -102,6 +109,7 @@ def load_exemplars(path: Path | None = None) -> ExemplarBank:
                 for text in texts
             ),
             denial_match=float(raw.get("denial_match", 1.0)),
+            concept_model=_concept_model_settings(raw.get("concept_model")),
         )
     except OSError as error:
         raise TemplateError(f"risk exemplar bank not readable at {path}: {error}") from error
@@ -114,6 +122,16 @@ def load_exemplars(path: Path | None = None) -> ExemplarBank:
     if missing or any(not texts for texts in concepts.values()):
         raise TemplateError(f"risk exemplar bank {path}: concepts without exemplars: {missing}")
     return bank
+
+
+def _concept_model_settings(raw: Any) -> ConceptModelSettings | None:
+    if raw is None:
+        return None
+    return ConceptModelSettings(
+        strength=float(raw["strength"]),
+        probability=float(raw["probability"]),
+        floor=float(raw["floor"]),
+    )
 
 
 class SemanticMatcher:
@@ -140,6 +158,17 @@ class SemanticMatcher:
             np.vstack([self._ordinary, encoder.encode(pieces)])
             if self._ordinary is not None and pieces
             else self._ordinary
+        )
+        self._model = (
+            ConceptModel(
+                self._vectors,
+                [concept for concept, _, _ in self._blocks],
+                [n for n, (_, a, b) in enumerate(self._blocks) for _ in range(a, b)],
+                self._ordinary,
+                bank.concept_model,
+            )
+            if bank.concept_model is not None
+            else None
         )
 
     def nearest_denial(self, texts: Sequence[str]) -> list[Nearest | None]:
@@ -188,16 +217,20 @@ class SemanticMatcher:
         return self._nearest(texts)[0]
 
     def _nearest(
-        self, texts: Sequence[str], *, as_parts: bool = False
-    ) -> tuple[list[list[Nearest]], list[float]]:
-        """`nearest`, and each text's score against its closest ordinary statement (or
-        part of one, for `as_parts`)."""
+        self, texts: Sequence[str], *, as_parts: bool = False, weigh: bool = False
+    ) -> tuple[list[list[Nearest]], list[float], list[np.ndarray | None]]:
+        """`nearest`, each text's score against its closest ordinary statement (or part of
+        one, for `as_parts`) and, to `weigh` them, the concept model's probabilities."""
         wanted = [i for i, t in enumerate(texts) if len(t.split()) >= self.bank.min_words]
         result: list[list[Nearest]] = [[] for _ in texts]
         ordinary = [0.0 for _ in texts]
+        weighed: list[np.ndarray | None] = [None for _ in texts]
         if not wanted:
-            return result, ordinary
+            return result, ordinary, weighed
         vectors = self.encoder.encode([texts[i] for i in wanted])
+        if weigh and self._model is not None and self.bank.concept_model is not None:
+            for index, row in zip(wanted, self._model.probabilities(vectors), strict=True):
+                weighed[index] = row
         scores = cosine_matrix(vectors, self._vectors)
         # The best exemplar of each concept, for every text at once; concepts in order of
         # their best score (a concept's run of columns, not a sort of all of them).
@@ -213,11 +246,16 @@ class SemanticMatcher:
             closest = cosine_matrix(vectors, contrast).max(axis=1)
             for score, index in zip(closest, wanted, strict=True):
                 ordinary[index] = float(score)
-        return result, ordinary
+        return result, ordinary, weighed
 
-    def hits(self, texts: Sequence[str], *, in_parts: bool = True) -> list[list[Nearest]]:
+    def hits(
+        self, texts: Sequence[str], *, in_parts: bool = True, weigh: bool = False
+    ) -> list[list[Nearest]]:
         """For each text, the concepts whose nearest exemplar reaches the threshold,
         in the whole text or (`in_parts`) in one of its parts (`parts`), the best kept.
+        To `weigh` (a patient's words): also a concept the bank's concept model gives
+        the text, or a part, with its probability, its nearest exemplar within the
+        model's floor (`concept_model`).
 
         Only concepts within `margin` of the text's best concept count: one
         sentence sits close to several concepts' exemplars, and listing every
@@ -229,8 +267,8 @@ class SemanticMatcher:
         split = [(i, piece) for i, text in enumerate(texts) for piece in parts(text, words)]
         owners = [i for i, _ in split]
         pieces = [piece for _, piece in split]
-        result = self._hits(texts, self.threshold)
-        found_in_parts = self._hits(pieces, self.bank.part_threshold, as_parts=True)
+        result = self._hits(texts, self.threshold, weigh=weigh)
+        found_in_parts = self._hits(pieces, self.bank.part_threshold, as_parts=True, weigh=weigh)
         for owner, found in zip(owners, found_in_parts, strict=True):
             best = {n.concept: n for n in result[owner]}
             for near in found:
@@ -240,16 +278,39 @@ class SemanticMatcher:
         return result
 
     def _hits(
-        self, texts: Sequence[str], threshold: float, *, as_parts: bool = False
+        self, texts: Sequence[str], threshold: float, *, as_parts: bool = False, weigh: bool = False
     ) -> list[list[Nearest]]:
         if not texts:
             return []
         result = []
-        for per_text, ordinary in zip(*self._nearest(texts, as_parts=as_parts), strict=True):
+        found = self._nearest(texts, as_parts=as_parts, weigh=weigh)
+        for per_text, ordinary, weighed in zip(*found, strict=True):
             best = max((n.score for n in per_text), default=0.0)
             floor = max(threshold, best - self.bank.margin)
-            result.append([n for n in per_text if n.score >= floor and n.score > ordinary])
+            closer = [n for n in per_text if n.score > ordinary]
+            listed = [n for n in closer if n.score >= floor]
+            result.append([*listed, *self._weighed(closer, weighed, listed)])
         return result
+
+    def _weighed(
+        self, per_text: list[Nearest], weighed: np.ndarray | None, listed: list[Nearest]
+    ) -> list[Nearest]:
+        """The concept the model gives the text, when nothing listed it already (`per_text`:
+        the concepts closer to the text than every ordinary statement)."""
+        settings = self.bank.concept_model
+        if weighed is None or settings is None or self._model is None:
+            return []
+        concept = self._model.concepts[int(weighed.argmax())]
+        probability = float(weighed.max())
+        near = next((n for n in per_text if n.concept == concept), None)
+        if (
+            near is None
+            or probability < settings.probability
+            or near.score < settings.floor
+            or any(n.concept == concept for n in listed)
+        ):
+            return []
+        return [replace(near, weighed=round(probability, 3))]
 
     def similarity(self, a: str, b: str) -> float:
         vectors = self.encoder.encode([a, b])
