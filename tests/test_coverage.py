@@ -5,6 +5,8 @@ Pure functions on real lexicons (prompts/), real templates and real transcript t
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from avt_notes.drafting import load_template, to_markdown
@@ -373,7 +375,13 @@ WINE = "I've been drinking a bottle of wine every night."
 REFERRAL = "I'm referring you to the community alcohol service."
 
 
-def _drafted_with_a_plan(clinician: str, plan: str, rewording: str, asked: list | None = None):
+def _drafted_with_a_plan(
+    clinician: str,
+    plan: str,
+    rewording: str,
+    asked: list | None = None,
+    checks_until: float | None = None,
+):
     """A note whose Plan is `plan` (citing the clinician's line), each restatement the
     model is asked for answered with `rewording` (the requests kept in `asked`)."""
     from avt_notes.drafting import draft_note
@@ -394,7 +402,12 @@ def _drafted_with_a_plan(clinician: str, plan: str, rewording: str, asked: list 
         return rewording
 
     rows = [("patient", WINE), ("clinician", clinician)]
-    return draft_note(make_transcript(rows), load_template("soap"), ScriptedDrafter(script))
+    return draft_note(
+        make_transcript(rows),
+        load_template("soap"),
+        ScriptedDrafter(script),
+        checks_until=checks_until,
+    )
 
 
 @pytest.mark.slow  # links evidence with the real MiniLM encoder
@@ -419,6 +432,28 @@ def test_a_drafted_sentence_failing_the_checks_is_reworded_from_its_lines():
     assert "morning shakes" not in messages[1]["content"]
     assert not any(reversed_advice in m["content"] for m in messages)
     assert any("reworded from its lines" in w for w in note.warnings)
+
+
+@pytest.mark.slow  # links evidence with the real MiniLM encoder
+def test_past_its_time_a_draft_asks_for_no_rewording_or_coverage_and_says_so():
+    """The last window at stop: the draft is due, so the optional calls are skipped."""
+    reversed_advice = "The clinician advised the patient to stop drinking immediately."
+    asked: list[list[dict[str, str]]] = []
+    note = _drafted_with_a_plan(
+        f"Please don't stop suddenly on your own. {REFERRAL}",
+        reversed_advice,
+        " advised the patient not to stop suddenly on their own.",
+        asked,
+        checks_until=time.monotonic() - 1,
+    )
+    assert asked == []  # neither the rewording nor the referral's coverage was asked for
+    kept = [s for s in [*note.sentences(), *note.set_aside] if s.text == reversed_advice]
+    assert len(kept) == 1 and kept[0].status == "unsupported"  # still flagged, not kept silently
+    assert any(
+        w.startswith("rewording sentences that fail the checks skipped to have the draft ready")
+        for w in note.warnings
+    )
+    assert not any("community alcohol service" in s.text for s in note.sentences())
 
 
 @pytest.mark.slow  # links evidence with the real MiniLM encoder

@@ -62,6 +62,7 @@ ENVIRONMENT = {
     "AVT_DRAFTER_REPEAT_PENALTY": ("drafting", "drafter_repeat_penalty", 1.2),
     "AVT_LIVE_DRAFT_WINDOW_SECONDS": ("drafting", "live_draft_window_seconds", 60.0),
     "AVT_LIVE_READ_AHEAD_SECONDS": ("drafting", "live_read_ahead_seconds", 0.0),
+    "AVT_LIVE_FINISH_CHECKS_SECONDS": ("drafting", "live_finish_checks_seconds", 0.0),
     "AVT_PROMPTS_DIR": ("drafting", "prompts_dir", Path("/srv/prompts")),
     "AVT_DATA_DIR": ("store", "data_dir", Path("/srv/avt")),
     "DATABASE_URL": ("store", "database_url", "postgresql+psycopg://u@h/avt"),

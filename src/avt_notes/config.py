@@ -173,6 +173,12 @@ class DraftingSettings(_Section):
     live_draft_window_seconds: float = Field(
         180.0, description="Seconds of recording per window drafted while recording."
     )
+    live_finish_checks_seconds: float = Field(
+        30.0,
+        description="At stop, the final pass starts no rewording or coverage call after this "
+        "many seconds (0: no limit), so the draft is ready within about a minute; the draft "
+        "says what was skipped.",
+    )
     live_read_ahead_seconds: float = Field(
         30.0,
         description="Between windows, the drafter reads the next window's new lines after "

@@ -70,7 +70,10 @@ class LiveDrafting:
 
     `window_seconds` (setting `live_draft_window_seconds`): long enough for the
     model to see an exchange whole, short enough that the last window drafts
-    quickly at stop.
+    quickly at stop. `finish_checks_seconds` (setting `live_finish_checks_seconds`):
+    at stop, no rewording or coverage call starts after this many seconds of the
+    final pass (0: no limit), so that a last window left whole to the final pass
+    does not hold the draft past the minute a clinician waits for.
     """
 
     def __init__(
@@ -80,11 +83,13 @@ class LiveDrafting:
         *,
         max_new_tokens: int,
         window_seconds: float,
+        finish_checks_seconds: float = 0.0,
     ) -> None:
         self.template = template
         self.drafter = drafter
         self.max_new_tokens = max_new_tokens
         self.window_seconds = window_seconds
+        self.finish_checks_seconds = finish_checks_seconds
         self.cut = 0.0  # seconds: utterances ending after this are not drafted yet
         self.windows: list[DraftedWindow] = []
         # Seconds spent on a window dropped unfinished when the recording stopped.
@@ -193,7 +198,9 @@ class LiveDrafting:
         started = time.perf_counter()
         if rest or not notes:
             window = window_transcript(transcript, rest)
-            drafted = self._draft(window, progress)
+            limit = self.finish_checks_seconds
+            checks_until = time.monotonic() + limit if limit > 0 else None
+            drafted = self._draft(window, progress, checks_until=checks_until)
             own_ids = {w.id: u.id for w, u in zip(window.utterances, rest, strict=True)}
             notes.append(_with_ids(drafted, own_ids))
         drafting_seconds = time.perf_counter() - started
@@ -216,6 +223,7 @@ class LiveDrafting:
         progress: Progress = no_progress,
         *,
         drafter: Drafter | None = None,
+        checks_until: float | None = None,
     ) -> DraftNote:
         return draft_note(
             transcript,
@@ -224,6 +232,7 @@ class LiveDrafting:
             progress,
             max_new_tokens=self.max_new_tokens,
             state_risk=False,
+            checks_until=checks_until,
         )
 
     def _merge(self, notes: Sequence[DraftNote], transcript: Transcript) -> DraftNote:

@@ -142,7 +142,8 @@ def _draft_whole_note(
 @dataclass(frozen=True)
 class _Part:
     """What the steps after a part's whole-note draft work with: the model, the template,
-    the part's lines, the checks' lexicon, the prompts, and the draft's warnings."""
+    the part's lines, the checks' lexicon, the prompts, the draft's warnings and, when
+    the draft is due by a time (`draft_note`'s `checks_until`), that time."""
 
     drafter: Drafter
     template: Template
@@ -150,6 +151,19 @@ class _Part:
     lexicon: GroundingLexicon
     prompts: DraftingPrompts
     warnings: list[str]
+    checks_until: float | None = None  # time.monotonic()
+
+    def out_of_time(self, step: str) -> bool:
+        """Whether no more model calls may start; says so once in the warnings."""
+        if self.checks_until is None or time.monotonic() < self.checks_until:
+            return False
+        warning = (
+            f"{step} skipped to have the draft ready on time: facts of the last part of "
+            "the session may be missing from it; the transcript holds them"
+        )
+        if warning not in self.warnings:
+            self.warnings.append(warning)
+        return True
 
 
 def _cover_gaps(part: _Part, drafted: dict[str, list[DraftSentence]]) -> None:
@@ -176,6 +190,8 @@ def _cover_gaps(part: _Part, drafted: dict[str, list[DraftSentence]]) -> None:
     )
     retries = prompts.coverage_retries
     for gap in gaps:
+        if part.out_of_time("checking for facts left out of the draft"):
+            return
         lines = "\n".join(utterance_line(u) for u in gap.unit)
         prefix = coverage_prefix(prompts, gap.said_by)
         messages = coverage_messages(lines, prompts, prefix)
@@ -223,6 +239,8 @@ def _reword_flagged(part: _Part, drafted: dict[str, list[DraftSentence]]) -> Non
             unit = lines_about(sentence.text, cited, utterances)
             if check.status == "supported" or not unit or not check.rewordable:
                 continue
+            if part.out_of_time("rewording sentences that fail the checks"):
+                return
             budget -= 1
             prefix = _prefix_for(sentence.text, unit, prompts)
             lines = "\n".join(utterance_line(u) for u in unit)
@@ -360,6 +378,7 @@ def draft_note(
     encoder: SentenceEncoder | None = None,
     verify: bool = False,
     state_risk: bool = True,
+    checks_until: float | None = None,
 ) -> DraftNote:
     """Draft `template` from `transcript` with `drafter`; every sentence linked, checked, flagged.
 
@@ -370,6 +389,8 @@ def draft_note(
     evidence by meaning; `verify` adds a second short model pass per sentence.
     `state_risk=False` leaves the risk statements out (a window drafted while
     recording: they are stated once, on the whole session, at the merge).
+    `checks_until` (a `time.monotonic()` time): after it, no rewording or coverage call
+    starts (the last window at stop, due within a minute); the draft says what it skipped.
     """
     report = progress or no_progress
     if not transcript.utterances:
@@ -417,7 +438,9 @@ def draft_note(
             report(
                 f"checking coverage (part {chunk.number}/{len(chunks)})", chunk.number / len(chunks)
             )
-            part = _Part(drafter, template, chunk.utterances, lexicon, prompts, warnings)
+            part = _Part(
+                drafter, template, chunk.utterances, lexicon, prompts, warnings, checks_until
+            )
             for step in (_reword_flagged, _cover_gaps):
                 step(part, drafted)
             for name, sentences in drafted.items():

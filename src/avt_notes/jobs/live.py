@@ -68,6 +68,7 @@ def follow_recording(worker: Worker, job: Job, beat: Progress) -> None:
             get_drafter(settings),
             max_new_tokens=settings.drafting.drafter_max_new_tokens,
             window_seconds=settings.drafting.live_draft_window_seconds,
+            finish_checks_seconds=settings.drafting.live_finish_checks_seconds,
         )
     stream = StreamDecoder(session_id)
     live = LiveSession(
