@@ -14,7 +14,13 @@ from avt_notes.drafting.coverage import find_gaps, states_any
 from avt_notes.drafting.redundancy import drop_restatements
 from avt_notes.drafting.render import SET_ASIDE_HEADING, parse_markdown
 from avt_notes.drafting.schemas import DraftNote, DraftSentence, NoteSection
-from avt_notes.drafting.set_aside import FRAGMENT, INVENTED_DENIAL, NO_EVIDENCE, set_aside
+from avt_notes.drafting.set_aside import (
+    FRAGMENT,
+    INVENTED_DENIAL,
+    NO_EVIDENCE,
+    is_fragment,
+    set_aside,
+)
 from avt_notes.drafting.whole_note import load_drafting_prompts
 from avt_notes.grounding import facts, load_grounding_lexicon
 from avt_notes.risk import RiskItem, RiskLexicon, detect_risk, load_lexicon
@@ -172,6 +178,11 @@ def test_a_fragment_is_set_aside_with_its_reason():
     for text in ("The patient smokes.", "No allergies.", "NKDA.", "Afebrile.", "Tearful."):
         short, result = set_aside_one(text, ["u0001"], items, lexicon)
         assert result.sentences() == [short]
+    # Left hanging on a preposition (`make demo`'s "Doctor Dean from."); a longer sentence
+    # may end on one.
+    for text in ("Doctor Dean from.", "Seen by Dean and", "Referred to the."):
+        assert is_fragment(text), text
+    assert not is_fragment("The patient has nobody at home to talk to.")
 
 
 def test_the_identity_check_is_not_restated():
