@@ -5,12 +5,11 @@ Pure functions on real lexicons (prompts/), real templates and real transcript t
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from avt_notes.drafting import load_template, to_markdown
 from avt_notes.drafting.coverage import find_gaps, states_any
+from avt_notes.drafting.note import COVERAGE_SKIPPED, REWORDING_SKIPPED
 from avt_notes.drafting.redundancy import drop_restatements
 from avt_notes.drafting.render import SET_ASIDE_HEADING, parse_markdown
 from avt_notes.drafting.schemas import DraftNote, DraftSentence, NoteSection
@@ -178,11 +177,20 @@ def test_a_fragment_is_set_aside_with_its_reason():
     for text in ("The patient smokes.", "No allergies.", "NKDA.", "Afebrile.", "Tearful."):
         short, result = set_aside_one(text, ["u0001"], items, lexicon)
         assert result.sentences() == [short]
-    # Left hanging on a preposition (`make demo`'s "Doctor Dean from."); a longer sentence
-    # may end on one.
-    for text in ("Doctor Dean from.", "Seen by Dean and", "Referred to the."):
+    # A title and a name left hanging (`make demo`'s "Doctor Dean from."); short lines that
+    # end on a preposition but state something stay.
+    for text in ("Doctor Dean from.", "Dr Patel and", "Nurse Okafor speaking."):
         assert is_fragment(text), text
-    assert not is_fragment("The patient has nobody at home to talk to.")
+    for text in (
+        "Nothing to live for.",
+        "Nobody to talk to.",
+        "Knives handed in.",
+        "Plan A.",
+        "Hepatitis A.",
+        "Partner moved in.",
+        "Seen by Doctor Dean.",
+    ):
+        assert not is_fragment(text), text
 
 
 def test_the_identity_check_is_not_restated():
@@ -391,7 +399,7 @@ def _drafted_with_a_plan(
     plan: str,
     rewording: str,
     asked: list | None = None,
-    checks_until: float | None = None,
+    past_due=None,
 ):
     """A note whose Plan is `plan` (citing the clinician's line), each restatement the
     model is asked for answered with `rewording` (the requests kept in `asked`)."""
@@ -417,7 +425,7 @@ def _drafted_with_a_plan(
         make_transcript(rows),
         load_template("soap"),
         ScriptedDrafter(script),
-        checks_until=checks_until,
+        past_due=past_due,
     )
 
 
@@ -455,15 +463,12 @@ def test_past_its_time_a_draft_asks_for_no_rewording_or_coverage_and_says_so():
         reversed_advice,
         " advised the patient not to stop suddenly on their own.",
         asked,
-        checks_until=time.monotonic() - 1,
+        past_due=lambda: True,
     )
     assert asked == []  # neither the rewording nor the referral's coverage was asked for
     kept = [s for s in [*note.sentences(), *note.set_aside] if s.text == reversed_advice]
     assert len(kept) == 1 and kept[0].status == "unsupported"  # still flagged, not kept silently
-    assert any(
-        w.startswith("rewording sentences that fail the checks skipped to have the draft ready")
-        for w in note.warnings
-    )
+    assert REWORDING_SKIPPED in note.warnings and COVERAGE_SKIPPED in note.warnings
     assert not any("community alcohol service" in s.text for s in note.sentences())
 
 

@@ -228,3 +228,4 @@ def test_a_window_at_least_half_drafted_at_stop_is_finished(
     assert (len(drafter.calls) > calls) is finished
     assert (len(drafting.windows) == 2) is finished
     assert (drafting.abandoned_seconds > 0) is not finished
+    assert drafting.stopped_at is not None  # the final pass's time limit counts from here

@@ -106,12 +106,12 @@ def test_the_concept_model_lists_a_paraphrase_no_exemplar_is_near(text, concept,
 
 
 def test_the_concept_model_weighs_only_the_patients_words(lexicon, matcher):
-    """A clinician's line is matched by its exemplars alone, never rescued by the model."""
-    said = "Sometimes me just wish the Lord would come and take me, me tired of it all."
-    as_clinician = risk_in([("clinician", said), ("patient", "Okay.")], lexicon, matcher)
-    as_patient = risk_in([("clinician", "How are things?"), ("patient", said)], lexicon, matcher)
-    assert not [i for i in as_clinician if i.model_probability is not None]
-    assert [i for i in as_patient if i.model_probability is not None]
+    """A clinician's question is matched by its exemplars alone, never added by the model."""
+    asked = "Do you ever wish the Lord would come and take you?"
+    # Weighed, the question would be listed: the model would have added it.
+    assert [n.weighed for n in matcher.hits([asked], in_parts=False, weigh=True)[0]]
+    items = risk_in([("clinician", asked), ("patient", "I don't know.")], lexicon, matcher)
+    assert not [i for i in items if i.model_probability is not None]
 
 
 @pytest.mark.parametrize(
@@ -302,7 +302,7 @@ def test_answers_are_reported_in_the_patients_words(lexicon, matcher):
 def test_a_meaning_hit_must_be_closer_to_risk_than_to_ordinary_talk(matcher):
     bank = matcher.bank
     assert bank.ordinary
-    concepts = {c for per_text in matcher.hits(list(bank.ordinary), weigh=True) for c in per_text}
+    concepts = {c for per_text in matcher.hits(list(bank.ordinary)) for c in per_text}
     assert concepts == set()
     # Risk exemplars themselves stay hits: the contrast never empties a concept.
     for concept, texts in bank.concepts.items():
@@ -1164,3 +1164,31 @@ def test_disclosures_the_new_denial_rules_must_not_take(said, concept, polarity,
 )
 def test_the_new_question_patterns_raise_nothing_on_ordinary_lines(rows, lexicon, matcher):
     assert risk_in(rows, lexicon, matcher) == []
+
+
+def test_a_concept_model_needs_ordinary_statements(tmp_path):
+    """Without an ordinary class the model would put every sentence in some concept."""
+    import yaml
+
+    from avt_notes.errors import TemplateError
+    from avt_notes.risk.semantic import EXEMPLARS_FILE, load_exemplars
+
+    raw = yaml.safe_load((Path(__file__).parents[1] / "prompts" / EXEMPLARS_FILE).read_text())
+    assert raw["concept_model"] and raw["ordinary"]
+    raw["ordinary"] = []
+    path = tmp_path / "exemplars.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(TemplateError, match="concept_model needs ordinary statements"):
+        load_exemplars(path)
+
+
+def test_matcher_copies_keep_the_concept_model_in_step(matcher):
+    from dataclasses import replace
+
+    settings = matcher.bank.concept_model
+    moved = matcher.with_threshold(matcher.threshold + 0.05)
+    assert moved.bank.concept_model.floor == pytest.approx(settings.floor + 0.05)
+    assert moved._model is matcher._model  # a new floor needs no new fit
+    looser = matcher.with_settings(concept_model=replace(settings, strength=settings.strength / 2))
+    assert looser._model is not matcher._model
+    assert looser._model.settings.strength == settings.strength / 2

@@ -71,9 +71,10 @@ class LiveDrafting:
     `window_seconds` (setting `live_draft_window_seconds`): long enough for the
     model to see an exchange whole, short enough that the last window drafts
     quickly at stop. `finish_checks_seconds` (setting `live_finish_checks_seconds`):
-    at stop, no rewording or coverage call starts after this many seconds of the
-    final pass (0: no limit), so that a last window left whole to the final pass
-    does not hold the draft past the minute a clinician waits for.
+    no rewording or coverage call starts this many seconds after the stop (0: no
+    limit), in a window finished after it or in the final pass, so that a last
+    window left whole to the final pass does not hold the draft past the minute a
+    clinician waits for.
     """
 
     def __init__(
@@ -94,6 +95,7 @@ class LiveDrafting:
         self.windows: list[DraftedWindow] = []
         # Seconds spent on a window dropped unfinished when the recording stopped.
         self.abandoned_seconds = 0.0
+        self.stopped_at: float | None = None  # time.monotonic() when the stop was seen
 
     def due(self, committed_seconds: float) -> bool:
         """Whether ASR has committed a whole new window since the last one."""
@@ -126,7 +128,7 @@ class LiveDrafting:
                 drafter, self._unless_mostly_drafted(should_stop, started, len(utterances))
             )
         try:
-            note = self._draft(window, drafter=drafter)
+            note = self._draft(window, drafter=drafter, past_due=self._past_due)
         except DraftingInterrupted:
             spent = time.perf_counter() - started
             self.abandoned_seconds += spent
@@ -151,6 +153,7 @@ class LiveDrafting:
         def stop() -> bool:
             nonlocal decision
             if decision is None and should_stop():
+                self.stopped_at = time.monotonic()
                 spent = time.perf_counter() - started
                 expected = self._expected_seconds(lines)
                 decision = expected is None or spent < expected / 2
@@ -165,6 +168,15 @@ class LiveDrafting:
             return bool(decision)
 
         return stop
+
+    def _past_due(self) -> bool:
+        """Whether `finish_checks_seconds` have passed since the stop."""
+        limit = self.finish_checks_seconds
+        return (
+            limit > 0
+            and self.stopped_at is not None
+            and time.monotonic() >= self.stopped_at + limit
+        )
 
     def _expected_seconds(self, lines: int) -> float | None:
         """Seconds to draft `lines` utterances at the pace of the windows so far."""
@@ -192,15 +204,15 @@ class LiveDrafting:
 
     def finish(self, transcript: Transcript, *, progress: Progress = no_progress) -> DraftNote:
         """The note of the whole session: the last window drafted, all windows merged."""
+        if self.stopped_at is None:  # stopped between windows: seen now
+            self.stopped_at = time.monotonic()
         final = transcript.utterances
         notes = [_remapped(w, final) for w in self.windows]
         rest = [u for u in final if u.end > self.cut + 0.001]
         started = time.perf_counter()
         if rest or not notes:
             window = window_transcript(transcript, rest)
-            limit = self.finish_checks_seconds
-            checks_until = time.monotonic() + limit if limit > 0 else None
-            drafted = self._draft(window, progress, checks_until=checks_until)
+            drafted = self._draft(window, progress, past_due=self._past_due)
             own_ids = {w.id: u.id for w, u in zip(window.utterances, rest, strict=True)}
             notes.append(_with_ids(drafted, own_ids))
         drafting_seconds = time.perf_counter() - started
@@ -223,7 +235,7 @@ class LiveDrafting:
         progress: Progress = no_progress,
         *,
         drafter: Drafter | None = None,
-        checks_until: float | None = None,
+        past_due: Callable[[], bool] | None = None,
     ) -> DraftNote:
         return draft_note(
             transcript,
@@ -232,7 +244,7 @@ class LiveDrafting:
             progress,
             max_new_tokens=self.max_new_tokens,
             state_risk=False,
-            checks_until=checks_until,
+            past_due=past_due,
         )
 
     def _merge(self, notes: Sequence[DraftNote], transcript: Transcript) -> DraftNote:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -143,7 +143,7 @@ def _draft_whole_note(
 class _Part:
     """What the steps after a part's whole-note draft work with: the model, the template,
     the part's lines, the checks' lexicon, the prompts, the draft's warnings and, when
-    the draft is due by a time (`draft_note`'s `checks_until`), that time."""
+    the draft is due (`draft_note`'s `past_due`), whether it is past due."""
 
     drafter: Drafter
     template: Template
@@ -151,19 +151,26 @@ class _Part:
     lexicon: GroundingLexicon
     prompts: DraftingPrompts
     warnings: list[str]
-    checks_until: float | None = None  # time.monotonic()
+    past_due: Callable[[], bool] | None = None
 
-    def out_of_time(self, step: str) -> bool:
-        """Whether no more model calls may start; says so once in the warnings."""
-        if self.checks_until is None or time.monotonic() < self.checks_until:
+    def out_of_time(self, skipped: str) -> bool:
+        """Whether no more model calls may start; says what was `skipped` once."""
+        if self.past_due is None or not self.past_due():
             return False
-        warning = (
-            f"{step} skipped to have the draft ready on time: facts of the last part of "
-            "the session may be missing from it; the transcript holds them"
-        )
-        if warning not in self.warnings:
-            self.warnings.append(warning)
+        if skipped not in self.warnings:
+            self.warnings.append(skipped)
         return True
+
+
+# What a clinician is told when a step is skipped to have the draft ready on time.
+COVERAGE_SKIPPED = (
+    "Facts of the last minutes of the session may be missing from the draft: the check for "
+    "left-out facts was skipped to have it ready on time. The transcript holds them."
+)
+REWORDING_SKIPPED = (
+    "Some flagged sentences were not reworded from their lines, to have the draft ready on "
+    "time: they stay flagged."
+)
 
 
 def _cover_gaps(part: _Part, drafted: dict[str, list[DraftSentence]]) -> None:
@@ -190,7 +197,7 @@ def _cover_gaps(part: _Part, drafted: dict[str, list[DraftSentence]]) -> None:
     )
     retries = prompts.coverage_retries
     for gap in gaps:
-        if part.out_of_time("checking for facts left out of the draft"):
+        if part.out_of_time(COVERAGE_SKIPPED):
             return
         lines = "\n".join(utterance_line(u) for u in gap.unit)
         prefix = coverage_prefix(prompts, gap.said_by)
@@ -198,7 +205,12 @@ def _cover_gaps(part: _Part, drafted: dict[str, list[DraftSentence]]) -> None:
         kept, failed = _restatement(drafter, messages, prefix, gap, by_id, lexicon, prompts)
         # One more try with the checks' reasons, when every sentence of the first failed one:
         # "a home visit for the patient" where the clinician said "for her" is often fixed.
-        if not kept and retries > 0 and any(check.rewordable for check in failed.values()):
+        if (
+            not kept
+            and retries > 0
+            and any(check.rewordable for check in failed.values())
+            and not part.out_of_time(COVERAGE_SKIPPED)
+        ):
             retries -= 1
             reasons = {text: check.reasons for text, check in failed.items()}
             retry = coverage_retry_messages(messages, reasons, prompts, prefix)
@@ -239,7 +251,7 @@ def _reword_flagged(part: _Part, drafted: dict[str, list[DraftSentence]]) -> Non
             unit = lines_about(sentence.text, cited, utterances)
             if check.status == "supported" or not unit or not check.rewordable:
                 continue
-            if part.out_of_time("rewording sentences that fail the checks"):
+            if part.out_of_time(REWORDING_SKIPPED):
                 return
             budget -= 1
             prefix = _prefix_for(sentence.text, unit, prompts)
@@ -378,7 +390,7 @@ def draft_note(
     encoder: SentenceEncoder | None = None,
     verify: bool = False,
     state_risk: bool = True,
-    checks_until: float | None = None,
+    past_due: Callable[[], bool] | None = None,
 ) -> DraftNote:
     """Draft `template` from `transcript` with `drafter`; every sentence linked, checked, flagged.
 
@@ -389,8 +401,8 @@ def draft_note(
     evidence by meaning; `verify` adds a second short model pass per sentence.
     `state_risk=False` leaves the risk statements out (a window drafted while
     recording: they are stated once, on the whole session, at the merge).
-    `checks_until` (a `time.monotonic()` time): after it, no rewording or coverage call
-    starts (the last window at stop, due within a minute); the draft says what it skipped.
+    Once `past_due()` (drafting while recording: a minute after stop is near), no
+    rewording or coverage call starts; the draft says what it skipped.
     """
     report = progress or no_progress
     if not transcript.utterances:
@@ -438,9 +450,7 @@ def draft_note(
             report(
                 f"checking coverage (part {chunk.number}/{len(chunks)})", chunk.number / len(chunks)
             )
-            part = _Part(
-                drafter, template, chunk.utterances, lexicon, prompts, warnings, checks_until
-            )
+            part = _Part(drafter, template, chunk.utterances, lexicon, prompts, warnings, past_due)
             for step in (_reword_flagged, _cover_gaps):
                 step(part, drafted)
             for name, sentences in drafted.items():

@@ -38,25 +38,27 @@ _TITLE_AND_NAME = re.compile(
 )
 
 
-# A short line ending on one of these was cut off: "Doctor Dean from." (`make demo`).
-_DANGLING = re.compile(
-    r"\b(?:from|to|with|of|for|and|or|but|the|a|an|in|on|at|by|about|into)\W*$", re.IGNORECASE
+# A title and a name left hanging on a preposition or conjunction: "Doctor Dean from."
+# (`make demo`). Only after a title and a name: "Nobody to talk to.", "Knives handed in."
+# and "Hepatitis A." state something.
+_TITLE_AND_NAME_HANGING = re.compile(
+    _TITLE_AND_NAME.pattern + r"\s+(?:from|of|and|or|at|with|here|speaking)\W*", re.IGNORECASE
 )
-_SHORT = 4  # words
 
 
 def is_fragment(text: str) -> bool:
-    """A title and a name alone ("Doctor Dean."), a few words left hanging on a preposition,
-    article or conjunction ("Doctor Dean from."), or no word at all.
+    """A title and a name alone ("Doctor Dean.") or left hanging ("Doctor Dean from."), or
+    no word at all.
 
     Terse entries state something and stay: "NKDA.", "Afebrile.", "Allergies: none."
     """
     if not re.search(r"[A-Za-z0-9]", text):
         return True
     stripped = text.strip()
-    if len(stripped.split()) <= _SHORT and _DANGLING.search(stripped):
-        return True
-    return _TITLE_AND_NAME.fullmatch(stripped) is not None
+    return any(
+        pattern.fullmatch(stripped) is not None
+        for pattern in (_TITLE_AND_NAME, _TITLE_AND_NAME_HANGING)
+    )
 
 
 def _invented_denial(sentence: DraftSentence, denied: set[str], lexicon: RiskLexicon) -> str | None:

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 
 @dataclass(frozen=True)
@@ -40,16 +39,18 @@ class ConceptModel:
         vectors: np.ndarray,
         concepts: Sequence[str],
         labels: Sequence[int],
-        ordinary: np.ndarray | None,
+        ordinary: np.ndarray,
         settings: ConceptModelSettings,
     ) -> None:
+        # Lazy: scikit-learn only when a bank asks for the model.
+        from sklearn.linear_model import LogisticRegression
+
         self.concepts = list(concepts)
         self.settings = settings
-        x = vectors if ordinary is None else np.vstack([vectors, ordinary])
-        # Ordinary talk is one more class, after the concepts.
-        y = np.array(
-            [*labels, *([len(self.concepts)] * (0 if ordinary is None else len(ordinary)))]
-        )
+        x = np.vstack([vectors, ordinary])
+        # Ordinary talk is one more class, after the concepts: without it the model would
+        # have to put any sentence in some concept (`load_exemplars` requires it).
+        y = np.array([*labels, *([len(self.concepts)] * len(ordinary))])
         # Balanced: a concept with 120 exemplars weighs as much as one with 300, and the
         # 1,100 ordinary statements as much as one concept.
         self._model = LogisticRegression(

@@ -118,6 +118,10 @@ def load_exemplars(path: Path | None = None) -> ExemplarBank:
     unknown = sorted({key for key, _ in bank.denials} - set(CONCEPTS))
     if unknown:
         raise TemplateError(f"risk exemplar bank {path}: denials of unknown concepts: {unknown}")
+    if bank.concept_model is not None and not bank.ordinary:
+        raise TemplateError(
+            f"risk exemplar bank {path}: concept_model needs ordinary statements to contrast"
+        )
     missing = sorted(set(CONCEPTS) - set(concepts))
     if missing or any(not texts for texts in concepts.values()):
         raise TemplateError(f"risk exemplar bank {path}: concepts without exemplars: {missing}")
@@ -159,16 +163,17 @@ class SemanticMatcher:
             if self._ordinary is not None and pieces
             else self._ordinary
         )
-        self._model = (
-            ConceptModel(
-                self._vectors,
-                [concept for concept, _, _ in self._blocks],
-                [n for n, (_, a, b) in enumerate(self._blocks) for _ in range(a, b)],
-                self._ordinary,
-                bank.concept_model,
-            )
-            if bank.concept_model is not None
-            else None
+        self._model = self._fitted(bank.concept_model)
+
+    def _fitted(self, settings: ConceptModelSettings | None) -> ConceptModel | None:
+        if settings is None or self._ordinary is None:
+            return None
+        return ConceptModel(
+            self._vectors,
+            [concept for concept, _, _ in self._blocks],
+            [n for n, (_, a, b) in enumerate(self._blocks) for _ in range(a, b)],
+            self._ordinary,
+            settings,
         )
 
     def nearest_denial(self, texts: Sequence[str]) -> list[Nearest | None]:
@@ -195,10 +200,13 @@ class SemanticMatcher:
 
     def with_threshold(self, threshold: float) -> SemanticMatcher:
         """The same matcher (no re-encoding) with another threshold, for calibration; the
-        parts' threshold moves with it."""
+        parts' threshold and the concept model's floor move with it."""
         shift = threshold - self.bank.threshold
+        model = self.bank.concept_model
         return self.with_settings(
-            threshold=threshold, part_threshold=self.bank.part_threshold + shift
+            threshold=threshold,
+            part_threshold=self.bank.part_threshold + shift,
+            concept_model=replace(model, floor=model.floor + shift) if model else None,
         )
 
     def with_settings(self, **changes: Any) -> SemanticMatcher:
@@ -206,6 +214,10 @@ class SemanticMatcher:
         copy = object.__new__(SemanticMatcher)
         copy.__dict__.update(self.__dict__)
         copy.bank = replace(self.bank, **changes)
+        model = copy.bank.concept_model
+        fitted = self._model.settings.strength if self._model is not None else None
+        if model is not None and model.strength != fitted:
+            copy._model = copy._fitted(model)  # a new floor or probability needs no new fit
         return copy
 
     @property
@@ -272,7 +284,7 @@ class SemanticMatcher:
         for owner, found in zip(owners, found_in_parts, strict=True):
             best = {n.concept: n for n in result[owner]}
             for near in found:
-                if near.concept not in best or near.score > best[near.concept].score:
+                if near.concept not in best or _shows_better(near, best[near.concept]):
                     best[near.concept] = near
             result[owner] = list(best.values())
         return result
@@ -315,6 +327,14 @@ class SemanticMatcher:
     def similarity(self, a: str, b: str) -> float:
         vectors = self.encoder.encode([a, b])
         return float(vectors[0] @ vectors[1])
+
+
+def _shows_better(near: Nearest, other: Nearest) -> bool:
+    """Whether `near` explains a concept better than `other`: an exemplar close enough on
+    its own before one the concept model had to add, then the higher score."""
+    if (near.weighed is None) != (other.weighed is None):
+        return near.weighed is None
+    return near.score > other.score
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
