@@ -1192,3 +1192,28 @@ def test_matcher_copies_keep_the_concept_model_in_step(matcher):
     looser = matcher.with_settings(concept_model=replace(settings, strength=settings.strength / 2))
     assert looser._model is not matcher._model
     assert looser._model.settings.strength == settings.strength / 2
+
+
+@pytest.mark.parametrize(
+    ("text", "polarity"),
+    [
+        # Listed as present, "nothing keeping me going" would say the opposite.
+        ("There's nothing keeping me going, not the kids, not anything.", "denied"),
+        ("I can't think of anything that keeps me going, to be honest.", "denied"),
+        ("I have no reason to live.", "denied"),
+        ("I don't have anything to live for at the moment.", "denied"),
+        ("Nothing keeping me here now my wife's gone.", "denied"),
+        # Said present, with a "no" that answers something else.
+        ("No, my kids keep me going.", "reported"),
+        ("I've got my kids, they keep me going.", "reported"),
+        ("My dog keeping me going, honestly.", "reported"),
+        ("I've got something to live for now, my grandson.", "reported"),
+    ],
+)
+def test_a_protective_factor_said_to_be_missing_is_denied_never_present(
+    text, polarity, lexicon, matcher
+):
+    factors = [
+        i for i in detect_in_text(text, lexicon, matcher) if i.category == "protective_factor"
+    ]
+    assert factors and {i.polarity for i in factors} == {polarity}

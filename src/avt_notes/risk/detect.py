@@ -216,11 +216,55 @@ def _pattern_hits(
             # when he's drinking" disclose; a question is read by its answer.
             said_safe = not asked and not negated_safety and not _qualified_after(text, end)
             cue = text[start:end] if said_safe else ""
+        if not cue and not inverted and concept.key in PROTECTIVE_CONCEPTS:
+            cue = _absence_before(text, start, end, lexicon)
         hit = _Hit(concept, text[start:end], source, cue, asked, span=(start, end))
         # "Are there times you don't feel safe?" asks about risk: a "Yes" reports it.
         hit.inverted = inverted and not negated_safety
         hits.append(hit)
     return hits
+
+
+# A protective factor said to be missing: "no reason to live", "There's nothing keeping me
+# going", "I can't think of anything that keeps me going". Not cues of the negation rules
+# ("no reason to live" must stay a passive death wish, unnegated), so read here, for
+# protective factors only: the factor is denied, never listed as present.
+_ABSENCE = re.compile(
+    r"\b(?:there[’']?s (?:nothing|no ?one|nobody|no)|there is (?:nothing|no ?one|nobody|no)|"
+    r"(?:don[’']?t|do not|haven[’']?t|have not|ain[’']?t) (?:got |have )?"
+    r"(?:anything|anyone|anybody|any|a (?:single )?(?:reason|thing|person))|"
+    r"(?:(?:i[’']?ve|i have|i) )?got (?:nothing|no ?one|nobody|no)|"
+    r"(?:can[’']?t|cannot|couldn[’']?t) think of (?:anything|anyone|anybody|"
+    r"a (?:single )?(?:thing|reason|person|one))|nothing|nobody|no ?one|"
+    # A bare "no" answers ("No, my kids keep me going"): only "no" before a noun.
+    r"no(?!\s*[,.!?;])(?!\s+(?:i|i[’']m|i[’']ve|it|my|we|they|he|she|you)\b))\b",
+    re.IGNORECASE,
+)
+# A sentence opening on an absence, for a protective factor found by meaning alone.
+_OPENS_ABSENT = re.compile(
+    r"^\W*(?:(?:honestly|to be honest|well|um+|uh+|i mean|i just|i|really)\W+)*(?=\S)",
+    re.IGNORECASE,
+)
+
+
+def _absence_before(text: str, start: int, end: int, lexicon: RiskLexicon) -> str:
+    """The words saying a protective factor is missing, in the clause before (or at the
+    start of) its match, or ''."""
+    first = clause_start(text, start, lexicon)
+    for absent in reversed(list(_ABSENCE.finditer(text, first, end))):
+        if absent.start() < start and len(text[absent.end() : start].split()) < lexicon.window:
+            return absent.group(0)
+    return ""
+
+
+def _opens_absent(text: str) -> str:
+    """The absence a sentence of `text` opens on ("There's nothing keeping me going"), or ''."""
+    for sentence in sentences(text):
+        opening = _OPENS_ABSENT.match(sentence)
+        absent = _ABSENCE.match(sentence, opening.end() if opening else 0)
+        if absent:
+            return absent.group(0)
+    return ""
 
 
 # Words that make a statement of safety partial: "safe, but not when he drinks", "most of
@@ -423,6 +467,12 @@ def _utterance_hits(
         negative_factor = near.concept in PROTECTIVE_CONCEPTS and bool(
             _SAYS_NO.search(near.exemplar)
         )
+        # "There's nothing keeping me going, not the kids": the factor said to be missing.
+        absent = (
+            _opens_absent(utterance.text)
+            if near.concept in PROTECTIVE_CONCEPTS and not negative_factor
+            else ""
+        )
         hits.append(
             _Hit(
                 by_key[near.concept],
@@ -430,7 +480,8 @@ def _utterance_hits(
                 pattern="",
                 cue=""
                 if negative_factor
-                else _meaning_denial(utterance.text, lexicon)
+                else absent
+                or _meaning_denial(utterance.text, lexicon)
                 or (sentence_cues or {}).get(near.concept, ""),
                 in_question="?" in utterance.text,
                 nearest=near,
