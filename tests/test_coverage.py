@@ -429,17 +429,26 @@ def _drafted_with_a_plan(
     )
 
 
+REVERSED_ADVICE = "The clinician advised the patient to stop drinking immediately."
+
+
+def _reversed_advice_drafted(asked: list, past_due=None):
+    """The whole-note draft turned "Please don't stop suddenly" around; each rewording
+    asked for says it right."""
+    return _drafted_with_a_plan(
+        f"The morning shakes worry me. Please don't stop suddenly on your own. {REFERRAL}",
+        REVERSED_ADVICE,
+        " advised the patient not to stop suddenly on their own.",
+        asked,
+        past_due=past_due,
+    )
+
+
 @pytest.mark.slow  # links evidence with the real MiniLM encoder
 def test_a_drafted_sentence_failing_the_checks_is_reworded_from_its_lines():
     # The model's citation holds (the line shares its words), so it is asked again from it.
-    reversed_advice = "The clinician advised the patient to stop drinking immediately."
     asked: list[list[dict[str, str]]] = []
-    note = _drafted_with_a_plan(
-        f"The morning shakes worry me. Please don't stop suddenly on your own. {REFERRAL}",
-        reversed_advice,
-        " advised the patient not to stop suddenly on their own.",
-        asked,
-    )
+    note = _reversed_advice_drafted(asked)
     plan = next(s for s in note.sections if s.name == "Plan").sentences
     assert [s.text for s in plan] == [
         "The clinician advised the patient not to stop suddenly on their own."
@@ -449,24 +458,17 @@ def test_a_drafted_sentence_failing_the_checks_is_reworded_from_its_lines():
     messages = asked[0]
     assert "u0002 Clinician: Please don't stop suddenly on your own.\n" in messages[1]["content"]
     assert "morning shakes" not in messages[1]["content"]
-    assert not any(reversed_advice in m["content"] for m in messages)
+    assert not any(REVERSED_ADVICE in m["content"] for m in messages)
     assert any("reworded from its lines" in w for w in note.warnings)
 
 
 @pytest.mark.slow  # links evidence with the real MiniLM encoder
 def test_past_its_time_a_draft_asks_for_no_rewording_or_coverage_and_says_so():
     """The last window at stop: the draft is due, so the optional calls are skipped."""
-    reversed_advice = "The clinician advised the patient to stop drinking immediately."
     asked: list[list[dict[str, str]]] = []
-    note = _drafted_with_a_plan(
-        f"Please don't stop suddenly on your own. {REFERRAL}",
-        reversed_advice,
-        " advised the patient not to stop suddenly on their own.",
-        asked,
-        past_due=lambda: True,
-    )
+    note = _reversed_advice_drafted(asked, past_due=lambda: True)
     assert asked == []  # neither the rewording nor the referral's coverage was asked for
-    kept = [s for s in [*note.sentences(), *note.set_aside] if s.text == reversed_advice]
+    kept = [s for s in [*note.sentences(), *note.set_aside] if s.text == REVERSED_ADVICE]
     assert len(kept) == 1 and kept[0].status == "unsupported"  # still flagged, not kept silently
     assert REWORDING_SKIPPED in note.warnings and COVERAGE_SKIPPED in note.warnings
     assert not any("community alcohol service" in s.text for s in note.sentences())
