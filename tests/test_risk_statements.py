@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from avt_notes.drafting.note import draft_note
-from avt_notes.drafting.risk_statements import risk_statements
+from avt_notes.drafting.risk_statements import STATED_MEANING_SCORE, risk_statements
 from avt_notes.drafting.set_aside import INVENTED_DENIAL
 from avt_notes.drafting.templates import load_template
 
@@ -150,6 +150,36 @@ def test_a_qualified_answer_is_stated_once_as_said_not_also_as_denied():
     assert ("u0002", "denied") in readings  # ...whose own words deny "drink alcohol"
     assert stated == [
         "The patient said “Not really, I don't drink alcohol, only at Christmas.” (substance use)."
+    ]
+
+
+def test_a_loose_meaning_match_is_never_stated_as_the_concept_in_the_body():
+    # Safety drafts labelled morning shakes "(passive death wish)": the review list keeps the
+    # loose match for the clinician, but the body states only what firmer ground supports.
+    rows = [
+        ("clinician", "Have you thought about cutting down?"),
+        ("patient", "My wife says I should. I get shaky in the mornings if I skip a night."),
+    ]
+    note, stated = drafted_without_model_sentences(rows, "u0002")
+    listed = {i.category: i for i in note.risk_items if i.utterance_id == "u0002"}
+    assert listed["substance_use"].matched_by == "pattern"
+    assert listed["passive_death_wish"].matched_by == "meaning"
+    assert listed["passive_death_wish"].score < STATED_MEANING_SCORE
+    assert stated == [
+        "The patient said “My wife says I should. I get shaky in the mornings if I skip a "
+        "night.” (substance use)."
+    ]
+    # Alone, a loose match is named as a closeness for review, never as a disclosure.
+    rows = [
+        ("clinician", "How have the nights been?"),
+        ("patient", "Most nights I'd happily not see the morning if I'm truthful."),
+    ]
+    note, stated = drafted_without_model_sentences(rows, "u0002")
+    (item,) = [i for i in note.risk_items if i.utterance_id == "u0002"]
+    assert item.matched_by == "meaning" and item.score < STATED_MEANING_SCORE
+    assert stated == [
+        "The patient said “Most nights I'd happily not see the morning if I'm truthful.” "
+        "(close in meaning to passive death wish, for the clinician to review)."
     ]
 
 

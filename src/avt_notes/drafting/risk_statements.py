@@ -27,6 +27,11 @@ STATES_A_DENIAL = (
     MISSTATES + "states {concepts}, which the patient's own words in {id} deny; "
     "check it against the transcript"
 )
+# A meaning match this close or closer is stated as the concept in the body; a weaker one
+# is a cue for review. Safety drafts put "(self-harm)" on an assault and "(passive death
+# wish)" on morning shakes: meaning matches of 0.60-0.65 to an exemplar sharing the scene.
+STATED_MEANING_SCORE = 0.70
+CLOSE_IN_MEANING = "close in meaning to {concepts}, for the clinician to review"
 
 
 def _quote(text: str) -> str:
@@ -48,6 +53,24 @@ def _words_of(item: RiskItem) -> str | None:
 def _concepts(items: list[RiskItem]) -> str:
     labels = list(dict.fromkeys(i.category_label.lower() for i in items))
     return ", ".join(labels)
+
+
+def _weak(item: RiskItem) -> bool:
+    """Whether the item rests on a meaning match too loose to state as the concept."""
+    return item.matched_by == "meaning" and (item.score or 0.0) < STATED_MEANING_SCORE
+
+
+def _reported_segments(reported: list[RiskItem]) -> list[str]:
+    """What the body says the patient's words disclosed.
+
+    A weak meaning match beside a concept stated on firmer ground is left to the review
+    list: the words are already reported, and its label is most often the scene seen from
+    another concept's exemplar. Alone, it is named as a closeness, not as a disclosure.
+    """
+    stated = [i for i in reported if not _weak(i)]
+    if stated:
+        return [_concepts(stated)]
+    return [CLOSE_IN_MEANING.format(concepts=_concepts(reported))] if reported else []
 
 
 def _statements(items: list[RiskItem], transcript: Transcript) -> list[DraftSentence]:
@@ -85,7 +108,7 @@ def _statements(items: list[RiskItem], transcript: Transcript) -> list[DraftSent
         for item in group:
             if item.about:
                 others.setdefault(item.about, []).append(item)
-        segments = [_concepts(reported)] if reported else []
+        segments = _reported_segments(reported)
         if denied and (reported or others or partly):
             segments.append(f"denied: {_concepts(denied)}")
         if partly:
