@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from collections import defaultdict
@@ -67,9 +68,19 @@ def make_transcript(turns: Iterable[tuple[str, str]], source: str = "text") -> T
     )
 
 
+# Some written sets give a question with its answer in one text, as a script would.
+SCRIPTED_ANSWER = re.compile(
+    r"^\s*Clinician:\s*(?P<question>.+?)\s*Patient:\s*(?P<answer>.+)$", re.S
+)
+
+
 def row_transcript(row: dict[str, Any]) -> Transcript:
-    turns = [("clinician", row["question"])] if row.get("question") is not None else []
-    return make_transcript([*turns, ("patient", row["text"])], source=row["id"])
+    question, text = row.get("question"), row["text"]
+    scripted = SCRIPTED_ANSWER.match(text) if question is None else None
+    if scripted:
+        question, text = scripted["question"], scripted["answer"]
+    turns = [("clinician", question)] if question is not None else []
+    return make_transcript([*turns, ("patient", text)], source=row["id"])
 
 
 def judge(row: dict[str, Any], items: list[RiskItem]) -> bool:
