@@ -83,12 +83,9 @@ def test_meaning_finds_paraphrases_and_says_why(text, concept, lexicon, matcher)
 @pytest.mark.parametrize(
     ("text", "concept"),
     [
-        # Between several exemplars of one concept, near none of them.
-        (
-            "Sometimes me just wish the Lord would come and take me, me tired of it all.",
-            "passive_death_wish",
-        ),
-        ("This time I will not mess it up, I mean it.", "intent"),
+        # Between several exemplars of one concept, near none of them (bank 3.3 lists
+        # session 14's examples by exemplar or pattern).
+        ("If the Lord would just come for me tonight I would go happy.", "passive_death_wish"),
     ],
 )
 def test_the_concept_model_lists_a_paraphrase_no_exemplar_is_near(text, concept, lexicon, matcher):

@@ -172,13 +172,13 @@ def test_a_loose_meaning_match_is_never_stated_as_the_concept_in_the_body():
     # Alone, a loose match is named as a closeness for review, never as a disclosure.
     rows = [
         ("clinician", "How have the nights been?"),
-        ("patient", "Most nights I'd happily not see the morning if I'm truthful."),
+        ("patient", "I keep thinking the world would spin fine without me in it."),
     ]
     note, stated = drafted_without_model_sentences(rows, "u0002")
     (item,) = [i for i in note.risk_items if i.utterance_id == "u0002"]
     assert item.matched_by == "meaning" and item.score < STATED_MEANING_SCORE
     assert stated == [
-        "The patient said “Most nights I'd happily not see the morning if I'm truthful.” "
+        "The patient said “I keep thinking the world would spin fine without me in it.” "
         "(close in meaning to passive death wish, for the clinician to review)."
     ]
 

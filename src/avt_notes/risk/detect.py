@@ -32,6 +32,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from avt_notes.risk.answers import find_answer, is_follow_up_reply, read_answer
+from avt_notes.risk.dialect import Reading, standard_reading
 from avt_notes.risk.lexicon import (
     PROTECTIVE_CONCEPTS,
     Concept,
@@ -733,7 +734,11 @@ def detect_risk(
     lexicon = lexicon or load_lexicon()
     if by_meaning and matcher is None:
         matcher = default_matcher()
-    utterances = transcript.utterances
+    readings = [standard_reading(u.text, lexicon.dialect) for u in transcript.utterances]
+    utterances = [
+        u.model_copy(update={"text": r.text}) if r.read else u
+        for u, r in zip(transcript.utterances, readings, strict=True)
+    ]
     said = [
         _most_specific(_said_hits(u, lexicon)) if u.role == "clinician" else _said_hits(u, lexicon)
         for u in utterances
@@ -843,7 +848,38 @@ def detect_risk(
                 )
             )
     near_denials = {t for _, t in matcher.bank.denials} if by_meaning and matcher else set()
-    return _with_follow_ups(utterances, items, near_denials)
+    items = _with_follow_ups(utterances, items, near_denials)
+    return _in_own_words(items, transcript.utterances, readings)
+
+
+def _in_own_words(
+    items: list[RiskItem], said: list[Utterance], readings: list[Reading]
+) -> list[RiskItem]:
+    """`items` quoting the words as said, naming the dialect words read ("tae → to")."""
+    if not any(r.read for r in readings):
+        return items
+    text_of = {u.id: u.text for u in reversed(said)}
+    read_in = {u.id: r.read for u, r in zip(said, readings, strict=True) if r.read}
+    own: list[RiskItem] = []
+    for item in items:
+        read = read_in.get(item.utterance_id, ()) + read_in.get(item.answer_utterance_id or "", ())
+        if not read:
+            own.append(item)
+            continue
+        if item.phrase:  # a pattern names the words it matched: only those read among them
+            read = tuple(
+                r
+                for r in read
+                if re.search(rf"\b{re.escape(r.split(' → ')[-1])}\b", item.phrase, re.IGNORECASE)
+            )
+        heard = "; ".join(dict.fromkeys([*filter(None, [item.heard]), *read]))
+        answer = text_of.get(item.answer_utterance_id or "", item.answer_text)
+        own.append(
+            item.model_copy(
+                update={"text": text_of[item.utterance_id], "answer_text": answer, "heard": heard}
+            )
+        )
+    return own
 
 
 # In a clinician's line, "you" is the patient ("Did your father ever try to kill himself?"
@@ -951,8 +987,11 @@ def _with_follow_ups(
         by_utterance.setdefault(item.utterance_id, []).append(item)
     extra: list[RiskItem] = []
     for index, reply in enumerate(utterances):
-        if reply.id in by_utterance or not is_follow_up_reply(utterances, index):
+        if not is_follow_up_reply(utterances, index):
             continue
+        # A reply listed for another concept still continues the disclosure: "I did it in
+        # year nine as well" after cutting sits near a past attempt's exemplar too.
+        own = {i.category for i in by_utterance.get(reply.id, [])}
         if utterances[index - 1].id in by_utterance:
             continue  # the question names a risk itself: read as a question and answer
         # Only a disclosure said in words, not a reply listed by context: a chain of short
@@ -965,7 +1004,7 @@ def _with_follow_ups(
             and item.category not in PROTECTIVE_CONCEPTS
             and not item.about
         ]
-        for item in {i.category: i for i in disclosed}.values():
+        for item in {i.category: i for i in disclosed if i.category not in own}.values():
             extra.append(
                 RiskItem.said_in(
                     reply,

@@ -21,11 +21,13 @@ from typing import Any
 import yaml
 
 from avt_notes.errors import TemplateError
+from avt_notes.risk.dialect import NO_DIALECT, Dialect, load_dialect
 from avt_notes.risk.sounds import NO_SOUNDALIKES, SoundAlikes, load_soundalikes
 
 RISK_LEXICON_FILE = "risk_lexicon.yaml"
 FIGURATIVE_FILE = "risk/figurative.yaml"
 SOUNDALIKES_FILE = "risk/soundalikes.yaml"
+DIALECT_FILE = "risk/dialect.yaml"
 
 CONCEPTS = (
     "passive_death_wish",
@@ -145,6 +147,7 @@ class RiskLexicon:
     figurative: re.Pattern[str]
     figurative_version: str
     soundalikes: SoundAlikes = NO_SOUNDALIKES
+    dialect: Dialect = NO_DIALECT
     function_words: frozenset[str] = frozenset()
     summary_words: re.Pattern[str] | None = None
     # After a denial, an exception ("apart from") that makes it no denial of the concept, and
@@ -222,9 +225,12 @@ def load_lexicon(path: Path | None = None) -> RiskLexicon:
         path.resolve(), path.stat().st_mtime_ns, figurative.resolve(), figurative.stat().st_mtime_ns
     )
     sounds = path.parent / SOUNDALIKES_FILE
-    if not sounds.exists():
-        return lexicon
-    return replace(lexicon, soundalikes=load_soundalikes(sounds))
+    if sounds.exists():
+        lexicon = replace(lexicon, soundalikes=load_soundalikes(sounds))
+    dialect = path.parent / DIALECT_FILE
+    if dialect.exists():
+        lexicon = replace(lexicon, dialect=load_dialect(dialect))
+    return lexicon
 
 
 def _child_condition(entry: Mapping[str, Any]) -> bool:

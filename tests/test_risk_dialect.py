@@ -1,0 +1,60 @@
+"""Dialect and informal spellings are read in standard English before risk is matched."""
+
+from __future__ import annotations
+
+import pytest
+
+from avt_notes.risk import detect_in_text, detect_risk
+from avt_notes.risk.dialect import standard_reading
+from avt_notes.risk.lexicon import load_lexicon
+
+from testdata import make_transcript
+
+
+@pytest.mark.parametrize(
+    ("said", "read"),
+    [
+        ("Ah tried tae jump aff the bridge.", "I tried to jump off the bridge."),
+        ("Mi use a razor pon mi thighs.", "I use a razor on my thighs."),
+        ("Mi baby faada beat mi up.", "My child's father beat me up."),
+        ("He's always knockin' them about.", "He's always knocking them about."),
+        # Ordinary words are left alone: no "I" in an interjection, no "with" in wi-fi.
+        ("Ah, I see. The wi-fi is down again.", "Ah, I see. The wi-fi is down again."),
+    ],
+)
+def test_dialect_words_are_read_in_standard_english(said, read):
+    reading = standard_reading(said, load_lexicon().dialect)
+    assert reading.text == read
+    assert bool(reading.read) == (said != read)
+
+
+@pytest.mark.slow
+def test_a_disclosure_in_dialect_is_listed_in_the_patients_own_words():
+    said = "Ah tried tae jump aff the Kingston Bridge a few year back. The polis talked me doon."
+    items = {i.category: i for i in detect_in_text(said)}
+    assert items["past_attempt"].polarity == "reported"
+    # The list quotes what was said and names what was read, never the reading as said.
+    assert items["past_attempt"].text == said
+    assert "tae → to" in items["past_attempt"].heard
+
+
+@pytest.mark.slow
+def test_a_denial_in_dialect_is_a_denial():
+    items = detect_in_text("Naw, ah've never tried tae kill masel. Never.")
+    assert items and all(i.polarity == "denied" for i in items)
+    assert "past_attempt" in {i.category for i in items}
+
+
+@pytest.mark.slow
+def test_a_follow_up_reply_listed_for_another_concept_still_continues_the_disclosure():
+    # Safety session risk-03: the reply to "How long has that been going on?" sits near a
+    # past attempt's exemplar, and still continues the self-harm it answers.
+    transcript = make_transcript(
+        [
+            ("patient", "I've been going at my wrists with my nail scissors when it gets bad."),
+            ("clinician", "How long has that been going on?"),
+            ("patient", "I did it in year nine as well, then stopped for ages."),
+        ]
+    )
+    reply = [i for i in detect_risk(transcript) if i.utterance_id == "u0003"]
+    assert ("self_harm", "context") in {(i.category, i.matched_by) for i in reply}
