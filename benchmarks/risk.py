@@ -70,7 +70,7 @@ def make_transcript(turns: Iterable[tuple[str, str]], source: str = "text") -> T
 
 # Some written sets give a question with its answer in one text, as a script would.
 SCRIPTED_ANSWER = re.compile(
-    r"^\s*Clinician:\s*(?P<question>.+?)\s*Patient:\s*(?P<answer>.+)$", re.S
+    r"^\s*Clinician:\s*(?P<question>.+?)\s*Patient:\s*(?P<answer>(?:(?!Clinician:).)+)", re.S
 )
 
 

@@ -18,8 +18,12 @@ from testdata import make_transcript
         ("Mi use a razor pon mi thighs.", "I use a razor on my thighs."),
         ("Mi baby faada beat mi up.", "My child's father beat me up."),
         ("He's always knockin' them about.", "He's always knocking them about."),
-        # Ordinary words are left alone: no "I" in an interjection, no "with" in wi-fi.
+        ("Mi gwine kill miself.", "I going kill myself."),
+        # Ordinary words are left alone: no "I" in an interjection, no "with" in wi-fi, no
+        # dropped g in a possessive or a noun, and "wean" is weaning, not a child.
         ("Ah, I see. The wi-fi is down again.", "Ah, I see. The wi-fi is down again."),
+        ("My cousin's tried it twice.", "My cousin's tried it twice."),
+        ("The GP wants to wean me off the diazepam.", "The GP wants to wean me off the diazepam."),
     ],
 )
 def test_dialect_words_are_read_in_standard_english(said, read):
@@ -57,4 +61,23 @@ def test_a_follow_up_reply_listed_for_another_concept_still_continues_the_disclo
         ]
     )
     reply = [i for i in detect_risk(transcript) if i.utterance_id == "u0003"]
-    assert ("self_harm", "context") in {(i.category, i.matched_by) for i in reply}
+    listed = {(i.category, i.matched_by) for i in reply}
+    assert ("past_attempt", "meaning") in listed  # the other concept the reply is near
+    assert ("self_harm", "context") in listed
+    # A protective answer is read on its own terms, not as more of the disclosure.
+    transcript = make_transcript(
+        [
+            ("patient", "I've been cutting my arms most nights."),
+            ("clinician", "What stops you?"),
+            ("patient", "My kids, they keep me going."),
+        ]
+    )
+    reply = [i for i in detect_risk(transcript) if i.utterance_id == "u0003"]
+    assert {i.category for i in reply} == {"protective_factor"}
+
+
+@pytest.mark.slow
+def test_a_pattern_in_dialect_quotes_the_words_said_not_the_reading():
+    said = "Mi gwine kill miself, mi tired."
+    items = [i for i in detect_in_text(said) if i.category == "suicidal_ideation"]
+    assert items and items[0].phrase == said and "miself → myself" in items[0].heard

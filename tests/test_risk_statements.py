@@ -154,8 +154,8 @@ def test_a_qualified_answer_is_stated_once_as_said_not_also_as_denied():
 
 
 def test_a_loose_meaning_match_is_never_stated_as_the_concept_in_the_body():
-    # Safety drafts labelled morning shakes "(passive death wish)": the review list keeps the
-    # loose match for the clinician, but the body states only what firmer ground supports.
+    # Safety drafts labelled morning shakes "(passive death wish)": the body states only what
+    # firmer ground supports, and names the loose match as a closeness, never drops it.
     rows = [
         ("clinician", "Have you thought about cutting down?"),
         ("patient", "My wife says I should. I get shaky in the mornings if I skip a night."),
@@ -167,7 +167,8 @@ def test_a_loose_meaning_match_is_never_stated_as_the_concept_in_the_body():
     assert listed["passive_death_wish"].score < STATED_MEANING_SCORE
     assert stated == [
         "The patient said “My wife says I should. I get shaky in the mornings if I skip a "
-        "night.” (substance use)."
+        "night.” (substance use; close in meaning to passive death wish, for the clinician "
+        "to review)."
     ]
     # Alone, a loose match is named as a closeness for review, never as a disclosure.
     rows = [

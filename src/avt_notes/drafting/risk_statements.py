@@ -63,14 +63,18 @@ def _weak(item: RiskItem) -> bool:
 def _reported_segments(reported: list[RiskItem]) -> list[str]:
     """What the body says the patient's words disclosed.
 
-    A weak meaning match beside a concept stated on firmer ground is left to the review
-    list: the words are already reported, and its label is most often the scene seen from
-    another concept's exemplar. Alone, it is named as a closeness, not as a disclosure.
+    A concept resting on a weak meaning match is named as a closeness for review, never
+    as a disclosure: its label is most often the scene seen from another concept's
+    exemplar (morning shakes near "hoping I don't wake up"). Never dropped: the body is
+    never narrower than the review list.
     """
     stated = [i for i in reported if not _weak(i)]
-    if stated:
-        return [_concepts(stated)]
-    return [CLOSE_IN_MEANING.format(concepts=_concepts(reported))] if reported else []
+    named = {i.category for i in stated}
+    loose = [i for i in reported if _weak(i) and i.category not in named]
+    segments = [_concepts(stated)] if stated else []
+    if loose:
+        segments.append(CLOSE_IN_MEANING.format(concepts=_concepts(loose)))
+    return segments
 
 
 def _statements(items: list[RiskItem], transcript: Transcript) -> list[DraftSentence]:

@@ -866,19 +866,23 @@ def _in_own_words(
         if not read:
             own.append(item)
             continue
+        said_here = read_in.get(item.utterance_id, ())
         if item.phrase:  # a pattern names the words it matched: only those read among them
-            read = tuple(
+            matched = tuple(
                 r
-                for r in read
+                for r in said_here
                 if re.search(rf"\b{re.escape(r.split(' → ')[-1])}\b", item.phrase, re.IGNORECASE)
             )
+            # A condition met elsewhere in the line ("bairn" for a child) shows every reading.
+            said_here = matched or said_here
+        read = said_here + read_in.get(item.answer_utterance_id or "", ())
         heard = "; ".join(dict.fromkeys([*filter(None, [item.heard]), *read]))
         answer = text_of.get(item.answer_utterance_id or "", item.answer_text)
-        own.append(
-            item.model_copy(
-                update={"text": text_of[item.utterance_id], "answer_text": answer, "heard": heard}
-            )
-        )
+        original = text_of[item.utterance_id]
+        update = {"text": original, "answer_text": answer, "heard": heard}
+        if item.phrase and item.utterance_id in read_in:
+            update["phrase"] = original  # a quote is what was said, never the reading
+        own.append(item.model_copy(update=update))
     return own
 
 
@@ -989,9 +993,13 @@ def _with_follow_ups(
     for index, reply in enumerate(utterances):
         if not is_follow_up_reply(utterances, index):
             continue
-        # A reply listed for another concept still continues the disclosure: "I did it in
-        # year nine as well" after cutting sits near a past attempt's exemplar too.
-        own = {i.category for i in by_utterance.get(reply.id, [])}
+        # A reply listed for another risk it reports still continues the disclosure: "I did
+        # it in year nine as well" after cutting sits near a past attempt's exemplar too. A
+        # denial or a protective factor answers the question on its own terms.
+        listed = by_utterance.get(reply.id, [])
+        if any(i.polarity != "reported" or i.category in PROTECTIVE_CONCEPTS for i in listed):
+            continue
+        own = {i.category for i in listed}
         if utterances[index - 1].id in by_utterance:
             continue  # the question names a risk itself: read as a question and answer
         # Only a disclosure said in words, not a reply listed by context: a chain of short

@@ -56,7 +56,8 @@ def standard_reading(text: str, dialect: Dialect) -> Reading:
         read.append(f"{said} → {reading}")
         return _cased(said, reading)
 
-    out = dialect.any_word.sub(word, text) if dialect.any_word else text
+    # Rules first: their context may be a dialect word ("mi nuh want" is "I nuh want").
+    out = text
     for pattern, replacement in dialect.rules:
 
         def rule(match: re.Match[str], replacement: str = replacement) -> str:
@@ -66,6 +67,7 @@ def standard_reading(text: str, dialect: Dialect) -> Reading:
             return _cased(said, reading)
 
         out = pattern.sub(rule, out)
+    out = dialect.any_word.sub(word, out) if dialect.any_word else out
     return Reading(out, tuple(dict.fromkeys(read))) if read else Reading(text, ())
 
 
