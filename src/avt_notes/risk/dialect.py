@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from avt_notes.errors import TemplateError
+from avt_notes.risk.word_list import load_word_list
 
 
 @dataclass(frozen=True)
@@ -73,29 +70,21 @@ def standard_reading(text: str, dialect: Dialect) -> Reading:
 
 def load_dialect(path: Path) -> Dialect:
     """The dialect list at `path` (``prompts/risk/dialect.yaml``)."""
-    try:
-        return _load(path.resolve(), path.stat().st_mtime_ns)
-    except OSError as error:
-        raise TemplateError(f"dialect list not readable at {path}: {error}") from error
+    return load_word_list(path, "dialect list", _dialect)
 
 
-@lru_cache(maxsize=4)
-def _load(path: Path, _mtime: int) -> Dialect:
-    try:
-        raw: Any = yaml.safe_load(path.read_bytes())
-        words = {str(k).lower(): str(v) for k, v in (raw.get("words") or {}).items()}
-        # Longest first, so "ah'm" is read before any shorter word inside it; a hyphen or
-        # apostrophe next to a word makes it part of another ("wi-fi", "di's").
-        spelled = sorted((re.escape(w).replace("'", "['’]") for w in words), key=len, reverse=True)
-        any_word = (
-            re.compile(r"(?<![\w'’-])(?:" + "|".join(spelled) + r")(?![\w'’-])", re.IGNORECASE)
-            if spelled
-            else None
-        )
-        rules = tuple(
-            (re.compile(str(pattern), re.IGNORECASE), str(replacement))
-            for pattern, replacement in raw.get("rules") or []
-        )
-        return Dialect(version=str(raw["version"]), words=words, any_word=any_word, rules=rules)
-    except (KeyError, TypeError, ValueError, re.error, yaml.YAMLError) as error:
-        raise TemplateError(f"dialect list {path} is malformed: {error!r}") from error
+def _dialect(raw: Any) -> Dialect:
+    words = {str(k).lower(): str(v) for k, v in (raw.get("words") or {}).items()}
+    # Longest first, so "ah'm" is read before any shorter word inside it; a hyphen or
+    # apostrophe next to a word makes it part of another ("wi-fi", "di's").
+    spelled = sorted((re.escape(w).replace("'", "['’]") for w in words), key=len, reverse=True)
+    any_word = (
+        re.compile(r"(?<![\w'’-])(?:" + "|".join(spelled) + r")(?![\w'’-])", re.IGNORECASE)
+        if spelled
+        else None
+    )
+    rules = tuple(
+        (re.compile(str(pattern), re.IGNORECASE), str(replacement))
+        for pattern, replacement in raw.get("rules") or []
+    )
+    return Dialect(version=str(raw["version"]), words=words, any_word=any_word, rules=rules)

@@ -17,9 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from avt_notes.errors import TemplateError
+from avt_notes.risk.word_list import load_word_list
 
 _WORD = re.compile(r"[A-Za-z]+")
 # Spellings of one sound first, then voiced consonants to their voiceless pairs.
@@ -106,23 +104,15 @@ def read_soundalikes(text: str, soundalikes: SoundAlikes) -> Heard:
 
 def load_soundalikes(path: Path) -> SoundAlikes:
     """The keyword list at `path` (``prompts/risk/soundalikes.yaml``)."""
-    try:
-        return _load(path.resolve(), path.stat().st_mtime_ns)
-    except OSError as error:
-        raise TemplateError(f"sound-alike list not readable at {path}: {error}") from error
+    return load_word_list(path, "sound-alike list", _soundalikes)
 
 
-@lru_cache(maxsize=4)
-def _load(path: Path, _mtime: int) -> SoundAlikes:
-    try:
-        raw: Any = yaml.safe_load(path.read_bytes())
-        shortest = int(raw["min_key"])
-        keywords = [str(k).lower() for k in raw["keywords"]]
-        by_key: dict[str, str] = {}
-        for keyword in keywords:
-            key = sound_key(keyword)
-            if _consonants(key) >= shortest:
-                by_key.setdefault(key, keyword)
-        return SoundAlikes(version=str(raw["version"]), by_key=by_key, keywords=frozenset(keywords))
-    except (KeyError, TypeError, ValueError, yaml.YAMLError) as error:
-        raise TemplateError(f"sound-alike list {path} is malformed: {error!r}") from error
+def _soundalikes(raw: Any) -> SoundAlikes:
+    shortest = int(raw["min_key"])
+    keywords = [str(k).lower() for k in raw["keywords"]]
+    by_key: dict[str, str] = {}
+    for keyword in keywords:
+        key = sound_key(keyword)
+        if _consonants(key) >= shortest:
+            by_key.setdefault(key, keyword)
+    return SoundAlikes(version=str(raw["version"]), by_key=by_key, keywords=frozenset(keywords))
