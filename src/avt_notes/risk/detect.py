@@ -736,7 +736,7 @@ def detect_risk(
         matcher = default_matcher()
     readings = [standard_reading(u.text, lexicon.dialect) for u in transcript.utterances]
     utterances = [
-        u.model_copy(update={"text": r.text}) if r.read else u
+        u.model_copy(update={"text": r.text}) if r.text != u.text else u
         for u, r in zip(transcript.utterances, readings, strict=True)
     ]
     said = [
@@ -856,14 +856,18 @@ def _in_own_words(
     items: list[RiskItem], said: list[Utterance], readings: list[Reading]
 ) -> list[RiskItem]:
     """`items` quoting the words as said, naming the dialect words read ("tae → to")."""
-    if not any(r.read for r in readings):
+    changed = {u.id for u, r in zip(said, readings, strict=True) if r.text != u.text}
+    if not changed:
         return items
     text_of = {u.id: u.text for u in reversed(said)}
     read_in = {u.id: r.read for u, r in zip(said, readings, strict=True) if r.read}
+    # A reply's context item quotes the disclosure it continues: as said, too.
+    said_as = {r.text: u.text for u, r in zip(said, readings, strict=True) if u.id in changed}
     own: list[RiskItem] = []
     for item in items:
-        read = read_in.get(item.utterance_id, ()) + read_in.get(item.answer_utterance_id or "", ())
-        if not read:
+        if item.follows in said_as:
+            item = item.model_copy(update={"follows": said_as[item.follows]})
+        if not {item.utterance_id, item.answer_utterance_id} & changed:
             own.append(item)
             continue
         said_here = read_in.get(item.utterance_id, ())
@@ -880,7 +884,7 @@ def _in_own_words(
         answer = text_of.get(item.answer_utterance_id or "", item.answer_text)
         original = text_of[item.utterance_id]
         update = {"text": original, "answer_text": answer, "heard": heard}
-        if item.phrase and item.utterance_id in read_in:
+        if item.phrase and item.utterance_id in changed:
             update["phrase"] = original  # a quote is what was said, never the reading
         own.append(item.model_copy(update=update))
     return own

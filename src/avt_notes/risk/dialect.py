@@ -24,6 +24,9 @@ class Dialect:
     words: dict[str, str]  # lower-case word (or words) -> standard reading
     any_word: re.Pattern[str] | None
     rules: tuple[tuple[re.Pattern[str], str], ...]
+    # Applied before everything and never named in the list: hesitations and repeated
+    # words of spontaneous speech ("and, like, what hurts the least", "I, I've been").
+    disfluencies: tuple[tuple[re.Pattern[str], str], ...] = ()
 
 
 NO_DIALECT = Dialect(version="", words={}, any_word=None, rules=())
@@ -43,9 +46,12 @@ def _cased(word: str, reading: str) -> str:
 
 def standard_reading(text: str, dialect: Dialect) -> Reading:
     """`text` with its dialect words in standard English (`text` itself if it holds none)."""
-    if dialect.any_word is None and not dialect.rules:
+    if dialect.any_word is None and not dialect.rules and not dialect.disfluencies:
         return Reading(text, ())
     read: list[str] = []
+    fluent = text
+    for pattern, replacement in dialect.disfluencies:
+        fluent = pattern.sub(replacement, fluent)
 
     def word(match: re.Match[str]) -> str:
         said = match.group(0)
@@ -54,7 +60,7 @@ def standard_reading(text: str, dialect: Dialect) -> Reading:
         return _cased(said, reading)
 
     # Rules first: their context may be a dialect word ("mi nuh want" is "I nuh want").
-    out = text
+    out = fluent
     for pattern, replacement in dialect.rules:
 
         def rule(match: re.Match[str], replacement: str = replacement) -> str:
@@ -65,7 +71,7 @@ def standard_reading(text: str, dialect: Dialect) -> Reading:
 
         out = pattern.sub(rule, out)
     out = dialect.any_word.sub(word, out) if dialect.any_word else out
-    return Reading(out, tuple(dict.fromkeys(read))) if read else Reading(text, ())
+    return Reading(out, tuple(dict.fromkeys(read)))
 
 
 def load_dialect(path: Path) -> Dialect:
@@ -83,8 +89,17 @@ def _dialect(raw: Any) -> Dialect:
         if spelled
         else None
     )
-    rules = tuple(
-        (re.compile(str(pattern), re.IGNORECASE), str(replacement))
-        for pattern, replacement in raw.get("rules") or []
+    return Dialect(
+        version=str(raw["version"]),
+        words=words,
+        any_word=any_word,
+        rules=_rules(raw.get("rules")),
+        disfluencies=_rules(raw.get("disfluencies")),
     )
-    return Dialect(version=str(raw["version"]), words=words, any_word=any_word, rules=rules)
+
+
+def _rules(raw: Any) -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple(
+        (re.compile(str(pattern), re.IGNORECASE), str(replacement))
+        for pattern, replacement in raw or []
+    )

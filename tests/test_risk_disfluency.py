@@ -1,0 +1,122 @@
+"""Spontaneous speech: hesitations and repeated words do not hide risk language (lexicon 2.23)."""
+
+from __future__ import annotations
+
+import pytest
+
+from avt_notes.risk import detect_in_text, detect_risk
+from avt_notes.risk.dialect import standard_reading
+from avt_notes.risk.lexicon import load_lexicon
+
+from testdata import make_transcript
+
+
+@pytest.mark.parametrize(
+    ("said", "read"),
+    [
+        (
+            "I've been saving up the, er, the sleeping ones.",
+            "I've been saving up the sleeping ones.",
+        ),
+        ("Um, I, I want to, you know, end it.", "I want to, end it."),
+        (
+            "googling how much you'd need and, like, what hurts the least",
+            "googling how much you'd need and what hurts the least",
+        ),
+        # "like" and "you know" as words of the sentence stay: only fillers set off by commas go.
+        (
+            "I feel like dying every day, you know what I mean.",
+            "I feel like dying every day, you know what I mean.",
+        ),
+    ],
+)
+def test_hesitations_and_repeated_words_are_read_out_quietly(said, read):
+    reading = standard_reading(said, load_lexicon().dialect)
+    assert reading.text == read
+    assert reading.read == ()  # never named in the review list
+
+
+@pytest.mark.slow
+def test_a_disclosure_broken_by_hesitations_is_listed_as_said():
+    said = "I've been, um, I've been saving up the, er, the sleeping tablets in my drawer."
+    items = {i.category: i for i in detect_in_text(said)}
+    assert items["plan_preparation"].polarity == "reported"
+    assert items["plan_preparation"].text == said
+    assert items["plan_preparation"].phrase == said
+    assert items["plan_preparation"].heard == ""
+
+
+@pytest.mark.slow
+def test_a_reply_quotes_the_disclosure_it_continues_as_said():
+    first = "I've been, um, going at my wrists with my, my nail scissors when it gets bad."
+    transcript = make_transcript(
+        [
+            ("patient", first),
+            ("clinician", "How long has that been going on?"),
+            ("patient", "I did it in year nine as well, then stopped for ages."),
+        ]
+    )
+    follows = {i.follows for i in detect_risk(transcript) if i.follows}
+    assert follows == {first}
+
+
+@pytest.mark.slow
+def test_better_off_without_me_denies_nothing():
+    items = detect_in_text("Maybe they are all better without me, God should just take me.")
+    assert any(i.category == "passive_death_wish" and i.polarity == "reported" for i in items), (
+        items
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "answer", "concept"),
+    [
+        (
+            "Is there anyone you could call if things got bad tonight?",
+            "My sister, yeah.",
+            "protective_factor",
+        ),
+        (
+            "Have you made any plans, like picking a time or writing a note?",
+            "Yeah. Both, really.",
+            "plan_preparation",
+        ),
+    ],
+)
+def test_screening_questions_in_everyday_shapes_read_their_answer(question, answer, concept):
+    items = detect_risk(make_transcript([("clinician", question), ("patient", answer)]))
+    assert any(i.category == concept and i.polarity == "reported" for i in items), items
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("said", "concept"),
+    [
+        ("Aye, they'd to pump my stomach at the Royal.", "past_attempt"),
+        ("I put a gun in my mouth back in 2015. Couldn't do it.", "past_attempt"),
+        ("Me and him was arguing and he put his hand round my neck.", "adult_at_risk"),
+        ("She gave me a clout with the frying pan last month.", "adult_at_risk"),
+        ("I've been thinking seriously about taking myself out.", "suicidal_ideation"),
+    ],
+)
+def test_everyday_words_for_acts_are_listed(said, concept):
+    assert concept in {i.category for i in detect_in_text(said) if i.polarity == "reported"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I burnt myself on the oven door getting the roast out, it's blistered.",
+        "I'm taking myself out for a walk every morning now.",
+    ],
+)
+def test_accidents_and_outings_raise_nothing(said):
+    assert detect_in_text(said) == []
+
+
+@pytest.mark.slow
+def test_a_burn_said_to_be_on_purpose_stays_listed():
+    items = detect_in_text("I burnt myself on the oven door on purpose, to feel something.")
+    assert "self_harm" in {i.category for i in items}
