@@ -1079,3 +1079,80 @@ def test_a_recommendation_resting_on_the_patients_lines_alone_is_flagged(lexicon
     for sentence, evidence in ((advised, ["u0002"]), ("The patient should rest more.", ["u0003"])):
         reasons = check_sentence(sentence, evidence, by_id, lexicon=lexicon).reasons
         assert not any("recommends something" in r for r in reasons), reasons
+
+
+@pytest.mark.parametrize(
+    ("said", "sentence", "reason"),
+    [
+        # risk-02: the patient asks the grandson for money, not the other way round.
+        (
+            "He keeps my bank card and I have to ask him for money for the shopping.",
+            "He keeps their bank card and asks for money for shopping.",
+            'says "he" or "she" for "asks", where the cited words say the patient did',
+        ),
+        # risk-04: right fact, but a note's "he" is never the patient.
+        (
+            "I can't put the grandchildren through another funeral.",
+            "He can't put the grandchildren through another funeral.",
+            'says "he" or "she" for "put"',
+        ),
+    ],
+)
+def test_a_he_or_she_doing_what_the_patient_did_is_flagged_as_unclear(said, sentence, reason):
+    result = said_by("patient", said, sentence)
+    assert result.status == "unsupported"
+    assert any(r.startswith(reason) for r in result.reasons), result.reasons
+    assert not any(r.startswith(MISSTATES) for r in result.reasons)  # kept in the body
+
+
+def test_a_former_partner_is_not_the_patient():
+    # mh-06: the patient stopped the children's visits to their father.
+    result = said_by(
+        "patient",
+        "I understand. I've stopped the weekend visits for now.",
+        "The patient's ex-husband has stopped visiting them for now.",
+    )
+    assert (
+        MISSTATES
+        + (
+            'says the former partner "stopped" (also "visiting", "now"); the cited words say the '
+            "patient did"
+        )
+        in result.reasons
+    )
+
+
+@pytest.mark.parametrize(
+    ("said", "sentence", "flagged"),
+    [
+        # mh-05: "used to smoke every day" is no stop; he still smokes at the weekend.
+        (
+            "I've cut down to a couple of joints at the weekend, I use to smoke every day.",
+            "The patient has reduced to joints at the weekend and stopped smoking.",
+            True,
+        ),
+        ("I stopped drinking in March.", "The patient stopped drinking in March.", False),
+        ("I gave up smoking last year.", "The patient quit smoking last year.", False),
+        ("I'm not on the sertraline any more.", "The patient no longer takes sertraline.", False),
+        # Said in the negative, or as advice, it claims no stop.
+        ("I'm still taking it every day.", "The patient has not stopped taking it.", False),
+        # A stop in other words with a negation; a stop of something that is no use or habit.
+        ("I don't smoke these days.", "The patient no longer smokes.", False),
+        ("They went away after a week.", "The headaches stopped after a week.", False),
+    ],
+)
+def test_a_stop_needs_lines_that_say_something_stopped(said, sentence, flagged):
+    result = said_by("patient", said, sentence)
+    stop_reasons = [r for r in result.reasons if "never say that anything stopped" in r]
+    assert bool(stop_reasons) == flagged, result.reasons
+
+
+def test_fear_is_a_finding_that_must_be_said():
+    rows = [
+        ("clinician", "Are you safe to go home today?"),
+        ("patient", "I think so. He's away working in Leeds until Friday."),
+    ]
+    result = checked(rows, "The patient is scared to go home today.")
+    assert '"scared" (anxiety) is not in the cited utterances' in result.reasons
+    terrified = [("patient", "I'm terrified of him.")]
+    assert checked(terrified, "The patient is afraid of him.").status == "supported"

@@ -21,7 +21,7 @@ from testdata import make_transcript
         ("Um, I, I want to, you know, end it.", "I want to, end it."),
         (
             "googling how much you'd need and, like, what hurts the least",
-            "googling how much you'd need and what hurts the least",
+            "googling how much you'd need and, what hurts the least",
         ),
         # "like" and "you know" as words of the sentence stay: only fillers set off by commas go.
         (
@@ -42,7 +42,8 @@ def test_a_disclosure_broken_by_hesitations_is_listed_as_said():
     items = {i.category: i for i in detect_in_text(said)}
     assert items["plan_preparation"].polarity == "reported"
     assert items["plan_preparation"].text == said
-    assert items["plan_preparation"].phrase == said
+    # The words the pattern matched, as said (they hold no hesitation here).
+    assert items["plan_preparation"].phrase in said
     assert items["plan_preparation"].heard == ""
 
 
@@ -119,4 +120,40 @@ def test_accidents_and_outings_raise_nothing(said):
 @pytest.mark.slow
 def test_a_burn_said_to_be_on_purpose_stays_listed():
     items = detect_in_text("I burnt myself on the oven door on purpose, to feel something.")
+    assert "self_harm" in {i.category for i in items}
+
+
+@pytest.mark.slow
+def test_a_hesitation_after_no_does_not_make_a_denial():
+    items = detect_in_text("No um, I cut myself most nights.")
+    assert ("self_harm", "reported") in {(i.category, i.polarity) for i in items}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Is there anyone you could call about your prescription?",
+        "Have you made any plans, like setting a date for the wedding?",
+        "Dad gave me a slap on the back when I passed.",
+        "My son put his arms round my neck and gave me a cuddle.",
+        "I take myself out every morning before work.",
+        "I burnt my hand on the oven getting the tray out.",
+    ],
+)
+def test_everyday_talk_near_the_new_patterns_matches_no_pattern(said):
+    # Meaning matching may still list one for review; no pattern of lexicon 2.23 fires.
+    assert [i.pattern for i in detect_in_text(said) if i.matched_by == "pattern"] == []
+
+
+@pytest.mark.slow
+def test_a_gun_held_by_someone_else_is_no_past_attempt():
+    items = detect_in_text("He held a gun to my head and said he'd kill me if I left.")
+    assert "past_attempt" not in {i.category for i in items}
+    assert "adult_at_risk" in {i.category for i in items}
+
+
+@pytest.mark.slow
+def test_a_burn_told_with_a_reason_stays_self_harm():
+    items = detect_in_text("I burnt my wrist on the hob so the pain inside would stop.")
     assert "self_harm" in {i.category for i in items}

@@ -85,6 +85,7 @@ from avt_notes.grounding.denials import asserted_denied, patients_findings
 from avt_notes.grounding.lexicon import GroundingLexicon, load_grounding_lexicon
 from avt_notes.grounding.relatives import given_to_patient
 from avt_notes.grounding.specifics import (
+    SOMEONE_ELSE,
     Attribution,
     attributions,
     dropped_negations,
@@ -372,6 +373,26 @@ def _check_hedged_denial(sentence: str, cited: str, lexicon: GroundingLexicon) -
     return [f'the cited answer hedges ("{hedge.group(0)}"); the sentence states it as certain']
 
 
+def _check_stopped(sentence: str, cited: str, lexicon: GroundingLexicon) -> list[str]:
+    """ "stopped smoking" where the lines say only "I used to smoke every day": a current use
+    stated as none. A stop said in the lines in any words with a negation ("I don't smoke
+    now"), or said in the negative in the sentence ("has not stopped"), passes."""
+    written, uses, said = lexicon.stopped_wording, lexicon.stopped_uses, lexicon.stopping_said
+    if written is None or uses is None or said is None:
+        return []
+    lines = cited.replace("’", "'")
+    if said.search(lines) or has_negation(lines, lexicon):
+        return []
+    for match in written.finditer(sentence):
+        before = sentence[: match.start()].lower().replace("’", "'").split()[-3:]
+        if any(w in lexicon.negation_cues or w.endswith("n't") for w in before):
+            continue
+        after = " ".join(sentence[match.end() :].split()[:3])
+        if uses.search(after) or drug_names(after, lexicon):
+            return [f'says "{match.group(0)}", but the cited lines never say that anything stopped']
+    return []
+
+
 def _risk_words_said(sentence: str, cited: str) -> set[str]:
     """Words of the sentence that name a risk concept its cited lines also name.
 
@@ -643,6 +664,7 @@ def _check_actor_swap(
     swapped: dict[tuple[str, str], list[str]] = {}  # (sentence's doer, evidence's) -> words
     misdirected: list[str] = []
     unclear: list[str] = []
+    pronoun: dict[str, list[str]] = {}  # the evidence's doer -> words a "he"/"she" did
     for written in attributions(_QUOTED.sub(" . ", sentence), lexicon):
         uses = [a for a in said if word_in(written.stem, {a.stem}, lexicon.word_similarity)]
         if not uses:
@@ -651,6 +673,10 @@ def _check_actor_swap(
             a.doers and not may_be_the_same(a.doers, written.doers, rules) for a in uses
         ):
             doers = {doer for a in uses for doer in a.doers}
+            if written.doers == {SOMEONE_ELSE}:
+                # A note's "he" or "she" may be a slip for the patient: flagged, not set aside.
+                pronoun.setdefault(_persons(doers, "or"), []).append(written.word)
+                continue
             key = (_persons(written.doers, "and"), _persons(doers, "or"))
             swapped.setdefault(key, []).append(written.word)
         linked = [a for a in uses if a.link == written.link]
@@ -679,6 +705,12 @@ def _check_actor_swap(
         quoted = ", ".join(f'"{word}"' for word in rest)
         also = f" (also {quoted})" if rest else ""
         reasons.append(f'{MISSTATES}says {doer} "{first}"{also}; the cited words say {other} did')
+    for other, words in pronoun.items():
+        quoted = ", ".join(f'"{word}"' for word in dict.fromkeys(words))
+        unclear.append(
+            f'says "he" or "she" for {quoted}, where the cited words say {other} did: it is '
+            'unclear who is meant; a note says "the patient"'
+        )
     return reasons + list(dict.fromkeys(misdirected)) + list(dict.fromkeys(unclear))
 
 
@@ -807,6 +839,7 @@ def check_sentence(
             _check_names,
             _check_negation,
             _check_hedged_denial,
+            _check_stopped,
             _check_novelty,
             _check_echo,
             _check_time_words,

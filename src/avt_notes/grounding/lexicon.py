@@ -101,6 +101,10 @@ class GroundingLexicon:
     # makes it a relative's ("diabetes runs in the family").
     relatives: frozenset[str] = frozenset()
     family_after: re.Pattern[str] | None = None
+    # Something said to have stopped ("stopped smoking") needs its lines to say it stopped.
+    stopped_wording: re.Pattern[str] | None = None
+    stopped_uses: re.Pattern[str] | None = None  # what a stop is checked for (a use, a habit)
+    stopping_said: re.Pattern[str] | None = None
 
 
 def load_grounding_lexicon(directory: Path | None = None) -> GroundingLexicon:
@@ -181,6 +185,15 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
             actors=_actor_rules(rules.get("actors") or {}),
             allergy_pattern=_alternation(
                 {str(w).lower(): "allergy" for w in rules.get("allergy_words") or []}
+            ),
+            stopped_wording=_alternation(
+                {str(w).lower(): "stopped" for w in rules.get("stopped_wording") or []}
+            ),
+            stopped_uses=_alternation(
+                {str(w).lower(): "use" for w in rules.get("stopped_uses") or []}
+            ),
+            stopping_said=_alternation(
+                {str(w).lower(): "stopping" for w in rules.get("stopping_said") or []}
             ),
             hedge_pattern=_alternation(
                 {str(w).lower(): "hedge" for w in rules.get("hedges") or []}

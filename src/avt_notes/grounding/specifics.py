@@ -389,7 +389,7 @@ def attributions(
                 piece.text,
                 # "goes", "went": one word, "go" (`compared_too`).
                 rules.compared_too.get(piece.text) or stem(piece.text),
-                _doers(pieces, index, rules),
+                _doers(pieces, index, rules, line=line),
                 receivers,
                 link,
                 receiver_text,
@@ -439,6 +439,7 @@ def _pieces(
     return pieces
 
 
+_GENDERED_SUBJECTS = frozenset({"he", "she"})
 _NOT_ONE_PERSON = frozenset({"us", "itself"})  # the speaker and others; a thing
 _FIRST_PERSON_OBJECTS = frozenset({"me", "myself"})
 
@@ -577,8 +578,15 @@ def _describes_person(pieces: Sequence[_Piece], index: int, rules: ActorRules) -
     )
 
 
-def _doers(pieces: Sequence[_Piece], index: int, rules: ActorRules) -> frozenset[str]:
-    """Who did the word at `index`: person groups, or empty when the words do not say."""
+def _doers(
+    pieces: Sequence[_Piece], index: int, rules: ActorRules, *, line: bool = True
+) -> frozenset[str]:
+    """Who did the word at `index`: person groups, or empty when the words do not say.
+
+    In a note sentence (`line` False) "he" or "she" is someone else: a note calls the
+    patient "the patient", so "He keeps their bank card and asks for money" gives the
+    asking to the grandson where the patient said "I have to ask him for money".
+    """
     if _is_passive(pieces, index, rules):
         # "I was shouted at by my mum": "by" names the doer; "I was hurt" does not.
         return _agent(pieces, index, rules)
@@ -594,6 +602,8 @@ def _doers(pieces: Sequence[_Piece], index: int, rules: ActorRules) -> frozenset
                 continue  # "mum's boyfriend": an owner, not a doer
             subject = _as_subject(pieces, j, rules)
             return subject | _partners_after(pieces, index, rules) if subject else subject
+        if not line and piece.text in _GENDERED_SUBJECTS:
+            return frozenset({SOMEONE_ELSE})
         if _is_break(piece, rules) or _base(piece.text) in rules.subject_pronouns:
             return frozenset()  # another clause, or someone the words do not name
         if piece.text in rules.shared:

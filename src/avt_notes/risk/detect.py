@@ -884,7 +884,7 @@ def _in_own_words(
         answer = text_of.get(item.answer_utterance_id or "", item.answer_text)
         original = text_of[item.utterance_id]
         update = {"text": original, "answer_text": answer, "heard": heard}
-        if item.phrase and item.utterance_id in changed:
+        if item.phrase and item.utterance_id in changed and item.phrase not in original:
             update["phrase"] = original  # a quote is what was said, never the reading
         own.append(item.model_copy(update=update))
     return own
