@@ -268,6 +268,10 @@ def said_by(role: str, text: str, sentence: str):
     return checked([(role, text)], sentence)
 
 
+# A reason the table below expects kept in the body (flagged as unclear), not set aside.
+UNCLEAR = "unclear: "
+
+
 def actor_reasons(result) -> list[str]:
     return [r for r in result.reasons if "the cited words say the" in r]
 
@@ -307,13 +311,37 @@ def actor_reasons(result) -> list[str]:
             "The patient shouted at their father.",
             'says the patient "shouted"; the cited words say the father did',
         ),
+        # mh-06: the patient stopped the children's visits to their father.
+        (
+            "I understand. I've stopped the weekend visits for now.",
+            "The patient's ex-husband has stopped visiting them for now.",
+            'says the former partner "stopped" (also "visiting", "now"); the cited words say '
+            "the patient did",
+        ),
+        # A note's "he" or "she" is never the patient: unclear, flagged but kept in the body,
+        # since it may be a pronoun slip on a right fact (risk-04's second case).
+        (
+            "He keeps my bank card and I have to ask him for money for the shopping.",
+            "He keeps their bank card and asks for money for shopping.",
+            UNCLEAR + 'says "he" or "she" for "asks", where the cited words say the patient did',
+        ),
+        (
+            "I can't put the grandchildren through another funeral.",
+            "He can't put the grandchildren through another funeral.",
+            UNCLEAR + 'says "he" or "she" for "put"',
+        ),
     ],
 )
 def test_a_word_given_to_the_wrong_person_is_flagged(said, sentence, reason):
     result = said_by("patient", said, sentence)
     assert result.status == "unsupported"
-    # A misstatement, which the draft leaves out of the note body.
-    assert MISSTATES + reason in result.reasons, result.reasons
+    # A misstatement, which the draft leaves out of the note body; an unclear "he" stays in.
+    if reason.startswith(UNCLEAR):
+        expected = reason.removeprefix(UNCLEAR)
+        assert not any(r.startswith(MISSTATES) for r in result.reasons), result.reasons
+    else:
+        expected = MISSTATES + reason
+    assert any(r.startswith(expected) for r in result.reasons), result.reasons
 
 
 @pytest.mark.parametrize(
@@ -1079,47 +1107,6 @@ def test_a_recommendation_resting_on_the_patients_lines_alone_is_flagged(lexicon
     for sentence, evidence in ((advised, ["u0002"]), ("The patient should rest more.", ["u0003"])):
         reasons = check_sentence(sentence, evidence, by_id, lexicon=lexicon).reasons
         assert not any("recommends something" in r for r in reasons), reasons
-
-
-@pytest.mark.parametrize(
-    ("said", "sentence", "reason"),
-    [
-        # risk-02: the patient asks the grandson for money, not the other way round.
-        (
-            "He keeps my bank card and I have to ask him for money for the shopping.",
-            "He keeps their bank card and asks for money for shopping.",
-            'says "he" or "she" for "asks", where the cited words say the patient did',
-        ),
-        # risk-04: right fact, but a note's "he" is never the patient.
-        (
-            "I can't put the grandchildren through another funeral.",
-            "He can't put the grandchildren through another funeral.",
-            'says "he" or "she" for "put"',
-        ),
-    ],
-)
-def test_a_he_or_she_doing_what_the_patient_did_is_flagged_as_unclear(said, sentence, reason):
-    result = said_by("patient", said, sentence)
-    assert result.status == "unsupported"
-    assert any(r.startswith(reason) for r in result.reasons), result.reasons
-    assert not any(r.startswith(MISSTATES) for r in result.reasons)  # kept in the body
-
-
-def test_a_former_partner_is_not_the_patient():
-    # mh-06: the patient stopped the children's visits to their father.
-    result = said_by(
-        "patient",
-        "I understand. I've stopped the weekend visits for now.",
-        "The patient's ex-husband has stopped visiting them for now.",
-    )
-    assert (
-        MISSTATES
-        + (
-            'says the former partner "stopped" (also "visiting", "now"); the cited words say the '
-            "patient did"
-        )
-        in result.reasons
-    )
 
 
 @pytest.mark.parametrize(

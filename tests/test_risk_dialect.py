@@ -1,4 +1,4 @@
-"""Dialect and informal spellings are read in standard English before risk is matched."""
+"""Dialect, informal spellings and hesitations are read in standard English before matching."""
 
 from __future__ import annotations
 
@@ -10,36 +10,70 @@ from avt_notes.risk.lexicon import load_lexicon
 
 from testdata import make_transcript
 
+UNCHANGED = None  # the reading is the text as said
+
 
 @pytest.mark.parametrize(
-    ("said", "read"),
+    ("said", "read", "named"),
     [
-        ("Ah tried tae jump aff the bridge.", "I tried to jump off the bridge."),
-        ("Mi use a razor pon mi thighs.", "I use a razor on my thighs."),
-        ("Mi baby faada beat mi up.", "My child's father beat me up."),
-        ("He's always knockin' them about.", "He's always knocking them about."),
-        ("Mi gwine kill miself.", "I going kill myself."),
+        ("Ah tried tae jump aff the bridge.", "I tried to jump off the bridge.", True),
+        ("Mi use a razor pon mi thighs.", "I use a razor on my thighs.", True),
+        ("Mi baby faada beat mi up.", "My child's father beat me up.", True),
+        ("He's always knockin' them about.", "He's always knocking them about.", True),
+        ("Mi gwine kill miself.", "I going kill myself.", True),
         # Ordinary words are left alone: no "I" in an interjection, no "with" in wi-fi, no
         # dropped g in a possessive or a noun, and "wean" is weaning, not a child.
-        ("Ah, I see. The wi-fi is down again.", "Ah, I see. The wi-fi is down again."),
-        ("My cousin's tried it twice.", "My cousin's tried it twice."),
-        ("The GP wants to wean me off the diazepam.", "The GP wants to wean me off the diazepam."),
+        ("Ah, I see. The wi-fi is down again.", "Ah, I see. The wi-fi is down again.", False),
+        ("My cousin's tried it twice.", "My cousin's tried it twice.", False),
+        ("The GP wants to wean me off the diazepam.", UNCHANGED, False),
+        # Hesitations and repeated words of spontaneous speech are read out quietly: never
+        # named in the review list.
+        (
+            "I've been saving up the, er, the sleeping ones.",
+            "I've been saving up the sleeping ones.",
+            False,
+        ),
+        ("Um, I, I want to, you know, end it.", "I want to, end it.", False),
+        ("and, like, what hurts the least", "and, what hurts the least", False),
+        # "like" and "you know" as words of the sentence stay: only fillers set off by commas go.
+        ("I feel like dying every day, you know what I mean.", UNCHANGED, False),
+        # A hesitation's punctuation stays, so a "No" before it does not reach what follows;
+        # "'er" (her), "ER", "Uh-huh" are words.
+        ("No um, I cut myself most nights.", "No, I cut myself most nights.", False),
+        ("I wanted to kill 'er.", UNCHANGED, False),
+        ("Uh-huh. Mm-hmm. The ER was busy.", UNCHANGED, False),
     ],
 )
-def test_dialect_words_are_read_in_standard_english(said, read):
+def test_dialect_and_hesitations_are_read_in_standard_english(said, read, named):
     reading = standard_reading(said, load_lexicon().dialect)
-    assert reading.text == read
-    assert bool(reading.read) == (said != read)
+    assert reading.text == (said if read is UNCHANGED else read)
+    # A dialect word read is named in the list ("tae → to"); a hesitation never is.
+    assert bool(reading.read) == named
 
 
 @pytest.mark.slow
-def test_a_disclosure_in_dialect_is_listed_in_the_patients_own_words():
-    said = "Ah tried tae jump aff the Kingston Bridge a few year back. The polis talked me doon."
-    items = {i.category: i for i in detect_in_text(said)}
-    assert items["past_attempt"].polarity == "reported"
-    # The list quotes what was said and names what was read, never the reading as said.
-    assert items["past_attempt"].text == said
-    assert "tae → to" in items["past_attempt"].heard
+@pytest.mark.parametrize(
+    ("said", "concept", "heard"),
+    [
+        (
+            "Ah tried tae jump aff the Kingston Bridge a few year back. The polis talked me doon.",
+            "past_attempt",
+            "tae → to",
+        ),
+        (
+            "I've been, um, I've been saving up the, er, the sleeping tablets in my drawer.",
+            "plan_preparation",
+            "",
+        ),
+    ],
+)
+def test_a_disclosure_read_in_standard_english_is_listed_as_said(said, concept, heard):
+    item = {i.category: i for i in detect_in_text(said)}[concept]
+    assert item.polarity == "reported"
+    # The list quotes what was said and names a dialect word read, never the reading as said.
+    assert item.text == said
+    assert item.phrase in said
+    assert heard in item.heard if heard else item.heard == ""
 
 
 @pytest.mark.slow

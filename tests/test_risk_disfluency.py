@@ -1,50 +1,15 @@
-"""Spontaneous speech: hesitations and repeated words do not hide risk language (lexicon 2.23)."""
+"""Spontaneous speech: hesitations and repeated words do not hide risk language (lexicon 2.23).
+
+How they are read, and that an item quotes the words as said: tests/test_risk_dialect.py.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from avt_notes.risk import detect_in_text, detect_risk
-from avt_notes.risk.dialect import standard_reading
-from avt_notes.risk.lexicon import load_lexicon
 
 from testdata import make_transcript
-
-
-@pytest.mark.parametrize(
-    ("said", "read"),
-    [
-        (
-            "I've been saving up the, er, the sleeping ones.",
-            "I've been saving up the sleeping ones.",
-        ),
-        ("Um, I, I want to, you know, end it.", "I want to, end it."),
-        (
-            "googling how much you'd need and, like, what hurts the least",
-            "googling how much you'd need and, what hurts the least",
-        ),
-        # "like" and "you know" as words of the sentence stay: only fillers set off by commas go.
-        (
-            "I feel like dying every day, you know what I mean.",
-            "I feel like dying every day, you know what I mean.",
-        ),
-    ],
-)
-def test_hesitations_and_repeated_words_are_read_out_quietly(said, read):
-    reading = standard_reading(said, load_lexicon().dialect)
-    assert reading.text == read
-    assert reading.read == ()  # never named in the review list
-
-
-@pytest.mark.slow
-def test_a_disclosure_broken_by_hesitations_is_listed_as_said():
-    said = "I've been, um, I've been saving up the, er, the sleeping tablets in my drawer."
-    items = {i.category: i for i in detect_in_text(said)}
-    assert items["plan_preparation"].polarity == "reported"
-    assert items["plan_preparation"].text == said
-    # The words the pattern matched, as said (they hold no hesitation here).
-    assert items["plan_preparation"].phrase in said
-    assert items["plan_preparation"].heard == ""
 
 
 @pytest.mark.slow
