@@ -330,6 +330,19 @@ def actor_reasons(result) -> list[str]:
             "He can't put the grandchildren through another funeral.",
             UNCLEAR + 'says "he" or "she" for "put"',
         ),
+        # In a line of a two-person session a "she" or "he" is a third person: pc-05's
+        # falls were the mother's, mh-06's shouting the ex-partner's.
+        (
+            "She falls a lot and she forgets to eat.",
+            "The patient falls a lot and forgets to eat.",
+            'says the patient "falls" (also "forgets"); the cited words say someone else '
+            "(he or she) did",
+        ),
+        (
+            "He shouts at the kids when they stay with him.",
+            "The patient shouts at the children.",
+            'says the patient "shouts"; the cited words say someone else (he or she) did',
+        ),
     ],
 )
 def test_a_word_given_to_the_wrong_person_is_flagged(said, sentence, reason):
@@ -471,9 +484,17 @@ def test_a_word_done_to_the_wrong_person_is_flagged(role, said, sentence, reason
             ],
             "The clinician will arrange a home visit for the patient on Friday.",
         ),
+        # The patient's "she" is the one the note names; "he" did it and so did the patient.
+        ([("patient", "She falls a lot, my mum.")], "The patient's mother falls a lot."),
+        ([("patient", "He shouts and I shout back.")], "The patient shouts back."),
+        # With a third speaker, the clinician's "she" may be the patient, spoken of to a parent.
+        (
+            [("clinician", "Has she been eating?"), ("other-1", "Not much.")],
+            "The patient has been eating less.",
+        ),
     ],
 )
-def test_the_same_receiver_in_other_words_is_supported(rows, sentence):
+def test_the_same_person_in_other_words_is_supported(rows, sentence):
     by_id = {u.id: u for u in make_transcript(rows).utterances}
     ids = [i for i, u in by_id.items() if u.role != "other-1"]
     result = check_sentence(sentence, ids, by_id)

@@ -104,6 +104,11 @@ def test_a_hesitation_after_no_does_not_make_a_denial():
         "My son put his arms round my neck and gave me a cuddle.",
         "I take myself out every morning before work.",
         "I burnt my hand on the oven getting the tray out.",
+        # Figurative list 9.
+        "Burnt myself on the iron Sunday doing his shirts, daft really.",
+        "I cut my hand on a tin of tomatoes, the lid, but it's healing.",
+        "He beats me at chess every single time.",
+        "I'm hooked on this true crime podcast, I binge like five episodes a night.",
     ],
 )
 def test_everyday_talk_near_the_new_patterns_matches_no_pattern(said):
@@ -122,3 +127,17 @@ def test_a_gun_held_by_someone_else_is_no_past_attempt():
 def test_a_burn_told_with_a_reason_stays_self_harm():
     items = detect_in_text("I burnt my wrist on the hob so the pain inside would stop.")
     assert "self_harm" in {i.category for i in items}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("said", "concept"),
+    [
+        ("I cut my hand on the glass on purpose.", "self_harm"),
+        ("He beats me when he's drunk.", "adult_at_risk"),
+        ("I binge on vodka most weekends.", "substance_use"),
+        ("I binge drink every weekend.", "substance_use"),
+    ],
+)
+def test_what_figurative_list_9_leaves_listed(said, concept):
+    assert concept in {i.category for i in detect_in_text(said) if i.polarity == "reported"}

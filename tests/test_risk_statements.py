@@ -263,3 +263,23 @@ def test_a_denial_is_not_partial_because_the_clinician_spoke_of_the_concept():
     ]
     _, stated = drafted_without_model_sentences(rows, "u0004")
     assert stated and all("reported elsewhere" not in t for t in stated), stated
+
+
+def test_a_loose_meaning_match_elsewhere_does_not_make_a_denial_partial():
+    # risk-03 of the safety benchmark: "Never" was stated as "denied in these words; past
+    # attempt reported elsewhere" because self-harm in year nine was close in meaning to an
+    # attempt. A closeness for review is no disclosure: the denial is stated as a denial.
+    rows = [
+        ("clinician", "When did the cutting start?"),
+        ("patient", "I did it in year nine as well, then stopped for ages."),
+        ("clinician", "Have you ever tried to end your life?"),
+        ("patient", "Never."),
+    ]
+    note, stated = drafted_without_model_sentences(rows, "u0004")
+    loose = [
+        i for i in note.risk_items if i.utterance_id == "u0002" and i.category == "past_attempt"
+    ]
+    assert loose and all(
+        i.matched_by == "meaning" and i.score < STATED_MEANING_SCORE for i in loose
+    )
+    assert stated == ["The patient denied past attempt: “Never.”"], stated

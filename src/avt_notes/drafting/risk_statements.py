@@ -90,10 +90,13 @@ def _statements(items: list[RiskItem], transcript: Transcript) -> list[DraftSent
             grouped.setdefault(words, []).append(item)
     # A concept the patient disclosed anywhere is not "denied" as a whole where other words
     # deny part of it: "I don't drink at all" from someone who smokes cannabis at weekends.
+    # A loose meaning match is no disclosure to set a denial against: "Never" to "Have you
+    # ever tried to end your life?" had read "past attempt reported elsewhere" from
+    # self-harm in year nine, close in meaning to an attempt.
     disclosed = {
         i.category
         for i in items
-        if i.polarity == "reported" and not i.about and _words_of(i) in by_id
+        if i.polarity == "reported" and not i.about and not _weak(i) and _words_of(i) in by_id
     }
     sentences: list[DraftSentence] = []
     for words_id, group in grouped.items():

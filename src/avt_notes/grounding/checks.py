@@ -738,7 +738,9 @@ def _receiver_reason(
 def _persons(groups: Iterable[str], joiner: str) -> str:
     """ "the brother", "the mother and the partner": person groups as a note would say them."""
     named = (group.upper() if len(group) <= 2 else group for group in sorted(groups))  # GP
-    return f" {joiner} ".join(f"the {name}" for name in named)
+    return f" {joiner} ".join(
+        "someone else (he or she)" if name == SOMEONE_ELSE else f"the {name}" for name in named
+    )
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")

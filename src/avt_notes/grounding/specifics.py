@@ -389,7 +389,7 @@ def attributions(
                 piece.text,
                 # "goes", "went": one word, "go" (`compared_too`).
                 rules.compared_too.get(piece.text) or stem(piece.text),
-                _doers(pieces, index, rules, line=line),
+                _doers(pieces, index, rules, line=line, others_present=others_present),
                 receivers,
                 link,
                 receiver_text,
@@ -579,13 +579,21 @@ def _describes_person(pieces: Sequence[_Piece], index: int, rules: ActorRules) -
 
 
 def _doers(
-    pieces: Sequence[_Piece], index: int, rules: ActorRules, *, line: bool = True
+    pieces: Sequence[_Piece],
+    index: int,
+    rules: ActorRules,
+    *,
+    line: bool = True,
+    others_present: bool = False,
 ) -> frozenset[str]:
     """Who did the word at `index`: person groups, or empty when the words do not say.
 
     In a note sentence (`line` False) "he" or "she" is someone else: a note calls the
     patient "the patient", so "He keeps their bank card and asks for money" gives the
-    asking to the grandson where the patient said "I have to ask him for money".
+    asking to the grandson where the patient said "I have to ask him for money". So it is
+    in a line of a two-person session: the patient says "I", the clinician "you", and a
+    "she" is always a third person ("She's had three falls" of the patient's mother). With
+    a third speaker (`others_present`) the clinician may say "she" of the patient.
     """
     if _is_passive(pieces, index, rules):
         # "I was shouted at by my mum": "by" names the doer; "I was hurt" does not.
@@ -602,7 +610,7 @@ def _doers(
                 continue  # "mum's boyfriend": an owner, not a doer
             subject = _as_subject(pieces, j, rules)
             return subject | _partners_after(pieces, index, rules) if subject else subject
-        if not line and piece.text in _GENDERED_SUBJECTS:
+        if piece.text in _GENDERED_SUBJECTS and not (line and others_present):
             return frozenset({SOMEONE_ELSE})
         if _is_break(piece, rules) or _base(piece.text) in rules.subject_pronouns:
             return frozenset()  # another clause, or someone the words do not name
