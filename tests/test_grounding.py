@@ -1164,3 +1164,56 @@ def test_fear_is_a_finding_that_must_be_said():
     assert '"scared" (anxiety) is not in the cited utterances' in result.reasons
     terrified = [("patient", "I'm terrified of him.")]
     assert checked(terrified, "The patient is afraid of him.").status == "supported"
+
+
+# A plan stated as a deed (pc-05, risk-02, mh-06 of the safety drafts): flagged for review.
+PLANNED = "as done, where the cited lines give it only as planned"
+
+
+@pytest.mark.parametrize(
+    ("rows", "sentence", "flagged"),
+    [
+        (
+            [("clinician", "I'll arrange a home visit for her this Friday.")],
+            "The clinician arranged a home visit this Friday.",
+            True,
+        ),
+        # Recognition dropped the "'ll".
+        (
+            [("clinician", "I arrange a home visit for her and ask the falls team to assess her.")],
+            "The patient has been referred to the falls team.",
+            True,
+        ),
+        (
+            [("clinician", "I'd like to put you in touch with our adult safeguarding team today.")],
+            "The patient is referred to the adult safeguarding team today.",
+            True,
+        ),
+        # Said as done, or never planned in the lines, or not claimed as done.
+        (
+            [("clinician", "I've referred you to the memory clinic, and I'll chase it.")],
+            "The patient has been referred to the memory clinic.",
+            False,
+        ),
+        (
+            [("patient", "My GP referred me to the memory clinic last month.")],
+            "The patient was referred to the memory clinic.",
+            False,
+        ),
+        (
+            [("clinician", "I'll refer you to the memory clinic.")],
+            "The clinician will refer the patient to the memory clinic.",
+            False,
+        ),
+        (
+            [("clinician", "I'll refer you to the memory clinic.")],
+            "The patient has not been referred yet.",
+            False,
+        ),
+    ],
+)
+def test_a_plan_stated_as_done_is_flagged(rows, sentence, flagged):
+    reasons = checked(rows, sentence).reasons
+    assert any(PLANNED in r for r in reasons) == flagged, reasons
+    # A flag for review, not a misstatement the draft sets aside.
+    assert not any(PLANNED in r and r.startswith(MISSTATES) for r in reasons)

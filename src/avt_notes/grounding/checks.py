@@ -50,7 +50,8 @@ A sentence is **unsupported** (and stays in the draft, flagged) when:
      was present (`denials`, read on the whole transcript); a finding or drug
      said only of a relative, given to the patient (`relatives`, likewise);
      a worry or wish given to the patient ("The patient is worried ...") with
-     no patient line among the evidence;
+     no patient line among the evidence; a clinician's action stated as done ("has
+     been referred") where the cited lines only plan it ("I'll ask the falls team");
 6. it states as a current finding what its cited lines give as a drug reaction
    where allergies are discussed ("Penicillin gives me a rash" for "a rash is
    present"), unless it says allergy or names the drug;
@@ -391,6 +392,34 @@ def _check_stopped(sentence: str, cited: str, lexicon: GroundingLexicon) -> list
         if uses.search(after) or drug_names(after, lexicon):
             return [f'says "{match.group(0)}", but the cited lines never say that anything stopped']
     return []
+
+
+def _check_planned_as_done(
+    sentence: str, cited: Sequence[Utterance], lexicon: GroundingLexicon
+) -> list[str]:
+    """ "The clinician arranged a home visit" where the clinician said "I'll arrange a home
+    visit": a plan stated as a deed. Only where a cited clinician line plans and no cited
+    line says anything was done ("I've referred you", "already", "I'm on it"); said in the
+    negative ("has not been referred") it claims no deed."""
+    written, planned, done = lexicon.done_wording, lexicon.planned_said, lexicon.done_said
+    if written is None or planned is None or done is None:
+        return []
+    match = written.search(sentence.replace("’", "'"))
+    if match is None:
+        return []
+    before = sentence[: match.start()].lower().replace("’", "'").split()[-2:]
+    if any(w in lexicon.negation_cues or w.endswith("n't") for w in before) or " not " in (
+        f" {match.group(0).lower()} "
+    ):
+        return []
+    lines = [u.text.replace("’", "'") for u in cited]
+    plans = [m.group(0) for u in cited if u.role == CLINICIAN for m in planned.finditer(u.text)]
+    if not plans or any(done.search(line) for line in lines):
+        return []
+    return [
+        f'says "{match.group(0)}" as done, where the cited lines give it only as planned '
+        f'("{plans[0]}"): check whether it was done'
+    ]
 
 
 def _risk_words_said(sentence: str, cited: str) -> set[str]:
@@ -853,6 +882,7 @@ def check_sentence(
         others_present = any(u.role not in (PATIENT, CLINICIAN) for u in utterances.values())
         reasons += _check_subject(text, lines, lexicon)
         reasons += _check_dropped_negation(text, lines, lexicon)
+        reasons += _check_planned_as_done(text, lines, lexicon)
         reasons += _check_reported_specifics(text, lines, utterances, lexicon)
         reasons += [
             f'"{said}" was denied in the session ({line}) and never said to be present'

@@ -105,6 +105,10 @@ class GroundingLexicon:
     stopped_wording: re.Pattern[str] | None = None
     stopped_uses: re.Pattern[str] | None = None  # what a stop is checked for (a use, a habit)
     stopping_said: re.Pattern[str] | None = None
+    # A clinician's action stated as done ("has been referred") needs lines that say it was.
+    done_wording: re.Pattern[str] | None = None
+    planned_said: re.Pattern[str] | None = None
+    done_said: re.Pattern[str] | None = None
 
 
 def load_grounding_lexicon(directory: Path | None = None) -> GroundingLexicon:
@@ -195,6 +199,13 @@ def _load(rules_path: Path, drugs_path: Path, _m1: int, _m2: int) -> GroundingLe
             stopping_said=_alternation(
                 {str(w).lower(): "stopping" for w in rules.get("stopping_said") or []}
             ),
+            done_wording=_alternation(
+                {str(w).lower(): "done" for w in rules.get("done_wording") or []}
+            ),
+            planned_said=_alternation(
+                {str(w).lower(): "planned" for w in rules.get("planned_said") or []}
+            ),
+            done_said=_alternation({str(w).lower(): "done" for w in rules.get("done_said") or []}),
             hedge_pattern=_alternation(
                 {str(w).lower(): "hedge" for w in rules.get("hedges") or []}
             ),
