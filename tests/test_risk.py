@@ -531,6 +531,65 @@ def test_a_qualified_no_is_reported_as_said_and_a_plain_one_stays_a_denial(
     assert {i.polarity for i in items if i.utterance_id == "u0001"} == reading
 
 
+# Lexicon 2.24: screening questions in everyday shapes, read with their answers.
+@pytest.mark.parametrize(
+    ("question", "answer", "concept", "polarity"),
+    [
+        (
+            "Have you made any plans, picked a time, anything like that?",
+            "No, nothing like that.",
+            "plan_preparation",
+            "denied",
+        ),
+        (
+            "And have you thought about a way you'd do it?",
+            "No. It's never got that far.",
+            "method",
+            "denied",
+        ),
+        (
+            "Is there anything that stops you acting on those thoughts?",
+            "The kids. Just the kids, really.",
+            "protective_factor",
+            "reported",
+        ),
+        (
+            "When you're at work, is there always an adult with the kids?",
+            "Yeah, always, my mam has them.",
+            "safeguarding_child",
+            "denied",
+        ),
+        (
+            "When you're at work, is there always an adult with the kids?",
+            "Not always, sometimes they're on their own.",
+            "safeguarding_child",
+            "reported",
+        ),
+        # A "but" that only says no again is no qualifier; one that adds something is.
+        (
+            "Have you felt everyone would be better off without you?",
+            "No, no, not that. They drive me up the wall, but no.",
+            "passive_death_wish",
+            "denied",
+        ),
+        (
+            "Have you felt everyone would be better off without you?",
+            "No, but sometimes I wonder.",
+            "passive_death_wish",
+            "reported",
+        ),
+    ],
+)
+def test_everyday_screening_questions_are_read_with_their_answers(
+    question, answer, concept, polarity, lexicon, matcher
+):
+    items = risk_in([("clinician", question), ("patient", answer)], lexicon, matcher)
+    readings = {(i.category, i.polarity) for i in items if i.utterance_id == "u0001"}
+    assert (concept, polarity) in readings, readings
+    # "What stops you acting on them" asks what protects: no intent is read into it.
+    assert "intent" not in {c for c, _ in readings}
+
+
 @pytest.mark.parametrize(
     ("text", "concept"),
     [
