@@ -467,6 +467,20 @@ def test_a_protective_factor_is_the_patients_not_the_clinicians(lexicon, matcher
         ("My husband hit our son with a bat.", "safeguarding_child"),
         ("I overdosed on caffeine pills last week.", "method"),
         ("Just shoot me now, I want it over.", "method"),
+        # Lexicon 2.24, from blind-s20's misses (read once it stopped being blind).
+        ("I think it'd be no bad thing if my heart just gave out.", "passive_death_wish"),
+        ("If I went to sleep and that was it, I'd count it a mercy.", "passive_death_wish"),
+        ("I should've copped it out there with the lads.", "passive_death_wish"),
+        ("Some nights I press a lit cigarette into the back of my hand.", "self_harm"),
+        ("Barrel right in me mouth, and I couldn't pull the trigger.", "past_attempt"),
+        ("Soon as they move me off this wing I'm doing myself in.", "intent"),
+        ("I know which drugs would do it.", "method"),
+        ("I've got a date in my head. End of the month.", "plan_preparation"),
+        ("That's the last time I'll see them like that.", "plan_preparation"),
+        ("I'll go up there and put one in him.", "harm_to_others"),
+        ("I've been getting into scraps. Three this month.", "harm_to_others"),
+        ("That's what stops me every time.", "protective_factor"),
+        ("I'd be lost without them, honestly.", "protective_factor"),
     ],
 )
 def test_everyday_wording_is_read(text, concept, lexicon):

@@ -109,6 +109,13 @@ def test_a_hesitation_after_no_does_not_make_a_denial():
         "I cut my hand on a tin of tomatoes, the lid, but it's healing.",
         "He beats me at chess every single time.",
         "I'm hooked on this true crime podcast, I binge like five episodes a night.",
+        # Lexicon 2.24 and figurative list 9: near misses of the new patterns.
+        "It'd be no bad thing if we got a bit of rain for the garden.",
+        "I'd be lost without my satnav.",
+        "Right, I'm going to do it, I'm quitting vaping before my exams.",
+        "I'm gonna shoot myself in the foot if I say yes to one more committee.",
+        "She will finish me off before the diabetes does.",
+        "I keep getting this rash on my hands.",
     ],
 )
 def test_everyday_talk_near_the_new_patterns_matches_no_pattern(said):

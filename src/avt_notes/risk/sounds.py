@@ -62,10 +62,12 @@ class SoundAlikes:
     version: str
     by_key: dict[str, str]  # sound key -> keyword
     keywords: frozenset[str]
+    never_read: frozenset[str] = frozenset()  # everyday words far more often said than misheard
 
     def keyword_for(self, word: str) -> str | None:
-        """The risk keyword `word` sounds like, unless it is a keyword itself."""
-        if word.lower() in self.keywords:
+        """The risk keyword `word` sounds like, unless it is a keyword itself or an
+        everyday word never read as one ("getting" is not "cutting")."""
+        if word.lower() in self.keywords or word.lower() in self.never_read:
             return None
         return self.by_key.get(sound_key(word))
 
@@ -115,4 +117,9 @@ def _soundalikes(raw: Any) -> SoundAlikes:
         key = sound_key(keyword)
         if _consonants(key) >= shortest:
             by_key.setdefault(key, keyword)
-    return SoundAlikes(version=str(raw["version"]), by_key=by_key, keywords=frozenset(keywords))
+    return SoundAlikes(
+        version=str(raw["version"]),
+        by_key=by_key,
+        keywords=frozenset(keywords),
+        never_read=frozenset(str(w).lower() for w in raw.get("never_read") or []),
+    )
