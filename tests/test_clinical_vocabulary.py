@@ -167,8 +167,9 @@ def test_a_term_recognised_in_pieces_is_joined_and_never_flagged() -> None:
     from avt_notes.grounding import check_sentence, load_grounding_lexicon
 
     said = utterance_of(fixed, "patient")
+    # Said of "she", not the patient: the sentence names no doer (who-did-what has its own test).
     result = check_sentence(
-        "The patient takes co-codamol daily.",
+        "Co-codamol is taken daily.",
         ["u0001"],
         {"u0001": said},
         lexicon=load_grounding_lexicon(),
