@@ -330,18 +330,19 @@ def actor_reasons(result) -> list[str]:
             "He can't put the grandchildren through another funeral.",
             UNCLEAR + 'says "he" or "she" for "put"',
         ),
-        # In a line of a two-person session a "she" or "he" is a third person: pc-05's
-        # falls were the mother's, mh-06's shouting the ex-partner's.
+        # In a line of a two-person session a "she" or "he" is most often a third person:
+        # pc-05's falls were the mother's, mh-06's shouting the ex-partner's.
+        # Unclear, not a misstatement: a clinician summing up may say "she" of the patient.
         (
             "She falls a lot and she forgets to eat.",
             "The patient falls a lot and forgets to eat.",
-            'says the patient "falls" (also "forgets"); the cited words say someone else '
-            "(he or she) did",
+            UNCLEAR + 'says the patient "falls" (also "forgets"), where the cited words say '
+            '"he" or "she" did',
         ),
         (
             "He shouts at the kids when they stay with him.",
             "The patient shouts at the children.",
-            'says the patient "shouts"; the cited words say someone else (he or she) did',
+            UNCLEAR + 'says the patient "shouts", where the cited words say "he" or "she" did',
         ),
     ],
 )
@@ -1209,6 +1210,22 @@ PLANNED = "as done, where the cited lines give it only as planned"
             [("clinician", "I'll refer you to the memory clinic.")],
             "The patient has not been referred yet.",
             False,
+        ),
+        # A deed in any past tense, or an act done by saying it, is no plan.
+        (
+            [("clinician", "I emailed the falls team yesterday and I'll let you know.")],
+            "The clinician contacted the falls team.",
+            False,
+        ),
+        (
+            [("clinician", "I have to tell you the scan showed a small bleed.")],
+            "The patient was informed that the scan showed a small bleed.",
+            False,
+        ),
+        (
+            [("clinician", "I’ll arrange a home visit for her this Friday.")],
+            "The clinician arranged a home visit this Friday.",
+            True,
         ),
     ],
 )

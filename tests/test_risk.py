@@ -579,17 +579,17 @@ def test_a_qualified_no_is_reported_as_said_and_a_plain_one_stays_a_denial(
             "safeguarding_child",
             "reported",
         ),
-        # A "but" that only says no again is no qualifier; one that adds something is.
+        # Any "but" qualifies: "Nah. I've had days, but no." is said, not denied.
         (
             "Have you felt everyone would be better off without you?",
-            "No, no, not that. They drive me up the wall, but no.",
+            "Nah. I've had days, but no.",
             "passive_death_wish",
-            "denied",
+            "reported",
         ),
         (
-            "Have you felt everyone would be better off without you?",
-            "No, but sometimes I wonder.",
-            "passive_death_wish",
+            "When you get those thoughts, what stops you acting on them?",
+            "My kids, really.",
+            "protective_factor",
             "reported",
         ),
     ],

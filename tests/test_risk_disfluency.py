@@ -116,6 +116,19 @@ def test_a_hesitation_after_no_does_not_make_a_denial():
         "I'm gonna shoot myself in the foot if I say yes to one more committee.",
         "She will finish me off before the diabetes does.",
         "I keep getting this rash on my hands.",
+        # A reviewer's near misses of lexicon 2.24's first patterns.
+        "It'd be no bad thing if I lost a bit of weight.",
+        "I'd count it a blessing if the rain held off for the wedding.",
+        "I should've bought it in the sale.",
+        "I couldn't pull the trigger on selling the house.",
+        "My car insurance pays out for the windscreen.",
+        "I've got a date in my head for the wedding, end of June.",
+        "I've done myself in at the gym this week.",
+        "I asked the pharmacist which tablets would do it best for my back.",
+        "I put one in her lunchbox every morning.",
+        "I dropped the iron onto my foot.",
+        "That's what keeps me awake at night.",
+        "I have to be here for my appointment at three.",
     ],
 )
 def test_everyday_talk_near_the_new_patterns_matches_no_pattern(said):
@@ -144,7 +157,27 @@ def test_a_burn_told_with_a_reason_stays_self_harm():
         ("He beats me when he's drunk.", "adult_at_risk"),
         ("I binge on vodka most weekends.", "substance_use"),
         ("I binge drink every weekend.", "substance_use"),
+        # A reviewer's cases: figures that must not silence a disclosure told with a reason.
+        ("I cut my hand on the glass so I could feel something.", "self_harm"),
+        ("I burnt my arm on the iron doing it to myself.", "self_harm"),
+        ("I burnt my wrist on the iron last night taking the edge off.", "self_harm"),
+        ("I binge drink watching box sets most nights.", "substance_use"),
+        ("I want to shoot myself in the foot so I don't have to go back.", "method"),
+        ("I'm going to do it, tell my mum I'm sorry.", "intent"),
+        ("I'm going to do it, I'm finished with all of this.", "intent"),
     ],
 )
 def test_what_figurative_list_9_leaves_listed(said, concept):
     assert concept in {i.category for i in detect_in_text(said) if i.polarity == "reported"}
+
+
+@pytest.mark.slow
+def test_a_yes_to_a_question_about_danger_to_children_is_no_denial():
+    transcript = make_transcript(
+        [
+            ("clinician", "Is there anyone looking after the kids who you don't trust?"),
+            ("patient", "Yes, his brother."),
+        ]
+    )
+    items = detect_risk(transcript)
+    assert ("safeguarding_child", "denied") not in {(i.category, i.polarity) for i in items}

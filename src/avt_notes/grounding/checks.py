@@ -404,22 +404,32 @@ def _check_planned_as_done(
     written, planned, done = lexicon.done_wording, lexicon.planned_said, lexicon.done_said
     if written is None or planned is None or done is None:
         return []
-    match = written.search(sentence.replace("’", "'"))
-    if match is None:
-        return []
-    before = sentence[: match.start()].lower().replace("’", "'").split()[-2:]
-    if any(w in lexicon.negation_cues or w.endswith("n't") for w in before) or " not " in (
-        f" {match.group(0).lower()} "
-    ):
+    sentence = sentence.replace("’", "'")
+    match = written.search(sentence)
+    if match is None or has_negation(sentence[: match.end()], lexicon):
         return []
     lines = [u.text.replace("’", "'") for u in cited]
-    plans = [m.group(0) for u in cited if u.role == CLINICIAN for m in planned.finditer(u.text)]
-    if not plans or any(done.search(line) for line in lines):
+    plans = [
+        m.group(0)
+        for u, line in zip(cited, lines, strict=True)
+        if u.role == CLINICIAN
+        for m in planned.finditer(line)
+    ]
+    if not plans or any(done.search(line) or _PAST_DEED.search(line) for line in lines):
         return []
     return [
         f'says "{match.group(0)}" as done, where the cited lines give it only as planned '
-        f'("{plans[0]}"): check whether it was done'
+        f'("{plans[0]}"): say what will be done'
     ]
+
+
+# Someone did something, in any past-tense verb: "I emailed the falls team", "the GP gave
+# me sertraline", "I put a referral in" (the done-list names the usual verbs only).
+_PAST_DEED = re.compile(
+    r"\b(?:i|we|i've|we've|i have|we have|they|he|she|gp|doctor|nurse)\s+(?:\w+ly\s+)?"
+    r"(?:already\s+)?(?:\w+ed|gave|put|sent|made|rang|spoke|wrote|took|got|did|told|upped)\b",
+    re.IGNORECASE,
+)
 
 
 def _risk_words_said(sentence: str, cited: str) -> set[str]:
@@ -694,6 +704,7 @@ def _check_actor_swap(
     misdirected: list[str] = []
     unclear: list[str] = []
     pronoun: dict[str, list[str]] = {}  # the evidence's doer -> words a "he"/"she" did
+    said_by_pronoun: dict[str, list[str]] = {}  # the sentence's doer -> words a line's "she" did
     for written in attributions(_QUOTED.sub(" . ", sentence), lexicon):
         uses = [a for a in said if word_in(written.stem, {a.stem}, lexicon.word_similarity)]
         if not uses:
@@ -702,12 +713,17 @@ def _check_actor_swap(
             a.doers and not may_be_the_same(a.doers, written.doers, rules) for a in uses
         ):
             doers = {doer for a in uses for doer in a.doers}
-            if written.doers == {SOMEONE_ELSE}:
+            if doers == {SOMEONE_ELSE}:
+                # The lines' "he" or "she": in a two-person session most often a third
+                # person, but a clinician summing up may say "she" of the patient.
+                said_by_pronoun.setdefault(_persons(written.doers, "and"), []).append(written.word)
+            elif written.doers == {SOMEONE_ELSE}:
                 # A note's "he" or "she" may be a slip for the patient: flagged, not set aside.
                 pronoun.setdefault(_persons(doers, "or"), []).append(written.word)
                 continue
-            key = (_persons(written.doers, "and"), _persons(doers, "or"))
-            swapped.setdefault(key, []).append(written.word)
+            else:
+                key = (_persons(written.doers, "and"), _persons(doers, "or"))
+                swapped.setdefault(key, []).append(written.word)
         linked = [a for a in uses if a.link == written.link]
         if (
             written.receivers
@@ -734,6 +750,13 @@ def _check_actor_swap(
         quoted = ", ".join(f'"{word}"' for word in rest)
         also = f" (also {quoted})" if rest else ""
         reasons.append(f'{MISSTATES}says {doer} "{first}"{also}; the cited words say {other} did')
+    for doer, words in said_by_pronoun.items():
+        first, *rest = dict.fromkeys(words)
+        also = f" (also {', '.join(f'{w!r}' for w in rest)})".replace("'", '"') if rest else ""
+        unclear.append(
+            f'says {doer} "{first}"{also}, where the cited words say "he" or "she" did: '
+            "check who is meant"
+        )
     for other, words in pronoun.items():
         quoted = ", ".join(f'"{word}"' for word in dict.fromkeys(words))
         unclear.append(
