@@ -1187,8 +1187,14 @@ PLANNED = "as done, where the cited lines give it only as planned"
         ),
         (
             [("clinician", "I'd like to put you in touch with our adult safeguarding team today.")],
-            "The patient is referred to the adult safeguarding team today.",
+            "The patient has been referred to the adult safeguarding team today.",
             True,
+        ),
+        # The present "is referred" is a plan in a note's register.
+        (
+            [("clinician", "I'd like to put you in touch with our adult safeguarding team today.")],
+            "The patient is referred to the adult safeguarding team today.",
+            False,
         ),
         # Said as done, or never planned in the lines, or not claimed as done.
         (
@@ -1225,6 +1231,12 @@ PLANNED = "as done, where the cited lines give it only as planned"
         (
             [("clinician", "I’ll arrange a home visit for her this Friday.")],
             "The clinician arranged a home visit this Friday.",
+            True,
+        ),
+        # mh-06: "need" is no past tense.
+        (
+            [("clinician", "I need to share this with children's social care. I'll call them.")],
+            "The clinician shared this with children's social care.",
             True,
         ),
     ],

@@ -427,7 +427,8 @@ def _check_planned_as_done(
 # me sertraline", "I put a referral in" (the done-list names the usual verbs only).
 _PAST_DEED = re.compile(
     r"\b(?:i|we|i've|we've|i have|we have|they|he|she|gp|doctor|nurse)\s+(?:\w+ly\s+)?"
-    r"(?:already\s+)?(?:\w+ed|gave|put|sent|made|rang|spoke|wrote|took|got|did|told|upped)\b",
+    r"(?:already\s+)?(?!(?:need|feed|bleed|breed|speed|seed|heed|proceed|exceed|succeed)\b)"
+    r"(?:\w+ed|gave|put|sent|made|rang|spoke|wrote|took|got|did|told|upped)\b",
     re.IGNORECASE,
 )
 
