@@ -165,10 +165,10 @@ def test_a_loose_meaning_match_is_never_stated_as_the_concept_in_the_body():
     assert listed["substance_use"].matched_by == "pattern"
     assert listed["passive_death_wish"].matched_by == "meaning"
     assert listed["passive_death_wish"].score < STATED_MEANING_SCORE
+    # Beside a concept stated on firmer ground, the loose one is left to the review list.
     assert stated == [
         "The patient said “My wife says I should. I get shaky in the mornings if I skip a "
-        "night.” (substance use; close in meaning to passive death wish, for the clinician "
-        "to review)."
+        "night.” (substance use)."
     ]
     # Alone, a loose match is named as a closeness for review, never as a disclosure.
     rows = [
