@@ -64,6 +64,19 @@ def test_screening_questions_in_everyday_shapes_read_their_answer(question, answ
         ("Me and him was arguing and he put his hand round my neck.", "adult_at_risk"),
         ("She gave me a clout with the frying pan last month.", "adult_at_risk"),
         ("I've been thinking seriously about taking myself out.", "suicidal_ideation"),
+        # What figurative list 9 leaves listed: near its figures, said as the thing itself.
+        ("I cut my hand on the glass on purpose.", "self_harm"),
+        ("He beats me when he's drunk.", "adult_at_risk"),
+        ("I binge on vodka most weekends.", "substance_use"),
+        ("I binge drink every weekend.", "substance_use"),
+        # A reviewer's cases: figures that must not silence a disclosure told with a reason.
+        ("I cut my hand on the glass so I could feel something.", "self_harm"),
+        ("I burnt my arm on the iron doing it to myself.", "self_harm"),
+        ("I burnt my wrist on the iron last night taking the edge off.", "self_harm"),
+        ("I binge drink watching box sets most nights.", "substance_use"),
+        ("I want to shoot myself in the foot so I don't have to go back.", "method"),
+        ("I'm going to do it, tell my mum I'm sorry.", "intent"),
+        ("I'm going to do it, I'm finished with all of this.", "intent"),
     ],
 )
 def test_everyday_words_for_acts_are_listed(said, concept):
@@ -147,28 +160,6 @@ def test_a_gun_held_by_someone_else_is_no_past_attempt():
 def test_a_burn_told_with_a_reason_stays_self_harm():
     items = detect_in_text("I burnt my wrist on the hob so the pain inside would stop.")
     assert "self_harm" in {i.category for i in items}
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    ("said", "concept"),
-    [
-        ("I cut my hand on the glass on purpose.", "self_harm"),
-        ("He beats me when he's drunk.", "adult_at_risk"),
-        ("I binge on vodka most weekends.", "substance_use"),
-        ("I binge drink every weekend.", "substance_use"),
-        # A reviewer's cases: figures that must not silence a disclosure told with a reason.
-        ("I cut my hand on the glass so I could feel something.", "self_harm"),
-        ("I burnt my arm on the iron doing it to myself.", "self_harm"),
-        ("I burnt my wrist on the iron last night taking the edge off.", "self_harm"),
-        ("I binge drink watching box sets most nights.", "substance_use"),
-        ("I want to shoot myself in the foot so I don't have to go back.", "method"),
-        ("I'm going to do it, tell my mum I'm sorry.", "intent"),
-        ("I'm going to do it, I'm finished with all of this.", "intent"),
-    ],
-)
-def test_what_figurative_list_9_leaves_listed(said, concept):
-    assert concept in {i.category for i in detect_in_text(said) if i.polarity == "reported"}
 
 
 @pytest.mark.slow

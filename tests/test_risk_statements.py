@@ -254,32 +254,44 @@ def test_a_denial_of_part_of_a_concept_disclosed_elsewhere_is_not_a_denial_of_th
     assert not any(s.text.startswith("The patient denied") for s in note.sentences())
 
 
-def test_a_denial_is_not_partial_because_the_clinician_spoke_of_the_concept():
-    rows = [
-        ("clinician", "Some people drink more alcohol when they feel low."),
-        ("patient", "Okay."),
-        ("clinician", "And you?"),
-        ("patient", "I don't drink alcohol at all."),
-    ]
-    _, stated = drafted_without_model_sentences(rows, "u0004")
-    assert stated and all("reported elsewhere" not in t for t in stated), stated
-
-
-def test_a_loose_meaning_match_elsewhere_does_not_make_a_denial_partial():
-    # risk-03 of the safety benchmark: "Never" was stated as "denied in these words; past
-    # attempt reported elsewhere" because self-harm in year nine was close in meaning to an
-    # attempt. A closeness for review is no disclosure: the denial is stated as a denial.
-    rows = [
-        ("clinician", "When did the cutting start?"),
-        ("patient", "I did it in year nine as well, then stopped for ages."),
-        ("clinician", "Have you ever tried to end your life?"),
-        ("patient", "Never."),
-    ]
+# A denial is "partial" only beside a firm disclosure of its concept. Neither the clinician
+# speaking of it nor a closeness for review is one: risk-03 of the safety benchmark stated
+# "Never" as "denied in these words; past attempt reported elsewhere" because self-harm in
+# year nine was close in meaning to an attempt.
+@pytest.mark.parametrize(
+    ("rows", "expected", "loose_elsewhere"),
+    [
+        (
+            [
+                ("clinician", "Some people drink more alcohol when they feel low."),
+                ("patient", "Okay."),
+                ("clinician", "And you?"),
+                ("patient", "I don't drink alcohol at all."),
+            ],
+            "The patient denied substance use: “I don't drink alcohol at all.”",
+            None,
+        ),
+        (
+            [
+                ("clinician", "When did the cutting start?"),
+                ("patient", "I did it in year nine as well, then stopped for ages."),
+                ("clinician", "Have you ever tried to end your life?"),
+                ("patient", "Never."),
+            ],
+            "The patient denied past attempt: “Never.”",
+            "past_attempt",
+        ),
+    ],
+)
+def test_a_denial_is_partial_only_beside_a_firm_disclosure(rows, expected, loose_elsewhere):
     note, stated = drafted_without_model_sentences(rows, "u0004")
-    loose = [
-        i for i in note.risk_items if i.utterance_id == "u0002" and i.category == "past_attempt"
-    ]
-    assert loose and all(
-        i.matched_by == "meaning" and i.score < STATED_MEANING_SCORE for i in loose
-    )
-    assert stated == ["The patient denied past attempt: “Never.”"], stated
+    assert stated == [expected], stated
+    if loose_elsewhere:
+        loose = [
+            i
+            for i in note.risk_items
+            if i.utterance_id == "u0002" and i.category == loose_elsewhere
+        ]
+        assert loose and all(
+            i.matched_by == "meaning" and i.score < STATED_MEANING_SCORE for i in loose
+        )
