@@ -481,6 +481,37 @@ def test_a_protective_factor_is_the_patients_not_the_clinicians(lexicon, matcher
         ("I've been getting into scraps. Three this month.", "harm_to_others"),
         ("That's what stops me every time.", "protective_factor"),
         ("I'd be lost without them, honestly.", "protective_factor"),
+        # Lexicon 2.25: the general kinds of wording blind-s21 to s23 missed, said afresh.
+        ("I wouldn't be sorry if I didn't wake up tomorrow.", "passive_death_wish"),
+        ("If the car went over on me one night, I wouldn't be sorry.", "passive_death_wish"),
+        (
+            "I catch myself thinking how easy it'd be to just step off the platform.",
+            "suicidal_ideation",
+        ),
+        ("I catch myself thinking how easy it'd be to just step off the platform.", "method"),
+        ("On the motorway I get this urge to just turn the wheel into the barrier.", "method"),
+        ("I stood on the roof and thought, one step and it's all over.", "suicidal_ideation"),
+        ("I've been counting them, wondering whether it would be enough.", "method"),
+        ("I'm just waiting till after the wedding so I don't ruin it for her.", "plan_preparation"),
+        ("I went to the bridge and checked what time nobody's about.", "plan_preparation"),
+        ("I've decided I'm going to join my late husband.", "intent"),
+        (
+            "Years ago I went up on the bridge to jump but a stranger talked me down.",
+            "past_attempt",
+        ),
+        ("I skip my insulin on purpose because I feel like I deserve it.", "self_harm"),
+        ("I hold my hand on the hob on purpose sometimes.", "self_harm"),
+        ("I've thought about using the crowbar on him.", "harm_to_others"),
+        ("I keep picturing hitting him with the pan.", "harm_to_others"),
+        ("He said I'll get a new phone as long as I keep it between us.", "safeguarding_child"),
+        ("Her little boy hadn't been fed since yesterday.", "safeguarding_child"),
+        ("Mum's purse keeps coming up short since the new carer started.", "adult_at_risk"),
+        ("The carer grabbed her wrist so hard it left marks.", "adult_at_risk"),
+        ("He took my car keys for a week because I came home late.", "adult_at_risk"),
+        ("He's back on the pipe again.", "substance_use"),
+        ("If I don't ring my brother by nine he comes round.", "protective_factor"),
+        ("I need to be here for my girls, whatever happens.", "protective_factor"),
+        ("My dog has kept me from doing anything stupid.", "protective_factor"),
     ],
 )
 def test_everyday_wording_is_read(text, concept, lexicon):
@@ -1090,6 +1121,8 @@ def test_a_childs_safety_named_is_read_the_other_way_round(rows, polarity, lexic
         ("The children are never left on their own, my mum has them.", "safeguarding_child"),
         # ...and a question the patient repeats is answered in the same turn.
         ("Thoughts about taking my own life? No, I don't get those at all.", "suicidal_ideation"),
+        # "No one's hurting me" denies (lexicon 2.25).
+        ("No one's hurting me at home.", "adult_at_risk"),
     ],
 )
 def test_denials_in_more_shapes(text, concept, lexicon, matcher):
