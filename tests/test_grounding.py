@@ -344,6 +344,14 @@ def actor_reasons(result) -> list[str]:
             "The patient shouts at the children.",
             UNCLEAR + 'says the patient "shouts", where the cited words say "he" or "she" did',
         ),
+        # The lines' "them" is other people; a note's "them" reads as the patient (mh-06:
+        # the ex shouts at the children).
+        (
+            "My neighbour has them. My ex shouts at them when they stay with him.",
+            "The patient's ex-husband shouts at them when they stay with him.",
+            UNCLEAR + 'says "shouts at them" where the cited words say "shouts at them" of '
+            "other people",
+        ),
     ],
 )
 def test_a_word_given_to_the_wrong_person_is_flagged(said, sentence, reason):
@@ -377,6 +385,12 @@ def test_a_word_given_to_the_wrong_person_is_flagged(said, sentence, reason):
         ("Me and my mum argue all the time.", "The patient argues with their mother all the time."),
         # A passive: "by" names the doer; without it, the subject may be who it was done to.
         ("I was shouted at by my mum.", "The patient's mother shouted at them."),
+        # A sentence naming the group has its own "them"; the patient's own "me" is "them".
+        (
+            "The kids say my ex shouts at them when they stay with him.",
+            "The kids say the patient's ex shouts at them when they stay with him.",
+        ),
+        ("My dad shouts at me.", "The patient's father shouts at them."),
         ("My GP referred me here.", "The patient was referred by their GP."),
         ("My dad hits my mum.", "The patient's mum is hit by their dad."),
         # An object named before the word: whose doing it is, the words do not tell.

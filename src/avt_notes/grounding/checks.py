@@ -745,6 +745,20 @@ def _check_actor_swap(
                 f'says "{_phrase(written)}" where the patient said {said_as}: it is unclear '
                 'who is meant; a note says "the patient"'
             )
+        elif (
+            written.receiver_text in _PLURAL
+            and PATIENT in written.receivers
+            and linked
+            and all(a.receiver_text in _PLURAL and a.receivers == {SOMEONE_ELSE} for a in linked)
+            and not _GROUP_NAMED.search(sentence)
+        ):
+            # A note says "they" for the patient, so the lines' "them" (other people) copied
+            # into it reads as the patient: "the ex shouts at them", said of the children.
+            said_as = " or ".join(dict.fromkeys(f'"{_phrase(a)}"' for a in linked))
+            unclear.append(
+                f'says "{_phrase(written)}" where the cited words say {said_as} of other '
+                'people: a note\'s "them" reads as the patient; check who is meant'
+            )
     reasons = []
     for (doer, other), words in swapped.items():
         first, *rest = dict.fromkeys(words)
@@ -769,6 +783,15 @@ def _check_actor_swap(
 
 # A pronoun that names a sex: a note calls the patient "the patient", so "him" is someone else.
 _GENDERED = frozenset({"he", "him", "himself", "she", "her", "herself"})
+# "Them" in a line is other people; in a note it may be the patient ("they" for the patient).
+_PLURAL = frozenset({"them", "they", "themselves"})
+# A sentence naming a group has a "them" of its own: "the children say their dad shouts at them".
+_GROUP_NAMED = re.compile(
+    r"\b(?:children|kids|sons|daughters|family|parents|friends|grandchildren|boys|girls|"
+    r"siblings|brothers|sisters|carers|neighbours|neighbors|colleagues|staff|both|twins|"
+    r"people|others|everyone|everybody)\b",
+    re.IGNORECASE,
+)
 
 
 def _phrase(attribution: Attribution) -> str:
