@@ -512,6 +512,34 @@ def test_a_protective_factor_is_the_patients_not_the_clinicians(lexicon, matcher
         ("If I don't ring my brother by nine he comes round.", "protective_factor"),
         ("I need to be here for my girls, whatever happens.", "protective_factor"),
         ("My dog has kept me from doing anything stupid.", "protective_factor"),
+        # Lexicon 2.26: the general kinds of wording blind-s24 and s25 missed, said afresh.
+        ("It'd be no great loss if my heart packed in tomorrow.", "passive_death_wish"),
+        ("Some nights I just want to put myself out of it.", "suicidal_ideation"),
+        ("I looked at the bleach and thought, I drink this and it's all over.", "method"),
+        ("There's a beam in the garage and I've wondered if it'd take my weight.", "method"),
+        ("Just a flick of the wheel on the bypass, that's all it would take.", "method"),
+        ("I looked up how many for my weight.", "method"),
+        ("I've got a box of old codeine, that'd be plenty.", "method"),
+        ("I've been putting my tablets aside for a while now.", "plan_preparation"),
+        ("I've been getting them from different chemists so nobody notices.", "plan_preparation"),
+        ("I wrote him a letter and told him not to open it till after.", "plan_preparation"),
+        ("I've sorted the house papers so she has no trouble when I'm gone.", "plan_preparation"),
+        ("I shan't be bothering you much longer, doctor.", "intent"),
+        ("Had one leg over the railing before my mate pulled me back.", "past_attempt"),
+        ("I drove to the cliffs meaning to jump.", "past_attempt"),
+        ("I stub cigarettes out on my arm when it gets bad.", "self_harm"),
+        ("I keep picturing taking a hammer to him.", "harm_to_others"),
+        ("I gave some lad a right kicking outside the pub.", "harm_to_others"),
+        ("There's a man always hanging round the school gates.", "safeguarding_child"),
+        ("She had bruises on the backs of her legs like fingers.", "safeguarding_child"),
+        ("He flinched when I went to hug him.", "safeguarding_child"),
+        ("She hasn't seen a penny of the money from the house.", "adult_at_risk"),
+        ("He's left sitting in a wet pad all day at the home.", "adult_at_risk"),
+        ("He gives me the silent treatment for days.", "adult_at_risk"),
+        ("He's back on the script but topping up on the side.", "substance_use"),
+        ("Dad gets really agitated if it runs out.", "substance_use"),
+        ("My lad's counting on me.", "protective_factor"),
+        ("I've got a safety card with who to ring if it gets bad.", "protective_factor"),
     ],
 )
 def test_everyday_wording_is_read(text, concept, lexicon):
@@ -1010,9 +1038,9 @@ def test_parts_are_sentences_and_windows_of_long_sentences():
 def test_a_denial_near_one_of_the_banks_denials_is_listed_as_a_denial(lexicon, matcher):
     rows = [
         ("clinician", "How have things been?"),
-        ("patient", "No, I've not been putting any pills aside."),
+        ("patient", "No, I haven't been stocking up on pills."),
     ]
-    (item,) = risk_in(rows, lexicon, matcher)
+    (item,) = [i for i in risk_in(rows, lexicon, matcher) if i.category == "plan_preparation"]
     assert (item.category, item.polarity, item.matched_by) == (
         "plan_preparation",
         "denied",
@@ -1123,6 +1151,12 @@ def test_a_childs_safety_named_is_read_the_other_way_round(rows, polarity, lexic
         ("Thoughts about taking my own life? No, I don't get those at all.", "suicidal_ideation"),
         # "No one's hurting me" denies (lexicon 2.25).
         ("No one's hurting me at home.", "adult_at_risk"),
+        # Lexicon 2.26: "I don't cut", "no plan", "no weapons", a hand never raised.
+        ("I don't cut, nothing like that.", "self_harm"),
+        ("No plan. No date. I'm just sad.", "plan_preparation"),
+        ("No weapons, nothing like that.", "harm_to_others"),
+        ("He's never raised a hand to me.", "adult_at_risk"),
+        ("I've never raised a hand to anyone.", "harm_to_others"),
     ],
 )
 def test_denials_in_more_shapes(text, concept, lexicon, matcher):

@@ -304,8 +304,10 @@ def _echo_answered_no(text: str, hit: _Hit, lexicon: RiskLexicon) -> str:
 
 
 # An answer to a repeated question must open with a plain no to be a denial.
+# "God, no." and "Not me." answer as plainly ("Wishing I wouldn't wake up? God, no.").
 _CLEAR_NO = re.compile(
-    r"\s*(?:no|nope|never|nah|not at all|not really|definitely not|absolutely not)\b",
+    r"\s*(?:(?:god|gosh|oh|lord|goodness|ah|och),?\s+)?"
+    r"(?:no|nope|never|nah|none|not me|not at all|not really|definitely not|absolutely not)\b",
     re.IGNORECASE,
 )
 
